@@ -1,0 +1,59 @@
+// Package dockertest gives integration tests a Docker client, and makes
+// sure they never run at the same time as another package's Docker tests:
+// CPU figures would interfere, and one test's clean-up would see another's
+// containers.
+package dockertest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/gofrs/flock"
+)
+
+// RequireEnv is the variable under which an unreachable Docker fails a
+// test instead of skipping it. CI sets it.
+const RequireEnv = "LAB_REQUIRE_DOCKER"
+
+// Client returns a Docker client for t, or skips t when Docker is not
+// reachable (fails it under LAB_REQUIRE_DOCKER=1). It holds a lock shared
+// by every package's Docker tests until the test binary exits.
+func Client(t testing.TB) *client.Client {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("Docker test skipped in -short mode")
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = cli.Ping(ctx)
+		cancel()
+	}
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("Docker is required (%s=1) but not reachable: %v", RequireEnv, err)
+		}
+		t.Skipf("Docker not reachable, skipping: %v", err)
+	}
+	t.Cleanup(func() { cli.Close() })
+
+	lockOnce.Do(func() {
+		// Held until the test binary exits: Docker tests of one package
+		// run one after another anyway, and other packages wait.
+		lockErr = flock.New(filepath.Join(os.TempDir(), "lab-docker-tests.lock")).Lock()
+	})
+	if lockErr != nil {
+		t.Fatalf("lock Docker tests: %v", lockErr)
+	}
+	return cli
+}
+
+var (
+	lockOnce sync.Once
+	lockErr  error
+)
