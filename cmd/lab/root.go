@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lab",
+		Short: "A local container lab for services that run on Amazon ECS (Fargate)",
+		Long: `lab runs a load experiment, described by a scenario file, on Docker
+containers sized like Fargate tasks behind an ALB-like balancer, and writes
+results and a report. Start with: lab list, then lab run cpu-vertical.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.PersistentFlags().String("target", "local", "where the service runs: local (Docker) or ecs")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
+	})
+	root.AddCommand(
+		newRunCommand(),
+		newValidateCommand(),
+		newListCommand(),
+		newSizesCommand(),
+		newGCCommand(),
+		newWorkloadCommand(),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with lab's usage exit code.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		}
+		return nil
+	}
+}

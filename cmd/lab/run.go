@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/lab/report"
+	"github.com/ecslab/lab/scenarios"
+	"github.com/ecslab/lab/tui"
+	"github.com/ecslab/lab/workload"
+)
+
+type runOptions struct {
+	target   string
+	headless bool
+	duration time.Duration
+	size     string
+	out      string
+	dryRun   bool
+	json     bool
+}
+
+func newRunCommand() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Run a scenario (a file path or a built-in name)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.target, _ = cmd.Flags().GetString("target")
+			return runScenario(cmd.Context(), args[0], o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.headless, "headless", false, "no TUI (default when stdout is not a terminal)")
+	f.DurationVar(&o.duration, "duration", 0, "stretch or shrink each entry's load phases to a total of `D`")
+	f.StringVar(&o.size, "size", "", "run one entry at this size instead of the matrix, e.g. 512/1024")
+	f.StringVar(&o.out, "out", "runs", "results root `DIR`")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and stop")
+	f.BoolVar(&o.json, "json", false, "print only summary.json on stdout; everything for people goes to stderr")
+	return cmd
+}
+
+func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) error {
+	if o.target != "local" {
+		return usageError{fmt.Errorf("--target %s: only the local target is available in this version", o.target)}
+	}
+	sc, err := scenarios.Resolve(arg)
+	if err != nil {
+		return err
+	}
+	if o.size != "" {
+		size, err := scenarios.ParseSize(o.size)
+		if err != nil {
+			return usageError{fmt.Errorf("--size: %w", err)}
+		}
+		sc = sc.WithSize(size)
+	}
+	if o.duration < 0 {
+		return usageError{fmt.Errorf("--duration must be positive, got %s", o.duration)}
+	}
+	if o.duration > 0 {
+		sc = sc.WithLoadDuration(o.duration)
+	}
+	if o.dryRun {
+		return printPlan(stdout, sc)
+	}
+
+	cli, err := local.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if dead, err := local.DeadRuns(ctx, cli); err == nil && len(dead) > 0 {
+		fmt.Fprintf(stderr, "lab: warning: %d earlier run(s) left containers behind (%v); `lab gc` removes them\n", len(dead), dead)
+	}
+
+	runID := newRunID()
+	lock, err := local.LockRun(runID)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	image, port, err := workloadImage(ctx, cli, sc, stderr)
+	if err != nil {
+		return err
+	}
+
+	started := time.Now()
+	dir := filepath.Join(o.out, report.DirName(started, sc.Name, runID))
+	writer, err := report.NewWriter(dir)
+	if err != nil {
+		return err
+	}
+	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: port})
+	if err != nil {
+		return err
+	}
+
+	observers := []lab.Observer{writer, tui.NewHeadless(stderr, isTerminal(stderr))}
+	summary, runErr := lab.Run(ctx, sc, target, lab.Options{ID: runID, Observers: observers})
+	if err := writer.Err(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("write results: %w", err))
+	}
+
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(summary); err != nil {
+			return err
+		}
+	} else {
+		report.Table(stdout, summary)
+	}
+	fmt.Fprintf(stderr, "results: %s\n", dir)
+	if runErr != nil {
+		return runErr
+	}
+	if !summary.Passed && hasThresholds(sc) {
+		return errThresholds
+	}
+	return nil
+}
+
+func hasThresholds(sc *scenarios.Scenario) bool { return len(sc.Thresholds) > 0 }
+
+// workloadImage returns the image the tasks run and the port it listens
+// on: lab's own image for the built-in app (built on first use), or the
+// scenario's image, which must be present locally: there is no registry.
+func workloadImage(ctx context.Context, cli *client.Client, sc *scenarios.Scenario, stderr io.Writer) (string, int, error) {
+	if !sc.Workload.Builtin {
+		if _, err := cli.ImageInspect(ctx, sc.Workload.Image); err != nil {
+			if client.IsErrNotFound(err) {
+				return "", 0, fmt.Errorf("image %s is not present locally: build it (docker build -t %s .) or load it (docker load), then run again",
+					sc.Workload.Image, sc.Workload.Image)
+			}
+			return "", 0, fmt.Errorf("inspect image %s: %w", sc.Workload.Image, err)
+		}
+		return sc.Workload.Image, sc.Workload.Port, nil
+	}
+	fmt.Fprint(stderr, "lab: preparing the workload image... ")
+	ref, built, err := workload.EnsureImage(ctx, cli)
+	if err != nil {
+		fmt.Fprintln(stderr)
+		return "", 0, err
+	}
+	if built {
+		fmt.Fprintf(stderr, "built %s\n", ref)
+	} else {
+		fmt.Fprintf(stderr, "%s\n", ref)
+	}
+	return ref, scenarios.BuiltinPort, nil
+}
+
+func printPlan(w io.Writer, sc *scenarios.Scenario) error {
+	fmt.Fprintf(w, "scenario %s: %s of load per entry, path %s\n", sc.Name, sc.LoadDuration(), sc.Load.Path)
+	for _, e := range sc.Entries() {
+		fmt.Fprintf(w, "entry %d: %d task(s) at %s (%.2f vCPU, %d MiB): docker run --cpus %.4g --memory %dm --memory-swap %dm\n",
+			e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, e.Size.VCPU(), e.Size.Memory, e.Size.Memory)
+	}
+	return nil
+}
+
+// newRunID is 4 characters from [a-z0-9], enough to tell concurrent runs
+// apart.
+func newRunID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 4)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

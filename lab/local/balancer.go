@@ -1,0 +1,212 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Balancing algorithms, as ALB names them.
+const (
+	RoundRobin               = "round_robin"
+	LeastOutstandingRequests = "least_outstanding_requests"
+)
+
+// Balancer is lab's ALB: it routes each request to a healthy target and
+// answers with ALB's own status codes when it cannot: 503 when no healthy
+// target is registered, 502 when the target resets or closes the
+// connection, 504 when the target does not answer within the timeout.
+type Balancer struct {
+	algorithm     string
+	targetTimeout time.Duration
+	transport     *http.Transport
+
+	mu      sync.RWMutex
+	targets []*backend // registered, in registration order
+	next    atomic.Uint64
+
+	server   *http.Server
+	listener net.Listener
+}
+
+// backend is one registered target.
+type backend struct {
+	id          string
+	proxy       *httputil.ReverseProxy
+	healthy     atomic.Bool
+	outstanding atomic.Int64
+	requests    atomic.Int64
+}
+
+// TargetState is a registered target as the balancer sees it.
+type TargetState struct {
+	ID          string
+	Healthy     bool
+	Outstanding int64
+	Requests    int64
+}
+
+// NewBalancer makes a balancer; Start makes it listen.
+func NewBalancer(algorithm string, targetTimeout time.Duration) *Balancer {
+	if algorithm == "" {
+		algorithm = RoundRobin
+	}
+	return &Balancer{
+		algorithm:     algorithm,
+		targetTimeout: targetTimeout,
+		transport: &http.Transport{
+			Proxy:                 nil, // never an environment proxy between lab and its own tasks
+			DialContext:           (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+			MaxIdleConns:          0,
+			MaxIdleConnsPerHost:   1024,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: targetTimeout,
+			DisableCompression:    true,
+		},
+	}
+}
+
+// Start listens on addr (e.g. 127.0.0.1:0) and serves in the background.
+func (b *Balancer) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	b.listener = ln
+	b.server = &http.Server{
+		Handler:           b,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go b.server.Serve(ln)
+	return nil
+}
+
+// URL is the balancer's base URL.
+func (b *Balancer) URL() string { return "http://" + b.listener.Addr().String() }
+
+// Close stops listening and drops idle connections to targets.
+func (b *Balancer) Close() error {
+	var err error
+	if b.server != nil {
+		err = b.server.Close()
+	}
+	b.transport.CloseIdleConnections()
+	return err
+}
+
+// Register adds a target at addr (host:port). It gets no traffic until
+// SetHealthy marks it healthy.
+func (b *Balancer) Register(id, addr string) {
+	u := &url.URL{Scheme: "http", Host: addr}
+	be := &backend{id: id}
+	be.proxy = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(u)
+			r.Out.Host = r.In.Host
+		},
+		Transport:    b.transport,
+		ErrorLog:     log.New(io.Discard, "", 0),
+		ErrorHandler: answerTargetError,
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.targets = append(b.targets, be)
+}
+
+// Deregister removes a target: it gets no new requests.
+func (b *Balancer) Deregister(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, t := range b.targets {
+		if t.id == id {
+			b.targets = append(b.targets[:i:i], b.targets[i+1:]...)
+			return
+		}
+	}
+}
+
+// SetHealthy records a health-check verdict for a target.
+func (b *Balancer) SetHealthy(id string, healthy bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, t := range b.targets {
+		if t.id == id {
+			t.healthy.Store(healthy)
+		}
+	}
+}
+
+// Targets returns the registered targets' state.
+func (b *Balancer) Targets() []TargetState {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]TargetState, len(b.targets))
+	for i, t := range b.targets {
+		out[i] = TargetState{ID: t.id, Healthy: t.healthy.Load(), Outstanding: t.outstanding.Load(), Requests: t.requests.Load()}
+	}
+	return out
+}
+
+func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	be := b.pick()
+	if be == nil {
+		http.Error(w, "503 Service Temporarily Unavailable: no healthy target", http.StatusServiceUnavailable)
+		return
+	}
+	be.requests.Add(1)
+	be.outstanding.Add(1)
+	defer be.outstanding.Add(-1)
+	be.proxy.ServeHTTP(w, r)
+}
+
+// pick chooses a healthy target, or nil when there is none.
+func (b *Balancer) pick() *backend {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n := len(b.targets)
+	if n == 0 {
+		return nil
+	}
+	if b.algorithm == LeastOutstandingRequests {
+		var best *backend
+		start := int(b.next.Add(1) % uint64(n)) // rotate ties
+		for i := range n {
+			t := b.targets[(start+i)%n]
+			if t.healthy.Load() && (best == nil || t.outstanding.Load() < best.outstanding.Load()) {
+				best = t
+			}
+		}
+		return best
+	}
+	start := int(b.next.Add(1) % uint64(n))
+	for i := range n {
+		if t := b.targets[(start+i)%n]; t.healthy.Load() {
+			return t
+		}
+	}
+	return nil
+}
+
+// answerTargetError maps a failed proxy round trip to ALB's status codes:
+// 504 when the target did not answer in time, 502 for anything else the
+// target did wrong (reset, closed connection, refused).
+func answerTargetError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return // the client went away; nobody reads an answer
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		http.Error(w, "504 Gateway Time-out", http.StatusGatewayTimeout)
+		return
+	}
+	http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
+}

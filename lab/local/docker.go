@@ -1,0 +1,50 @@
+// Package local is lab's local target: the service's tasks as Docker
+// containers under Fargate-sized limits, an ALB-like balancer in front of
+// them, and per-task stats from the Docker stats stream.
+package local
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/docker/docker/client"
+)
+
+// Labels lab puts on what it creates, so that gc finds it again.
+const (
+	LabelRun      = "lab.run"
+	LabelScenario = "lab.scenario"
+	LabelRole     = "lab.role"
+	LabelEntry    = "lab.entry"
+	LabelTask     = "lab.task"
+)
+
+// Connect returns a client for the Docker daemon that DOCKER_HOST (or the
+// default socket) names, and checks that the daemon answers. Its error is
+// one line for a person: the address tried and what to do.
+func Connect(ctx context.Context) (*client.Client, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("Docker client: %w (check DOCKER_HOST)", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx); err != nil {
+		cli.Close()
+		return nil, &UnreachableError{Host: cli.DaemonHost(), Err: err}
+	}
+	return cli, nil
+}
+
+// UnreachableError says that the Docker daemon did not answer.
+type UnreachableError struct {
+	Host string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach Docker at %s: start Docker (or point DOCKER_HOST at a running daemon) and try again", e.Host)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -1,0 +1,82 @@
+package local
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+// healthState is ALB's per-target health state machine: a target becomes
+// healthy after HealthyThreshold consecutive successful checks and
+// unhealthy after UnhealthyThreshold consecutive failures. A new target
+// starts unhealthy (ALB's "initial").
+type healthState struct {
+	healthy   bool
+	successes int
+	failures  int
+}
+
+// observe records one check and reports whether the verdict changed.
+func (h *healthState) observe(ok bool, hc scenarios.HealthCheck) (changed bool) {
+	if ok {
+		h.successes++
+		h.failures = 0
+		if !h.healthy && h.successes >= hc.HealthyThreshold {
+			h.healthy = true
+			return true
+		}
+		return false
+	}
+	h.failures++
+	h.successes = 0
+	if h.healthy && h.failures >= hc.UnhealthyThreshold {
+		h.healthy = false
+		return true
+	}
+	return false
+}
+
+// checkHealth checks addr every interval, as ALB does, until ctx ends,
+// and calls onChange on every change of verdict. The first check goes
+// right away.
+func checkHealth(ctx context.Context, client *http.Client, addr string, hc scenarios.HealthCheck, onChange func(healthy bool)) {
+	var state healthState
+	url := "http://" + addr + hc.Path
+	ticker := time.NewTicker(hc.Interval)
+	defer ticker.Stop()
+	for {
+		ok := probe(ctx, client, url, hc.Timeout)
+		if ctx.Err() != nil {
+			return
+		}
+		if state.observe(ok, hc) {
+			onChange(state.healthy)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// probe is one health check: success is a 200 within the timeout, ALB's
+// default matcher.
+func probe(ctx context.Context, client *http.Client, url string, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

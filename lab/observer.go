@@ -1,0 +1,26 @@
+package lab
+
+import (
+	"time"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+// Observer reads what a run publishes. The run calls its methods from one
+// goroutine at a time, in order; an observer must not block for long.
+type Observer interface {
+	Started(RunInfo)
+	Snapshot(Snapshot)
+	Event(Event)
+	EntryDone(EntrySummary)
+	Done(Summary)
+}
+
+// RunInfo describes a run as it starts.
+type RunInfo struct {
+	ID        string
+	Scenario  *scenarios.Scenario
+	Entries   []scenarios.Entry
+	Target    string
+	StartedAt time.Time
+}

@@ -1,0 +1,62 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ecslab/lab/lab"
+)
+
+// Table prints a summary as a table for people: one row per entry.
+func Table(w io.Writer, s lab.Summary) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENTRY\tSIZE\tREQUESTS\tACHIEVED RPS\tERRORS\tP50\tP99\tCPU AVG\tMEM MAX\tSTOPPED\tTHRESHOLDS")
+	for i, e := range s.Entries {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%.2f\t%s\t%s\t%s\t%.0f%%\t%.0f%%\t%d\t%s\n",
+			i+1, e.Label, e.Requests, e.AchievedRPS, errorsCell(e), ms(e.LatencyMS.P50), ms(e.LatencyMS.P99),
+			e.CPUUtilization.Avg, e.MemoryUtilization.Max, e.Tasks.Stopped, thresholdsCell(e))
+	}
+	return tw.Flush()
+}
+
+func ms(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.2fs", v/1000)
+	}
+	return fmt.Sprintf("%.0fms", v)
+}
+
+func errorsCell(e lab.EntrySummary) string {
+	if len(e.Errors) == 0 {
+		return "0"
+	}
+	keys := make([]string, 0, len(e.Errors))
+	for k := range e.Errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d x %s", e.Errors[k], k)
+	}
+	return fmt.Sprintf("%.1f%% (%s)", 100*e.ErrorRate, strings.Join(parts, ", "))
+}
+
+func thresholdsCell(e lab.EntrySummary) string {
+	if len(e.Thresholds) == 0 {
+		return "-"
+	}
+	var failed []string
+	for _, t := range e.Thresholds {
+		if !t.OK {
+			failed = append(failed, fmt.Sprintf("%s (was %g)", t.Expr, t.Value))
+		}
+	}
+	if len(failed) == 0 {
+		return "pass"
+	}
+	return "FAIL: " + strings.Join(failed, "; ")
+}

@@ -1,0 +1,193 @@
+// Package report writes what a run publishes: the results directory
+// (scenario.yaml, timeseries.csv, events.jsonl, summary.json) as the run
+// goes, so that a crash loses at most the last second.
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ecslab/lab/lab"
+)
+
+// Files in a results directory.
+const (
+	ScenarioFile   = "scenario.yaml"
+	TimeseriesFile = "timeseries.csv"
+	EventsFile     = "events.jsonl"
+	SummaryFile    = "summary.json"
+)
+
+// TimeseriesHeader is timeseries.csv's columns. Columns may be appended,
+// never renamed: other tools read them.
+var TimeseriesHeader = []string{
+	"t", "entry", "phase", "sent_rps", "ok_rps", "error_rps",
+	"p50_ms", "p90_ms", "p99_ms", "max_ms",
+	"desired", "running", "healthy", "cpu_pct", "mem_pct",
+}
+
+// DirName is the results directory's name for a run:
+// <yyyymmdd-hhmmss>-<scenario>-<id>.
+func DirName(started time.Time, scenario, runID string) string {
+	return fmt.Sprintf("%s-%s-%s", started.Format("20060102-150405"), scenario, runID)
+}
+
+// Writer is a lab.Observer that writes the results directory. The first
+// write error is kept and returned by Err; later writes are skipped.
+type Writer struct {
+	dir string
+
+	mu      sync.Mutex
+	err     error
+	ts      *os.File
+	tsCSV   *csv.Writer
+	events  *os.File
+	eventsW *bufio.Writer
+	summary lab.Summary
+}
+
+var _ lab.Observer = (*Writer)(nil)
+
+// NewWriter creates dir and the files that grow during the run.
+func NewWriter(dir string) (*Writer, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("results directory: %w", err)
+	}
+	w := &Writer{dir: dir}
+	var err error
+	if w.ts, err = os.Create(filepath.Join(dir, TimeseriesFile)); err != nil {
+		return nil, err
+	}
+	w.tsCSV = csv.NewWriter(w.ts)
+	if err := w.tsCSV.Write(TimeseriesHeader); err != nil {
+		return nil, err
+	}
+	w.tsCSV.Flush()
+	if w.events, err = os.Create(filepath.Join(dir, EventsFile)); err != nil {
+		w.ts.Close()
+		return nil, err
+	}
+	w.eventsW = bufio.NewWriter(w.events)
+	return w, nil
+}
+
+// Dir is the results directory.
+func (w *Writer) Dir() string { return w.dir }
+
+// Err is the first error met while writing.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *Writer) fail(err error) {
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// Started writes the scenario as resolved, and a first summary.
+func (w *Writer) Started(info lab.RunInfo) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	data, err := info.Scenario.YAML()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(w.dir, ScenarioFile), data, 0o644)
+	}
+	w.fail(err)
+	w.summary = lab.Summary{
+		SchemaVersion: lab.SchemaVersion,
+		Scenario:      info.Scenario.Name,
+		Target:        info.Target,
+		RunID:         info.ID,
+		StartedAt:     info.StartedAt.UTC().Truncate(time.Second),
+		Entries:       []lab.EntrySummary{},
+	}
+	w.fail(w.writeSummary())
+}
+
+// Snapshot appends one timeseries row and flushes it.
+func (w *Writer) Snapshot(s lab.Snapshot) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return
+	}
+	l := s.Load
+	errs := 0
+	for _, n := range l.Errors {
+		errs += n
+	}
+	row := []string{
+		fnum(s.T, 1), strconv.Itoa(s.Entry), s.Phase,
+		strconv.Itoa(l.Sent), strconv.Itoa(l.OK), strconv.Itoa(errs),
+		fnum(l.Latency.P50, 1), fnum(l.Latency.P90, 1), fnum(l.Latency.P99, 1), fnum(l.Latency.Max, 1),
+		strconv.Itoa(s.Service.Desired), strconv.Itoa(s.Service.Running), strconv.Itoa(s.Service.Healthy),
+		fnum(s.Service.CPUPct, 1), fnum(s.Service.MemPct, 1),
+	}
+	w.fail(w.tsCSV.Write(row))
+	w.tsCSV.Flush()
+	w.fail(w.tsCSV.Error())
+}
+
+// Event appends one line to events.jsonl and flushes it.
+func (w *Writer) Event(e lab.Event) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		w.fail(err)
+		return
+	}
+	w.eventsW.Write(data)
+	w.eventsW.WriteByte('\n')
+	w.fail(w.eventsW.Flush())
+}
+
+// EntryDone rewrites summary.json with the entries so far.
+func (w *Writer) EntryDone(e lab.EntrySummary) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.summary.Entries = append(w.summary.Entries, e)
+	w.fail(w.writeSummary())
+}
+
+// Done writes the final summary.json and closes the files.
+func (w *Writer) Done(s lab.Summary) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.summary = s
+	w.fail(w.writeSummary())
+	w.tsCSV.Flush()
+	w.fail(errors.Join(w.ts.Close(), w.events.Close()))
+}
+
+// writeSummary replaces summary.json atomically, so a reader never sees
+// half a file.
+func (w *Writer) writeSummary() error {
+	data, err := json.MarshalIndent(w.summary, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(w.dir, "."+SummaryFile+".tmp")
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(w.dir, SummaryFile))
+}
+
+func fnum(v float64, digits int) string {
+	return strconv.FormatFloat(v, 'f', digits, 64)
+}

@@ -1,0 +1,363 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ecslab/lab/lab/load"
+	"github.com/ecslab/lab/scenarios"
+)
+
+// teardownTimeout bounds clean-up after an interrupt: DESIGN.md promises
+// every container is gone within 5 seconds of Ctrl-C.
+const teardownTimeout = 5 * time.Second
+
+// Options configure a run.
+type Options struct {
+	ID        string     // run id, e.g. "k3x9"
+	Observers []Observer //
+	Tick      time.Duration
+}
+
+// ErrInterrupted is returned (wrapped) when the run's context was cancelled:
+// what ran is summarised and the target is cleaned up.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run runs every entry of the scenario on the target, one after another,
+// and returns the summary of what ran. The summary is valid (and was
+// published to observers) even when an error is returned.
+func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Options) (Summary, error) {
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	r := &runner{sc: sc, target: target, opts: opts}
+	entries := sc.Entries()
+	started := time.Now()
+	r.summary = Summary{
+		SchemaVersion: SchemaVersion,
+		Scenario:      sc.Name,
+		Target:        target.Name(),
+		RunID:         opts.ID,
+		StartedAt:     started.UTC().Truncate(time.Second),
+		Entries:       []EntrySummary{},
+	}
+	for _, o := range opts.Observers {
+		o.Started(RunInfo{ID: opts.ID, Scenario: sc, Entries: entries, Target: target.Name(), StartedAt: started})
+	}
+
+	var runErr error
+	for _, e := range entries {
+		es, err := r.runEntry(ctx, e, len(entries))
+		if es != nil {
+			r.summary.Entries = append(r.summary.Entries, *es)
+			r.publish(func(o Observer) { o.EntryDone(*es) })
+		}
+		if err != nil {
+			runErr = err
+			break
+		}
+	}
+
+	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	if err := target.Close(cleanCtx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("clean up: %w", err)
+	}
+
+	r.summary.EndedAt = time.Now().UTC().Truncate(time.Second)
+	r.summary.Interrupted = errors.Is(runErr, ErrInterrupted)
+	r.summary.Passed = passed(r.summary.Entries)
+	r.publish(func(o Observer) { o.Done(r.summary) })
+	return r.summary, runErr
+}
+
+// passed is the run's verdict: a single entry passes when every threshold
+// holds; a matrix passes when at least one entry does, since a matrix
+// exists to find which sizes do.
+func passed(entries []EntrySummary) bool {
+	for _, e := range entries {
+		if e.Passed {
+			return true
+		}
+	}
+	return false
+}
+
+type runner struct {
+	sc      *scenarios.Scenario
+	target  Target
+	opts    Options
+	summary Summary
+
+	mu        sync.Mutex // serialises observers and guards the fields below
+	entry     int
+	loadStart time.Time
+	current   *EntrySummary
+}
+
+func (r *runner) publish(f func(Observer)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, o := range r.opts.Observers {
+		f(o)
+	}
+}
+
+// emit stamps an event with the entry's clock, counts what the summary
+// needs, and hands it to the observers. Targets call it from any goroutine.
+func (r *runner) emit(ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Entry = r.entry
+	ev.T = ev.Time.Sub(r.loadStart).Seconds()
+	if r.current != nil {
+		countTaskEvent(&r.current.Tasks, ev)
+	}
+	for _, o := range r.opts.Observers {
+		o.Event(ev)
+	}
+}
+
+// countTaskEvent keeps tasks.started/stopped. Stops that lab caused itself
+// (teardown, scale-in, deployments) carry by_lab and are not counted.
+func countTaskEvent(t *Tasks, ev Event) {
+	switch ev.Type {
+	case EventTaskStarted:
+		t.Started++
+	case EventTaskStopped:
+		if byLab, _ := ev.Fields["by_lab"].(bool); byLab {
+			return
+		}
+		t.Stopped++
+		reason, _ := ev.Fields["reason"].(string)
+		t.StoppedReasons[reason]++
+	}
+}
+
+func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*EntrySummary, error) {
+	es := newEntrySummary(e)
+	r.mu.Lock()
+	r.entry = e.Index + 1
+	r.loadStart = time.Now() // provisional: events before the load have negative T
+	r.current = &es
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.current = nil
+		r.mu.Unlock()
+	}()
+
+	r.emit(NewEvent(EventEntryStarted, "label", e.Label, "count", e.Count))
+	if err := r.target.Deploy(ctx, e, r.emit); err != nil {
+		if ctx.Err() != nil {
+			es.Interrupted = true
+			return &es, fmt.Errorf("entry %s: %w", e.Label, ErrInterrupted)
+		}
+		return nil, fmt.Errorf("entry %s: deploy: %w", e.Label, err)
+	}
+
+	phases := loadPhases(r.sc.Load.Phases)
+	gen, err := load.New(load.Config{
+		URL:     r.target.Endpoint() + r.sc.Load.Path,
+		Timeout: r.sc.Load.Timeout,
+		Phases:  phases,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("entry %s: %w", e.Label, err)
+	}
+
+	total := r.sc.LoadDuration()
+	var cpu, mem utilizationAcc
+	r.mu.Lock()
+	r.loadStart = time.Now()
+	start := r.loadStart
+	r.mu.Unlock()
+
+	done := make(chan error, 1)
+	go func() { done <- gen.Run(ctx) }()
+	ticker := time.NewTicker(r.opts.Tick)
+	defer ticker.Stop()
+
+	phase := -1
+	var genErr error
+	generating := true
+	for finished := false; !finished; {
+		select {
+		case <-ticker.C:
+			// Once the generator is done, the next whole second is the
+			// last: every row covers one second.
+			finished = !generating
+		case genErr = <-done:
+			generating = false
+			// On interrupt there is no waiting for the second to end.
+			finished = ctx.Err() != nil
+			if !finished {
+				continue
+			}
+		}
+		now := time.Now()
+		elapsed := now.Sub(start)
+		if p := phaseAt(r.sc.Load.Phases, elapsed); p != phase && p < len(phases) {
+			for q := phase + 1; q <= p; q++ {
+				r.emit(Event{Time: start.Add(phaseStart(r.sc.Load.Phases, q)), Type: EventPhaseStarted,
+					Fields: map[string]any{"phase": q + 1}})
+			}
+			phase = p
+		}
+		obs := r.target.Observe()
+		if elapsed <= total+r.opts.Tick/2 && obs.Running > 0 {
+			cpu.add(obs.CPUPct)
+			mem.add(obs.MemPct)
+		}
+		es.Scaling.MinCount = min(es.Scaling.MinCount, obs.Desired)
+		es.Scaling.MaxCount = max(es.Scaling.MaxCount, obs.Desired)
+		snap := Snapshot{
+			Time:     now,
+			T:        elapsed.Seconds(),
+			Entry:    e.Index + 1,
+			Entries:  n,
+			Label:    e.Label,
+			Phase:    phaseName(r.sc.Load.Phases, elapsed-r.opts.Tick/2), // the second that just ended
+			Elapsed:  elapsed,
+			Total:    total,
+			Offered:  offeredAt(phases, elapsed),
+			Load:     gen.Window(),
+			Service:  obs,
+			Finished: finished,
+		}
+		r.publish(func(o Observer) { o.Snapshot(snap) })
+	}
+
+	loadSeconds := total.Seconds()
+	interrupted := errors.Is(genErr, context.Canceled) || ctx.Err() != nil
+	if interrupted {
+		loadSeconds = math.Min(loadSeconds, time.Since(start).Seconds())
+	}
+	fillTotals(&es, gen.Totals(), loadSeconds)
+	es.CPUUtilization = cpu.result()
+	es.MemoryUtilization = mem.result()
+	es.Thresholds = Evaluate(es, r.sc.Thresholds)
+	for _, th := range es.Thresholds {
+		r.emit(NewEvent(EventThreshold, "expr", th.Expr, "ok", th.OK, "value", th.Value))
+	}
+	es.Passed = allOK(es.Thresholds)
+	es.Interrupted = interrupted
+
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	teardownErr := r.target.Teardown(tctx)
+	r.emit(NewEvent(EventEntryDone, "label", e.Label, "passed", es.Passed))
+
+	switch {
+	case interrupted:
+		return &es, fmt.Errorf("entry %s: %w", e.Label, ErrInterrupted)
+	case genErr != nil:
+		return &es, fmt.Errorf("entry %s: load: %w", e.Label, genErr)
+	case teardownErr != nil:
+		return &es, fmt.Errorf("entry %s: teardown: %w", e.Label, teardownErr)
+	}
+	return &es, nil
+}
+
+func fillTotals(es *EntrySummary, t load.Totals, loadSeconds float64) {
+	es.LoadSeconds = round(loadSeconds, 3)
+	es.Requests = t.Requests
+	es.OK = t.OK
+	for k, v := range t.Errors {
+		es.Errors[k] = v
+	}
+	if t.Requests > 0 {
+		es.ErrorRate = round(float64(t.ErrorCount())/float64(t.Requests), 6)
+	}
+	if loadSeconds > 0 {
+		es.OfferedRPS = round(float64(t.Requests)/loadSeconds, 3)
+		es.AchievedRPS = round(float64(t.OK)/loadSeconds, 3)
+	}
+	es.LatencyMS = Latency{
+		P50: round(t.Latency.P50, 1),
+		P90: round(t.Latency.P90, 1),
+		P95: round(t.Latency.P95, 1),
+		P99: round(t.Latency.P99, 1),
+		Max: round(t.Latency.Max, 1),
+	}
+}
+
+// loadPhases converts the scenario's phases to the generator's, resolving
+// where each ramp starts: at the previous phase's rate, 0 for the first.
+func loadPhases(ps []scenarios.Phase) []load.Phase {
+	out := make([]load.Phase, 0, len(ps))
+	prev := 0.0
+	for _, p := range ps {
+		lp := load.Phase{Duration: p.Duration}
+		switch {
+		case p.Closed():
+			lp.Workers, lp.WorkerRate = p.Workers, p.WorkerRate
+			prev = 0
+		case p.Ramp():
+			lp.Ramp, lp.From, lp.To = true, prev, p.RampTo
+			prev = p.RampTo
+		default:
+			lp.Rate = p.Rate
+			prev = p.Rate
+		}
+		out = append(out, lp)
+	}
+	return out
+}
+
+// phaseAt is the index of the phase running after elapsed; len(ps) once
+// all are over.
+func phaseAt(ps []scenarios.Phase, elapsed time.Duration) int {
+	var end time.Duration
+	for i, p := range ps {
+		end += p.Duration
+		if elapsed < end {
+			return i
+		}
+	}
+	return len(ps)
+}
+
+func phaseStart(ps []scenarios.Phase, i int) time.Duration {
+	var d time.Duration
+	for _, p := range ps[:i] {
+		d += p.Duration
+	}
+	return d
+}
+
+func phaseName(ps []scenarios.Phase, elapsed time.Duration) string {
+	if i := phaseAt(ps, elapsed); i < len(ps) {
+		return strconv.Itoa(i + 1)
+	}
+	return "tail"
+}
+
+// offeredAt is the rate the profile asks for at elapsed: the open model's
+// arrival rate, or the closed model's cap (workers x worker_rate).
+func offeredAt(ps []load.Phase, elapsed time.Duration) float64 {
+	var start time.Duration
+	for _, p := range ps {
+		if elapsed < start+p.Duration {
+			switch {
+			case p.Workers > 0:
+				return float64(p.Workers) * p.WorkerRate
+			case p.Ramp:
+				frac := float64(elapsed-start) / float64(p.Duration)
+				return p.From + (p.To-p.From)*frac
+			default:
+				return p.Rate
+			}
+		}
+		start += p.Duration
+	}
+	return 0
+}

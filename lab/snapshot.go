@@ -1,0 +1,24 @@
+package lab
+
+import (
+	"time"
+
+	"github.com/ecslab/lab/lab/load"
+)
+
+// Snapshot is the run at one tick. It is a value: observers may keep it.
+type Snapshot struct {
+	Time     time.Time
+	T        float64 // seconds since the entry's load started
+	Entry    int     // 1-based
+	Entries  int     // how many entries the run has
+	Label    string  // the entry's size, e.g. "256/512"
+	Phase    string  // phase number from 1, or "tail" while awaiting in-flight requests
+	Elapsed  time.Duration
+	Total    time.Duration // the entry's load duration
+	Offered  float64       // the rate the load profile asks for now (req/s; closed model: its cap)
+	Load     load.Window   // what the generator saw in the last second
+	Service  Observation
+	Paused   bool
+	Finished bool // the entry's last snapshot
+}

@@ -1,0 +1,124 @@
+package lab
+
+import (
+	"math"
+	"time"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+// SchemaVersion is summary.json's schema_version.
+const SchemaVersion = 1
+
+// Summary is summary.json: the run and one result per matrix entry.
+type Summary struct {
+	SchemaVersion int            `json:"schema_version"`
+	Scenario      string         `json:"scenario"`
+	Target        string         `json:"target"`
+	RunID         string         `json:"run_id"`
+	StartedAt     time.Time      `json:"started_at"`
+	EndedAt       time.Time      `json:"ended_at,omitzero"`
+	Interrupted   bool           `json:"interrupted,omitempty"`
+	Passed        bool           `json:"passed"`
+	Entries       []EntrySummary `json:"entries"`
+}
+
+// EntrySummary is one matrix entry's result, over its load phases only.
+type EntrySummary struct {
+	Label             string             `json:"label"`
+	CPU               int                `json:"cpu"`
+	Memory            int                `json:"memory"`
+	LoadSeconds       float64            `json:"load_seconds"`
+	Requests          int64              `json:"requests"`
+	OK                int64              `json:"ok"`
+	Errors            map[string]int64   `json:"errors"`
+	ErrorRate         float64            `json:"error_rate"`
+	OfferedRPS        float64            `json:"offered_rps"`
+	AchievedRPS       float64            `json:"achieved_rps"`
+	LatencyMS         Latency            `json:"latency_ms"`
+	CPUUtilization    Utilization        `json:"cpu_utilization"`
+	MemoryUtilization Utilization        `json:"memory_utilization"`
+	Tasks             Tasks              `json:"tasks"`
+	Scaling           Scaling            `json:"scaling"`
+	Thresholds        []ThresholdOutcome `json:"thresholds"`
+	Passed            bool               `json:"passed"`
+	Interrupted       bool               `json:"interrupted,omitempty"`
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Utilization of the service's envelope, in percent.
+type Utilization struct {
+	Avg float64 `json:"avg"`
+	Max float64 `json:"max"`
+}
+
+// Tasks counts task starts and the stops lab did not cause itself.
+type Tasks struct {
+	Started        int            `json:"started"`
+	Stopped        int            `json:"stopped"`
+	StoppedReasons map[string]int `json:"stopped_reasons"`
+}
+
+// Scaling summarises the desired count over the entry.
+type Scaling struct {
+	MinCount  int `json:"min_count"`
+	MaxCount  int `json:"max_count"`
+	ScaleOuts int `json:"scale_outs"`
+	ScaleIns  int `json:"scale_ins"`
+	Decisions int `json:"decisions"`
+}
+
+// ThresholdOutcome is one threshold evaluated on an entry; Value is in the
+// expression's unit.
+type ThresholdOutcome struct {
+	Expr  string  `json:"expr"`
+	OK    bool    `json:"ok"`
+	Value float64 `json:"value"`
+}
+
+// utilizationAcc accumulates per-second utilization into avg and max.
+type utilizationAcc struct {
+	sum, max float64
+	n        int
+}
+
+func (u *utilizationAcc) add(v float64) {
+	u.sum += v
+	u.n++
+	u.max = math.Max(u.max, v)
+}
+
+func (u *utilizationAcc) result() Utilization {
+	if u.n == 0 {
+		return Utilization{}
+	}
+	return Utilization{Avg: round(u.sum/float64(u.n), 1), Max: round(u.max, 1)}
+}
+
+func newEntrySummary(e scenarios.Entry) EntrySummary {
+	return EntrySummary{
+		Label:  e.Label,
+		CPU:    e.Size.CPU,
+		Memory: e.Size.Memory,
+		Errors: map[string]int64{},
+		Tasks:  Tasks{StoppedReasons: map[string]int{}},
+		Scaling: Scaling{
+			MinCount: e.Count,
+			MaxCount: e.Count,
+		},
+		Thresholds: []ThresholdOutcome{},
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,70 @@
+package lab
+
+import (
+	"context"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+// Target is where a scenario's service runs: local Docker or Amazon ECS.
+type Target interface {
+	// Name is "local" or "ecs".
+	Name() string
+	// Deploy starts the entry's tasks and returns once the endpoint
+	// routes to healthy tasks. Events the target sees (task starts and
+	// stops, health changes) go to emit, from any goroutine.
+	Deploy(ctx context.Context, e scenarios.Entry, emit func(Event)) error
+	// Endpoint is the base URL the load goes to, e.g. http://127.0.0.1:40123.
+	Endpoint() string
+	// Observe returns the service's state now. It must be cheap: the run
+	// calls it once a tick.
+	Observe() Observation
+	// Teardown stops and removes the entry's tasks.
+	Teardown(ctx context.Context) error
+	// Close removes everything the target created for the run.
+	Close(ctx context.Context) error
+}
+
+// Observation is the service as the target sees it at one instant.
+type Observation struct {
+	Desired int
+	Running int
+	Healthy int
+	Tasks   []TaskStat
+	// CPUPct and MemPct are the service's utilization in percent of its
+	// envelope (task size x running tasks), as ECS's CPUUtilization and
+	// MemoryUtilization are. Zero when nothing runs.
+	CPUPct float64
+	MemPct float64
+}
+
+// TaskStat is one task's resource use.
+type TaskStat struct {
+	ID       string
+	Size     scenarios.Size
+	State    string // starting, running, stopping
+	Healthy  bool
+	CPUPct   float64 // percent of the task's cpu envelope, capped at 100 as ECS does
+	MemMiB   float64 // resident memory (usage less page cache)
+	MemPct   float64 // percent of the task's memory limit
+	Requests int64   // requests the balancer sent to it
+}
+
+// ServiceUtilization computes the service-level figures ECS publishes:
+// used cpu (memory) of all tasks over task size x number of tasks.
+func ServiceUtilization(tasks []TaskStat) (cpuPct, memPct float64) {
+	var cpuUsed, cpuCap, memUsed, memCap float64
+	for _, t := range tasks {
+		cpuUsed += t.CPUPct / 100 * float64(t.Size.CPU)
+		cpuCap += float64(t.Size.CPU)
+		memUsed += t.MemMiB
+		memCap += float64(t.Size.Memory)
+	}
+	if cpuCap > 0 {
+		cpuPct = 100 * cpuUsed / cpuCap
+	}
+	if memCap > 0 {
+		memPct = 100 * memUsed / memCap
+	}
+	return cpuPct, memPct
+}

@@ -1,0 +1,126 @@
+// Package tui holds lab's views for people: the Bubble Tea dashboard and,
+// for runs without a terminal, the headless progress line.
+package tui
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ecslab/lab/lab"
+)
+
+// Headless is a lab.Observer that reports a run's progress on a writer
+// (stderr): a line that rewrites itself on a terminal, or a line every
+// few seconds elsewhere (CI logs), plus the events worth a person's eye.
+type Headless struct {
+	w        io.Writer
+	terminal bool
+	every    time.Duration
+
+	mu       sync.Mutex
+	lastLine time.Time
+	live     bool // a progress line is on screen and must be cleared first
+	entries  int
+}
+
+var _ lab.Observer = (*Headless)(nil)
+
+// NewHeadless reports on w; terminal says whether w is a terminal.
+func NewHeadless(w io.Writer, terminal bool) *Headless {
+	return &Headless{w: w, terminal: terminal, every: 10 * time.Second}
+}
+
+func (h *Headless) Started(info lab.RunInfo) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.entries = len(info.Entries)
+	fmt.Fprintf(h.w, "lab: %s on %s: %d entr%s x %s of load (run %s)\n",
+		info.Scenario.Name, info.Target, len(info.Entries), plural(len(info.Entries), "y", "ies"),
+		info.Scenario.LoadDuration(), info.ID)
+}
+
+func (h *Headless) Snapshot(s lab.Snapshot) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.terminal && time.Since(h.lastLine) < h.every && !s.Finished {
+		return
+	}
+	h.lastLine = time.Now()
+	errs := 0
+	for _, n := range s.Load.Errors {
+		errs += n
+	}
+	line := fmt.Sprintf("[%d/%d %s] phase %s  %3.0fs/%.0fs  sent %.1f/s ok %.1f/s err %d/s  p99 %s  cpu %3.0f%%  mem %3.0f%%  tasks %d/%d",
+		s.Entry, s.Entries, s.Label, s.Phase, s.Elapsed.Seconds(), s.Total.Seconds(),
+		float64(s.Load.Sent), float64(s.Load.OK), errs, msString(s.Load.Latency.P99),
+		s.Service.CPUPct, s.Service.MemPct, s.Service.Healthy, s.Service.Desired)
+	if h.terminal {
+		fmt.Fprintf(h.w, "\r\033[K%s", line)
+		h.live = true
+		return
+	}
+	fmt.Fprintln(h.w, line)
+}
+
+func (h *Headless) Event(e lab.Event) {
+	var msg string
+	switch e.Type {
+	case lab.EventEntryStarted:
+		msg = fmt.Sprintf("entry %d: %v, starting %v task(s)", e.Entry, e.Fields["label"], e.Fields["count"])
+	case lab.EventTaskStopped:
+		if byLab, _ := e.Fields["by_lab"].(bool); byLab {
+			return
+		}
+		msg = fmt.Sprintf("entry %d: task %v stopped: %v", e.Entry, e.Fields["task"], e.Fields["reason"])
+	case "task_start_failed":
+		msg = fmt.Sprintf("entry %d: could not start a task: %v", e.Entry, e.Fields["error"])
+	default:
+		return
+	}
+	h.println(msg)
+}
+
+func (h *Headless) EntryDone(e lab.EntrySummary) {
+	verdict := "pass"
+	if !e.Passed {
+		verdict = "FAIL"
+	}
+	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %.2f offered, p99 %s, cpu avg %.0f%%: %s",
+		e.Label, e.AchievedRPS, e.OfferedRPS, msString(e.LatencyMS.P99), e.CPUUtilization.Avg, verdict))
+}
+
+func (h *Headless) Done(s lab.Summary) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.clear()
+}
+
+func (h *Headless) println(msg string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.clear()
+	fmt.Fprintln(h.w, msg)
+}
+
+func (h *Headless) clear() {
+	if h.live {
+		fmt.Fprint(h.w, "\r\033[K")
+		h.live = false
+	}
+}
+
+func msString(v float64) string {
+	if v >= 1000 {
+		return fmt.Sprintf("%.2fs", v/1000)
+	}
+	return fmt.Sprintf("%.0fms", v)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
