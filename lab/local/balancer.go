@@ -29,8 +29,11 @@ type Balancer struct {
 	targetTimeout time.Duration
 	transport     *http.Transport
 
-	mu      sync.RWMutex
+	mu      sync.Mutex
 	targets []*backend // registered, in registration order
+	// healthy is the routable subset of targets, rebuilt on every change
+	// so that picking a target takes no lock.
+	healthy atomic.Pointer[[]*backend]
 	next    atomic.Uint64
 
 	server   *http.Server
@@ -120,6 +123,18 @@ func (b *Balancer) Register(id, addr string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.targets = append(b.targets, be)
+	b.rebuild()
+}
+
+// rebuild recomputes the routable set; b.mu must be held.
+func (b *Balancer) rebuild() {
+	var healthy []*backend
+	for _, t := range b.targets {
+		if t.healthy.Load() {
+			healthy = append(healthy, t)
+		}
+	}
+	b.healthy.Store(&healthy)
 }
 
 // Deregister removes a target: it gets no new requests.
@@ -129,6 +144,7 @@ func (b *Balancer) Deregister(id string) {
 	for i, t := range b.targets {
 		if t.id == id {
 			b.targets = append(b.targets[:i:i], b.targets[i+1:]...)
+			b.rebuild()
 			return
 		}
 	}
@@ -136,19 +152,20 @@ func (b *Balancer) Deregister(id string) {
 
 // SetHealthy records a health-check verdict for a target.
 func (b *Balancer) SetHealthy(id string, healthy bool) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, t := range b.targets {
 		if t.id == id {
 			t.healthy.Store(healthy)
 		}
 	}
+	b.rebuild()
 }
 
 // Targets returns the registered targets' state.
 func (b *Balancer) Targets() []TargetState {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	out := make([]TargetState, len(b.targets))
 	for i, t := range b.targets {
 		out[i] = TargetState{ID: t.id, Healthy: t.healthy.Load(), Outstanding: t.outstanding.Load(), Requests: t.requests.Load()}
@@ -170,30 +187,23 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // pick chooses a healthy target, or nil when there is none.
 func (b *Balancer) pick() *backend {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	n := len(b.targets)
-	if n == 0 {
+	p := b.healthy.Load()
+	if p == nil || len(*p) == 0 {
 		return nil
 	}
-	if b.algorithm == LeastOutstandingRequests {
-		var best *backend
-		start := int(b.next.Add(1) % uint64(n)) // rotate ties
-		for i := range n {
-			t := b.targets[(start+i)%n]
-			if t.healthy.Load() && (best == nil || t.outstanding.Load() < best.outstanding.Load()) {
-				best = t
-			}
-		}
-		return best
+	healthy := *p
+	n := uint64(len(healthy))
+	start := b.next.Add(1)
+	if b.algorithm != LeastOutstandingRequests {
+		return healthy[start%n]
 	}
-	start := int(b.next.Add(1) % uint64(n))
-	for i := range n {
-		if t := b.targets[(start+i)%n]; t.healthy.Load() {
-			return t
+	best := healthy[start%n] // ties rotate
+	for i := uint64(1); i < n; i++ {
+		if t := healthy[(start+i)%n]; t.outstanding.Load() < best.outstanding.Load() {
+			best = t
 		}
 	}
-	return nil
+	return best
 }
 
 // answerTargetError maps a failed proxy round trip to ALB's status codes:

@@ -1,0 +1,173 @@
+package local
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func startBalancer(t *testing.T, algorithm string, timeout time.Duration) *Balancer {
+	t.Helper()
+	b := NewBalancer(algorithm, timeout)
+	if err := b.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func backendServer(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestBalancerStatusCodes(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		healthy bool
+		want    int
+	}{
+		{"healthy target answers", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }, true, 200},
+		{"target's own error passes through", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, true, 500},
+		{"no healthy target: 503", func(w http.ResponseWriter, r *http.Request) {}, false, 503},
+		{"target closes the connection mid-request: 502", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		}, true, 502},
+		{"target too slow: 504", func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(500 * time.Millisecond)
+		}, true, 504},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := startBalancer(t, RoundRobin, 200*time.Millisecond)
+			b.Register("t1", backendServer(t, tt.handler))
+			b.SetHealthy("t1", tt.healthy)
+			if code, body := get(t, b.URL()+"/x"); code != tt.want {
+				t.Errorf("status %d (%q), want %d", code, body, tt.want)
+			}
+		})
+	}
+}
+
+func TestBalancerNoTargetsAnswers503(t *testing.T) {
+	b := startBalancer(t, RoundRobin, time.Second)
+	if code, _ := get(t, b.URL()); code != 503 {
+		t.Errorf("status %d, want 503", code)
+	}
+}
+
+func TestBalancerRefusedTargetAnswers502(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	b := startBalancer(t, RoundRobin, time.Second)
+	b.Register("gone", addr)
+	b.SetHealthy("gone", true)
+	if code, _ := get(t, b.URL()); code != 502 {
+		t.Errorf("status %d, want 502", code)
+	}
+}
+
+func namedBackend(t *testing.T, name string) string {
+	return backendServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })
+}
+
+func TestRoundRobinSkipsUnhealthyTargets(t *testing.T) {
+	b := startBalancer(t, RoundRobin, time.Second)
+	for _, id := range []string{"a", "b", "c"} {
+		b.Register(id, namedBackend(t, id))
+	}
+	b.SetHealthy("a", true)
+	b.SetHealthy("c", true)
+	counts := map[string]int{}
+	for range 10 {
+		_, body := get(t, b.URL())
+		counts[body]++
+	}
+	if counts["b"] != 0 || counts["a"] != 5 || counts["c"] != 5 {
+		t.Errorf("requests per target %v, want a and c 5 each and none to unhealthy b", counts)
+	}
+	b.Deregister("a")
+	for range 4 {
+		if _, body := get(t, b.URL()); body != "c" {
+			t.Fatalf("after deregistering a, got a response from %q", body)
+		}
+	}
+	for _, ts := range b.Targets() {
+		if ts.ID == "c" && ts.Requests != 9 {
+			t.Errorf("target c counted %d requests, want 9", ts.Requests)
+		}
+	}
+}
+
+func TestLeastOutstandingRequestsAvoidsBusyTarget(t *testing.T) {
+	release := make(chan struct{})
+	slow := backendServer(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "slow")
+	})
+	b := startBalancer(t, LeastOutstandingRequests, 10*time.Second)
+	b.Register("slow", slow)
+	b.Register("fast", namedBackend(t, "fast"))
+	b.SetHealthy("slow", true)
+	b.SetHealthy("fast", true)
+
+	// Occupy the slow target with one request that stays in flight.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			_, body := get(t, b.URL())
+			if body == "slow" {
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for outstanding(b, "slow") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow target never got a request")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 6 {
+		if _, body := get(t, b.URL()); body != "fast" {
+			t.Fatalf("got %q while slow had a request outstanding, want fast", body)
+		}
+	}
+	close(release)
+	wg.Wait()
+}
+
+func outstanding(b *Balancer, id string) int64 {
+	for _, ts := range b.Targets() {
+		if ts.ID == id {
+			return ts.Outstanding
+		}
+	}
+	return 0
+}
