@@ -4,6 +4,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -11,14 +12,18 @@ import (
 // Scenario is one validated experiment. Values are resolved: defaults are
 // filled in and units converted (cpu in units, memory in MiB).
 type Scenario struct {
-	Name        string      `yaml:"name" json:"name"`
-	Description string      `yaml:"description,omitempty" json:"description,omitempty"`
-	Workload    Workload    `yaml:"workload" json:"workload"`
-	Service     Service     `yaml:"service" json:"service"`
-	Balancer    Balancer    `yaml:"balancer" json:"balancer"`
-	Load        Load        `yaml:"load" json:"load"`
-	Matrix      []Override  `yaml:"matrix,omitempty" json:"matrix,omitempty"`
-	Thresholds  []Threshold `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	Name        string       `yaml:"name" json:"name"`
+	Description string       `yaml:"description,omitempty" json:"description,omitempty"`
+	Workload    Workload     `yaml:"workload" json:"workload"`
+	Service     Service      `yaml:"service" json:"service"`
+	Balancer    Balancer     `yaml:"balancer" json:"balancer"`
+	Load        LoadSpec     `yaml:"load" json:"load"`
+	Actions     []Action     `yaml:"actions,omitempty" json:"actions,omitempty"`
+	Matrix      []Override   `yaml:"matrix,omitempty" json:"matrix,omitempty"`
+	Autoscaling *Autoscaling `yaml:"autoscaling,omitempty" json:"autoscaling,omitempty"`
+	Thresholds  []Threshold  `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	// ECS is read only by --target ecs; nil when the file has no ecs section.
+	ECS *ECS `yaml:"ecs,omitempty" json:"ecs,omitempty"`
 
 	// Source names where the scenario came from: a file path, or
 	// "builtin:NAME". It is not part of the file.
@@ -26,6 +31,9 @@ type Scenario struct {
 }
 
 // Workload is what runs in each task: the built-in mock app or a local image.
+// Exactly one of Builtin and Image is set; Port is BuiltinPort for the
+// built-in app. Env holds the built-in app's knobs (CPU_WORK,
+// LEAK_PER_REQUEST, DELAY_STEP) or an image's environment.
 type Workload struct {
 	Builtin bool              `yaml:"builtin,omitempty" json:"builtin,omitempty"`
 	Image   string            `yaml:"image,omitempty" json:"image,omitempty"`
@@ -63,16 +71,39 @@ type Balancer struct {
 	DeregistrationDelay time.Duration `yaml:"deregistration_delay" json:"deregistration_delay"`
 }
 
-// Load is the traffic lab drives at the balancer.
-type Load struct {
-	Path    string        `yaml:"path" json:"path"`
-	Timeout time.Duration `yaml:"timeout" json:"timeout"`
-	Phases  []Phase       `yaml:"phases" json:"phases"`
+// LoadSpec is the traffic lab drives at the balancer, the file's load
+// section: GET Path, or a weighted mix of Requests (exactly one of the two
+// is set). (The name Load belongs to the function that loads a file.)
+type LoadSpec struct {
+	Path     string        `yaml:"path,omitempty" json:"path,omitempty"`
+	Requests []Request     `yaml:"requests,omitempty" json:"requests,omitempty"`
+	Timeout  time.Duration `yaml:"timeout" json:"timeout"` // the client's request timeout
+	Phases   []Phase       `yaml:"phases" json:"phases"`
+}
+
+// Targets is what the generator sends: Requests, or one GET of Path.
+func (l LoadSpec) Targets() []Request {
+	if len(l.Requests) > 0 {
+		return l.Requests
+	}
+	return []Request{{Method: "GET", Path: l.Path, Weight: 1}}
+}
+
+// Request is one kind of request in a weighted mix: each request sent is
+// this one with probability Weight / (sum of the weights).
+type Request struct {
+	Method  string            `yaml:"method" json:"method"` // default GET
+	Path    string            `yaml:"path" json:"path"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
+	Weight  int               `yaml:"weight" json:"weight"` // default 1
 }
 
 // Phase is one stretch of load. Open model: Rate (constant) or RampTo
-// (linear from the previous phase's rate). Closed model: Workers, each
-// sending at most WorkerRate requests per second.
+// (linear from the previous phase's rate: its Rate or RampTo, 0 for the
+// first phase or after a closed one). Closed model:
+// Workers, each sending at most WorkerRate requests per second (0: as fast
+// as the responses come back). A phase is one of the three.
 type Phase struct {
 	Duration   time.Duration `yaml:"duration" json:"duration"`
 	Rate       float64       `yaml:"rate,omitempty" json:"rate,omitempty"`
@@ -88,8 +119,10 @@ func (p Phase) Closed() bool { return p.Workers > 0 }
 func (p Phase) Ramp() bool { return p.RampTo > 0 }
 
 // Override is one matrix entry: what differs from the service and workload.
-// Zero values mean "as in the scenario".
+// Zero values mean "as in the scenario". Label names the entry in results;
+// it defaults to the entry's size.
 type Override struct {
+	Label  string            `yaml:"label,omitempty" json:"label,omitempty"`
 	CPU    int               `yaml:"cpu,omitempty" json:"cpu,omitempty"`
 	Memory int               `yaml:"memory,omitempty" json:"memory,omitempty"`
 	Count  int               `yaml:"count,omitempty" json:"count,omitempty"`
@@ -98,12 +131,14 @@ type Override struct {
 
 // Threshold is one parsed pass/fail expression, e.g. "p99 < 500ms".
 // Value is in the metric's canonical unit: milliseconds for latencies,
-// percent for rates and utilizations, plain numbers otherwise.
+// percent for rates and utilizations, plain numbers otherwise. Unit is the
+// unit as written ("ms", "s", "%" or ""); see ParseThreshold.
 type Threshold struct {
 	Expr   string  `json:"expr"`
-	Metric string  `json:"metric"`
-	Op     string  `json:"op"` // <, <=, >, >=, ==, !=
+	Metric string  `json:"metric"` // canonical name: p99, error_rate, cpu_avg, ...
+	Op     string  `json:"op"`     // <, <=, >, >=, ==, !=
 	Value  float64 `json:"value"`
+	Unit   string  `json:"unit,omitempty"`
 }
 
 // Size is a Fargate task size.
@@ -118,11 +153,127 @@ func (s Size) String() string { return fmt.Sprintf("%d/%d", s.CPU, s.Memory) }
 // VCPU is the size's cpu in vCPU.
 func (s Size) VCPU() float64 { return float64(s.CPU) / 1024 }
 
+// MarshalYAML writes the size as "256/512", which the loader reads back.
+func (s Size) MarshalYAML() (any, error) { return s.String(), nil }
+
+// Action is an operation scheduled at a time within each entry's load:
+// exactly one of Scale, Resize and KillTask is set.
+type Action struct {
+	At       time.Duration `yaml:"at" json:"at"`
+	Scale    int           `yaml:"scale,omitempty" json:"scale,omitempty"`         // set the desired count (1 or more)
+	Resize   *Size         `yaml:"resize,omitempty" json:"resize,omitempty"`       // deploy the service at this size
+	KillTask int           `yaml:"kill_task,omitempty" json:"kill_task,omitempty"` // stop this many running tasks, as a crash would
+}
+
+// Name is the action's operation: "scale", "resize" or "kill_task".
+func (a Action) Name() string {
+	switch {
+	case a.Resize != nil:
+		return "resize"
+	case a.KillTask > 0:
+		return "kill_task"
+	default:
+		return "scale"
+	}
+}
+
+// Autoscaling is Application Auto Scaling on the service's desired count:
+// lab runs it itself on the local target and registers it on ECS.
+type Autoscaling struct {
+	Min int `yaml:"min" json:"min"`
+	Max int `yaml:"max" json:"max"`
+	// MetricPeriod is the datapoint period (AWS: 60s); shorter locally to
+	// compress time. --duration does not change it.
+	MetricPeriod time.Duration `yaml:"metric_period" json:"metric_period"`
+	// HighDatapoints and LowDatapoints are how many consecutive datapoints
+	// a target tracking policy's high (scale-out) and low (scale-in) alarms
+	// need: 3 and 15, as observed on AWS.
+	HighDatapoints int      `yaml:"high_datapoints" json:"high_datapoints"`
+	LowDatapoints  int      `yaml:"low_datapoints" json:"low_datapoints"`
+	Policies       []Policy `yaml:"policies" json:"policies"`
+}
+
+// Policy is one scaling policy: exactly one of TargetTracking and
+// StepScaling is set. Name defaults to "<metric>-target-tracking" or
+// "<metric>-step-scaling".
+type Policy struct {
+	Name           string          `yaml:"name" json:"name"`
+	TargetTracking *TargetTracking `yaml:"target_tracking,omitempty" json:"target_tracking,omitempty"`
+	StepScaling    *StepScaling    `yaml:"step_scaling,omitempty" json:"step_scaling,omitempty"`
+}
+
+// Scaling metrics, for target tracking and step scaling.
+const (
+	MetricCPU               = "cpu"                 // ECSServiceAverageCPUUtilization, percent
+	MetricMemory            = "memory"              // ECSServiceAverageMemoryUtilization, percent
+	MetricRequestsPerTarget = "requests_per_target" // ALBRequestCountPerTarget, requests per target per minute
+	MetricResponseTime      = "response_time"       // ALB TargetResponseTime (average), milliseconds
+)
+
+// ScalingMetrics lists the metrics a scaling policy can use.
+func ScalingMetrics() []string {
+	return []string{MetricCPU, MetricMemory, MetricRequestsPerTarget, MetricResponseTime}
+}
+
+// TargetTracking keeps Metric near Target. Target is in the metric's unit:
+// percent for cpu and memory, requests per target per minute, or
+// milliseconds for response_time (written as a duration, e.g. 2s).
+type TargetTracking struct {
+	Metric           string        `yaml:"metric" json:"metric"`
+	Target           float64       `yaml:"target" json:"target"`
+	ScaleOutCooldown time.Duration `yaml:"scale_out_cooldown" json:"scale_out_cooldown"` // default 300s, as ECS
+	ScaleInCooldown  time.Duration `yaml:"scale_in_cooldown" json:"scale_in_cooldown"`   // default 300s, as ECS
+	DisableScaleIn   bool          `yaml:"disable_scale_in,omitempty" json:"disable_scale_in,omitempty"`
+}
+
+// StepScaling adjusts the count by steps when an alarm on Metric fires:
+// the alarm is "Metric Comparison Threshold" on Datapoints consecutive
+// datapoints. Step bounds are relative to Threshold, in the metric's unit.
+type StepScaling struct {
+	Metric                 string        `yaml:"metric" json:"metric"`
+	Comparison             string        `yaml:"comparison" json:"comparison"` // >, >=, <, <=
+	Threshold              float64       `yaml:"threshold" json:"threshold"`
+	Datapoints             int           `yaml:"datapoints" json:"datapoints"`           // default 1
+	AdjustmentType         string        `yaml:"adjustment_type" json:"adjustment_type"` // default change_in_capacity
+	MinAdjustmentMagnitude int           `yaml:"min_adjustment_magnitude,omitempty" json:"min_adjustment_magnitude,omitempty"`
+	Cooldown               time.Duration `yaml:"cooldown" json:"cooldown"` // default 300s
+	Steps                  []Step        `yaml:"steps" json:"steps"`
+}
+
+// Step adjustment types.
+const (
+	ChangeInCapacity        = "change_in_capacity"
+	ExactCapacity           = "exact_capacity"
+	PercentChangeInCapacity = "percent_change_in_capacity"
+)
+
+// Step is one step adjustment: when the metric minus the threshold is in
+// [Lower, Upper), adjust the count by Adjustment. A nil bound is
+// unbounded (minus or plus infinity).
+type Step struct {
+	Lower      *float64 `yaml:"lower,omitempty" json:"lower,omitempty"`
+	Upper      *float64 `yaml:"upper,omitempty" json:"upper,omitempty"`
+	Adjustment int      `yaml:"adjustment" json:"adjustment"`
+}
+
+// ECS is where --target ecs runs the scenario. It may also come from a
+// separate file (--ecs FILE, see ParseECS).
+type ECS struct {
+	Region           string   `yaml:"region,omitempty" json:"region,omitempty"`
+	Cluster          string   `yaml:"cluster,omitempty" json:"cluster,omitempty"`
+	Subnets          []string `yaml:"subnets,omitempty" json:"subnets,omitempty"`
+	SecurityGroups   []string `yaml:"security_groups,omitempty" json:"security_groups,omitempty"`
+	AssignPublicIP   bool     `yaml:"assign_public_ip,omitempty" json:"assign_public_ip,omitempty"`
+	Image            string   `yaml:"image,omitempty" json:"image,omitempty"`
+	ExecutionRoleARN string   `yaml:"execution_role_arn,omitempty" json:"execution_role_arn,omitempty"`
+	TargetGroupARN   string   `yaml:"target_group_arn,omitempty" json:"target_group_arn,omitempty"`
+}
+
 // Entry is one resolved run of the scenario: the service with one matrix
 // override applied.
 type Entry struct {
 	Index int               // 0-based position in the matrix
-	Label string            // the size, e.g. "256/512"
+	Label string            // the override's label, else the size, e.g. "256/512"
 	Size  Size              //
 	Count int               // desired tasks at start
 	Env   map[string]string // workload env, scenario's merged with the override's
@@ -154,7 +305,7 @@ func (s *Scenario) Entries() []Entry {
 			e.Count = o.Count
 		}
 		e.Env = mergeEnv(s.Workload.Env, o.Env)
-		e.Label = e.Size.String()
+		e.Label = cmp.Or(o.Label, e.Size.String())
 		entries = append(entries, e)
 	}
 	return entries

@@ -1,0 +1,179 @@
+package scenarios
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// The schema of the autoscaling and ecs sections.
+
+func (r *reader) autoscaling(n ast.Node, path string, dst **Autoscaling) bool {
+	a := defaultAutoscaling()
+	*dst = a
+	return r.object(n, path, []field{
+		{"min", true, into(r.atLeast(0), &a.Min)},
+		{"max", true, into(r.atLeast(1), &a.Max)},
+		{"metric_period", false, into(r.positiveDuration, &a.MetricPeriod)},
+		{"high_datapoints", false, into(r.atLeast(1), &a.HighDatapoints)},
+		{"low_datapoints", false, into(r.atLeast(1), &a.LowDatapoints)},
+		{"policies", true, into(listOf(r, r.policy), &a.Policies)},
+	})
+}
+
+func (r *reader) policy(n ast.Node, path string, p *Policy) bool {
+	return r.object(n, path, []field{
+		{"name", false, into(r.name, &p.Name)},
+		{"target_tracking", false, into(r.targetTracking, &p.TargetTracking)},
+		{"step_scaling", false, into(r.stepScaling, &p.StepScaling)},
+	})
+}
+
+func (r *reader) targetTracking(n ast.Node, path string, dst **TargetTracking) bool {
+	t := &TargetTracking{ScaleOutCooldown: DefaultCooldown, ScaleInCooldown: DefaultCooldown}
+	*dst = t
+	var target ast.Node
+	ok := r.object(n, path, []field{
+		{"metric", true, into(r.oneOf(ScalingMetrics()...), &t.Metric)},
+		{"target", true, func(n ast.Node, _ string) { target = n }},
+		{"scale_out_cooldown", false, into(r.duration, &t.ScaleOutCooldown)},
+		{"scale_in_cooldown", false, into(r.duration, &t.ScaleInCooldown)},
+		{"disable_scale_in", false, into(r.boolean, &t.DisableScaleIn)},
+	})
+	if target != nil && t.Metric != "" {
+		p := joinPath(path, "target")
+		if r.metricValue(target, p, t.Metric, &t.Target) {
+			switch {
+			case t.Target <= 0:
+				r.errorf(target, p, "must be greater than 0")
+			case isPercentMetric(t.Metric) && t.Target > 100:
+				r.errorf(target, p, "a %s target is a percentage: at most 100", t.Metric)
+			}
+		}
+	}
+	return ok
+}
+
+func (r *reader) stepScaling(n ast.Node, path string, dst **StepScaling) bool {
+	s := &StepScaling{Datapoints: DefaultStepDatapoints, AdjustmentType: ChangeInCapacity, Cooldown: DefaultCooldown}
+	*dst = s
+	var threshold, steps ast.Node
+	ok := r.object(n, path, []field{
+		{"metric", true, into(r.oneOf(ScalingMetrics()...), &s.Metric)},
+		{"comparison", true, into(r.oneOf(">", ">=", "<", "<="), &s.Comparison)},
+		{"threshold", true, func(n ast.Node, _ string) { threshold = n }},
+		{"datapoints", false, into(r.atLeast(1), &s.Datapoints)},
+		{"adjustment_type", false, into(r.oneOf(ChangeInCapacity, ExactCapacity, PercentChangeInCapacity), &s.AdjustmentType)},
+		{"min_adjustment_magnitude", false, into(r.atLeast(1), &s.MinAdjustmentMagnitude)},
+		{"cooldown", false, into(r.duration, &s.Cooldown)},
+		{"steps", true, func(n ast.Node, _ string) { steps = n }},
+	})
+	if s.Metric == "" {
+		return ok // the metric's problem is reported; its values cannot be read
+	}
+	if threshold != nil {
+		r.metricValue(threshold, joinPath(path, "threshold"), s.Metric, &s.Threshold)
+	}
+	if steps != nil {
+		listOf(r, r.step(s.Metric))(steps, joinPath(path, "steps"), &s.Steps)
+	}
+	return ok
+}
+
+func (r *reader) step(metric string) func(ast.Node, string, *Step) bool {
+	return func(n ast.Node, path string, st *Step) bool {
+		bound := func(dst **float64) func(ast.Node, string) {
+			return func(n ast.Node, path string) {
+				var v float64
+				if r.metricValue(n, path, metric, &v) {
+					*dst = &v
+				}
+			}
+		}
+		return r.object(n, path, []field{
+			{"lower", false, bound(&st.Lower)},
+			{"upper", false, bound(&st.Upper)},
+			{"adjustment", true, into(r.integer, &st.Adjustment)},
+		})
+	}
+}
+
+func isPercentMetric(m string) bool { return m == MetricCPU || m == MetricMemory }
+
+// metricValue reads a value in a scaling metric's unit: percent for cpu
+// and memory (60 or "60%"), requests per target per minute, or a duration
+// for response_time (2s), kept in milliseconds.
+func (r *reader) metricValue(n ast.Node, path, metric string, dst *float64) bool {
+	switch metric {
+	case MetricResponseTime:
+		s, isString, ok := r.scalar(n, path, "a duration such as 2s")
+		if !ok {
+			return false
+		}
+		neg := strings.HasPrefix(strings.TrimSpace(s), "-")
+		if neg {
+			s = strings.TrimPrefix(strings.TrimSpace(s), "-")
+		}
+		d, err := time.ParseDuration(s)
+		if !isString || err != nil {
+			r.errorf(n, path, "a response_time value is a duration, such as 2s or 500ms")
+			return false
+		}
+		*dst = float64(d) / float64(time.Millisecond)
+		if neg {
+			*dst = -*dst
+		}
+		return true
+	case MetricCPU, MetricMemory:
+		s, isString, ok := r.scalar(n, path, "a percentage such as 60")
+		if !ok {
+			return false
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%")), 64)
+		if err != nil || (isString && !strings.HasSuffix(strings.TrimSpace(s), "%")) {
+			r.errorf(n, path, "a %s value is a percentage of the task size, such as 60 or 60%%", metric)
+			return false
+		}
+		*dst = v
+		return true
+	default:
+		return r.number(n, path, dst)
+	}
+}
+
+func (r *reader) ecs(n ast.Node, path string, dst **ECS) bool {
+	e := &ECS{}
+	*dst = e
+	return r.object(n, path, ecsFields(r, e))
+}
+
+func ecsFields(r *reader, e *ECS) []field {
+	return []field{
+		{"region", false, into(r.str, &e.Region)},
+		{"cluster", false, into(r.str, &e.Cluster)},
+		{"subnets", false, into(listOf(r, r.prefixed("subnet-")), &e.Subnets)},
+		{"security_groups", false, into(listOf(r, r.prefixed("sg-")), &e.SecurityGroups)},
+		{"assign_public_ip", false, into(r.boolean, &e.AssignPublicIP)},
+		{"image", false, into(r.str, &e.Image)},
+		{"execution_role_arn", false, into(r.prefixed("arn:"), &e.ExecutionRoleARN)},
+		{"target_group_arn", false, into(r.prefixed("arn:"), &e.TargetGroupARN)},
+	}
+}
+
+// prefixed reads a string that starts with prefix (an AWS id or ARN).
+func (r *reader) prefixed(prefix string) func(ast.Node, string, *string) bool {
+	return func(n ast.Node, path string, dst *string) bool {
+		var s string
+		if !r.str(n, path, &s) {
+			return false
+		}
+		if !strings.HasPrefix(s, prefix) {
+			r.errorf(n, path, "%q does not start with %q", clip(s), prefix)
+			return false
+		}
+		*dst = s
+		return true
+	}
+}
