@@ -41,36 +41,19 @@ func MetricValue(s EntrySummary, metric string) (float64, error) {
 	return 0, fmt.Errorf("unknown threshold metric %q", metric)
 }
 
-// Evaluate checks every threshold on an entry.
+// Evaluate checks every threshold on an entry. Each outcome's value is in
+// the unit the expression was written in ("p99 < 1s" reports seconds).
 func Evaluate(s EntrySummary, thresholds []scenarios.Threshold) []ThresholdOutcome {
 	out := make([]ThresholdOutcome, 0, len(thresholds))
 	for _, th := range thresholds {
 		v, err := MetricValue(s, th.Metric)
 		out = append(out, ThresholdOutcome{
 			Expr:  th.Expr,
-			OK:    err == nil && compare(v, th.Op, th.Value),
-			Value: round(v, 3),
+			OK:    err == nil && th.Check(v),
+			Value: round(th.InUnit(v), 3),
 		})
 	}
 	return out
-}
-
-func compare(v float64, op string, want float64) bool {
-	switch op {
-	case "<":
-		return v < want
-	case "<=":
-		return v <= want
-	case ">":
-		return v > want
-	case ">=":
-		return v >= want
-	case "==":
-		return v == want
-	case "!=":
-		return v != want
-	}
-	return false
 }
 
 // allOK reports whether every outcome passed.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -75,6 +76,9 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	if o.duration > 0 {
 		sc = sc.WithLoadDuration(o.duration)
 	}
+	if err := checkSupported(sc); err != nil {
+		return err
+	}
 	if o.dryRun {
 		return printPlan(stdout, sc)
 	}
@@ -132,6 +136,27 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	}
 	if !summary.Passed && hasThresholds(sc) {
 		return errThresholds
+	}
+	return nil
+}
+
+// checkSupported refuses, before anything starts, what the scenario
+// language accepts but this version of the local target does not act on
+// yet: running it would silently ignore part of the experiment.
+func checkSupported(sc *scenarios.Scenario) error {
+	var missing []string
+	if sc.Autoscaling != nil {
+		missing = append(missing, "autoscaling")
+	}
+	if len(sc.Actions) > 0 {
+		missing = append(missing, "actions")
+	}
+	if len(sc.Load.Requests) > 0 {
+		missing = append(missing, "load.requests (use load.path)")
+	}
+	if len(missing) > 0 {
+		return usageError{fmt.Errorf("%s: %s not supported by lab run yet; remove %s to run the rest",
+			sc.Source, strings.Join(missing, ", "), map[bool]string{true: "it", false: "them"}[len(missing) == 1])}
 	}
 	return nil
 }
