@@ -1,0 +1,387 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Transport error kinds, the keys of Window.Errors and Totals.Errors for
+// requests that got no HTTP response. Responses with a status >= 400 are
+// keyed by their code ("404", "500", "502", "503", "504", ...).
+const (
+	KindTimeout = "timeout" // the per-request timeout (or a client or dial timeout) expired
+	KindRefused = "refused" // connection refused (nothing listens on the port)
+	KindReset   = "reset"   // the peer reset or closed the connection mid-request (ECONNRESET, EPIPE, EOF)
+	KindOther   = "other"   // any other transport error
+)
+
+// A request's outcome is one int: an HTTP status code (> 0), or one of the
+// negative codes below. Keeping it an int keeps maps off the hot path.
+const (
+	codeTimeout   = -1
+	codeRefused   = -2
+	codeReset     = -3
+	codeOther     = -4
+	codeCancelled = -5 // cancelled by Run's context: counted apart, not as an error
+)
+
+var kindNames = [...]string{KindTimeout, KindRefused, KindReset, KindOther}
+
+// errRequestTimeout is the cause the generator cancels a request's context
+// with when Config.Timeout expires, which tells a timeout apart from an
+// interrupt (Run's context cancelled).
+var errRequestTimeout = errors.New("load: request timeout")
+
+// classify returns the outcome code of a request that failed with err. ctx is
+// the request's context.
+func classify(ctx context.Context, err error) int {
+	if ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), errRequestTimeout) {
+			return codeTimeout
+		}
+		return codeCancelled
+	}
+	return errorCode(err)
+}
+
+// errorCode sorts a transport error into a kind, regardless of contexts.
+func errorCode(err error) int {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return codeTimeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return codeRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		// net/http reports a connection the server closed before answering
+		// with errors of its own that wrap nothing.
+		strings.Contains(err.Error(), "server closed"):
+		return codeReset
+	default:
+		return codeOther
+	}
+}
+
+// isTimeout reports whether any error in err's tree says it is a timeout
+// (net.Error's Timeout). errors.As would stop at the first net.Error, such
+// as a *url.Error that does not see a timeout wrapped deeper.
+func isTimeout(err error) bool {
+	if t, ok := err.(interface{ Timeout() bool }); ok && t.Timeout() {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return u.Unwrap() != nil && isTimeout(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if isTimeout(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Percentiles summarises a latency distribution, in milliseconds. All fields
+// are zero when Count is 0.
+type Percentiles struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+	Count int64   `json:"count"` // responses the percentiles are over
+}
+
+// Window is what happened during one window (between two calls of
+// Generator.Window). Sent counts requests by the time they were sent; OK,
+// Errors and Latency count them by the time they completed.
+type Window struct {
+	Sent      int            // requests sent during the window
+	OK        int            // responses with status < 400 that completed during the window
+	Errors    map[string]int // failures that completed during the window, by status code or Kind*; never nil
+	Cancelled int            // requests cancelled by Run's context during the window
+	Latency   Percentiles    // over the HTTP responses (any status) that completed during the window
+	InFlight  int            // requests sent and not completed when the window closed
+}
+
+// ErrorCount is the sum of Errors.
+func (w Window) ErrorCount() int {
+	n := 0
+	for _, c := range w.Errors {
+		n += c
+	}
+	return n
+}
+
+// Totals aggregates every request sent since Run started.
+//
+// Requests counts the requests that completed, with an HTTP response or a
+// transport error; so Requests == OK + ErrorCount() always holds. Once Run
+// has returned normally, every sent request has completed (or timed out) and
+// Requests == Sent. When Run was interrupted, requests that its context
+// cancelled are counted in Cancelled only: Sent == Requests + Cancelled +
+// InFlight.
+type Totals struct {
+	Sent      int64
+	Requests  int64
+	OK        int64
+	Errors    map[string]int64 // by status code or Kind*; never nil
+	Cancelled int64
+	Latency   Percentiles // over every request that got an HTTP response, whatever its status
+	InFlight  int64
+}
+
+// ErrorCount is the sum of Errors.
+func (t Totals) ErrorCount() int64 {
+	var n int64
+	for _, c := range t.Errors {
+		n += c
+	}
+	return n
+}
+
+// ErrorRate is ErrorCount / Requests, 0 when there were no requests.
+func (t Totals) ErrorRate() float64 {
+	if t.Requests == 0 {
+		return 0
+	}
+	return float64(t.ErrorCount()) / float64(t.Requests)
+}
+
+// Latencies are recorded in microseconds from 1 µs to one hour with three
+// significant digits: about 190 KB per histogram whatever the request count.
+const (
+	histMin    = 1
+	histMax    = int64(time.Hour / time.Microsecond)
+	histDigits = 3
+)
+
+func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histDigits) }
+
+// percentiles reads a histogram of microseconds. maxNanos is the exact
+// largest latency; the histogram reports bucket bounds, which may lie above
+// it, so the percentiles are capped by it.
+func percentiles(h *hdrhistogram.Histogram, maxNanos int64) Percentiles {
+	n := h.TotalCount()
+	if n == 0 {
+		return Percentiles{}
+	}
+	maxMS := float64(maxNanos) / 1e6
+	v := h.ValueAtPercentilesSlice([]float64{50, 90, 95, 99})
+	ms := func(us int64) float64 { return min(float64(us)/1e3, maxMS) }
+	return Percentiles{P50: ms(v[0]), P90: ms(v[1]), P95: ms(v[2]), P99: ms(v[3]), Max: maxMS, Count: n}
+}
+
+// counts are the outcome counters of a shard, a window or the totals.
+type counts struct {
+	ok        int64
+	status    [200]int64    // status 400..599, by code-400
+	odd       map[int]int64 // other status codes >= 400 (rare)
+	kinds     [len(kindNames)]int64
+	cancelled int64
+	maxNanos  int64 // largest latency of a response
+}
+
+func (c *counts) record(code int, latency time.Duration) {
+	switch {
+	case code >= 400 && code < 600:
+		c.status[code-400]++
+	case code >= 600:
+		if c.odd == nil {
+			c.odd = make(map[int]int64)
+		}
+		c.odd[code]++
+	case code > 0:
+		c.ok++
+	case code == codeCancelled:
+		c.cancelled++
+	default:
+		c.kinds[-code-1]++
+	}
+	if code > 0 {
+		c.maxNanos = max(c.maxNanos, int64(latency))
+	}
+}
+
+func (c *counts) add(o *counts) {
+	c.ok += o.ok
+	for i, n := range o.status {
+		c.status[i] += n
+	}
+	for code, n := range o.odd {
+		if c.odd == nil {
+			c.odd = make(map[int]int64)
+		}
+		c.odd[code] += n
+	}
+	for i, n := range o.kinds {
+		c.kinds[i] += n
+	}
+	c.cancelled += o.cancelled
+	c.maxNanos = max(c.maxNanos, o.maxNanos)
+}
+
+// errors returns the failures keyed as in Window.Errors, and their sum.
+func (c *counts) errors() (map[string]int64, int64) {
+	m := make(map[string]int64)
+	var sum int64
+	put := func(k string, n int64) {
+		if n > 0 {
+			m[k] += n
+			sum += n
+		}
+	}
+	for i, n := range c.status {
+		put(strconv.Itoa(400+i), n)
+	}
+	for code, n := range c.odd {
+		put(strconv.Itoa(code), n)
+	}
+	for i, n := range c.kinds {
+		put(kindNames[i], n)
+	}
+	return m, sum
+}
+
+// shard records the requests of some of the senders. Completions lock its
+// mutex briefly; Window and Totals visit every shard.
+type shard struct {
+	mu       sync.Mutex
+	c        counts                  // guarded by mu
+	hist     *hdrhistogram.Histogram // guarded by mu: latencies of the current window
+	spare    *hdrhistogram.Histogram // empty; swapped with hist under recorder.mu
+	sent     atomic.Int64            // sent in the current window
+	inFlight atomic.Int64            // sent and not completed
+	_        [64]byte                // keep shards on separate cache lines
+}
+
+// recorder holds the windows and totals. Memory grows with nothing: a few
+// histograms per shard, whatever the number of requests or seconds.
+type recorder struct {
+	shards []shard
+	next   atomic.Uint32 // round robin over shards for the open model
+
+	mu        sync.Mutex // serialises Window and Totals; guards the fields below
+	total     counts
+	totalSent int64
+	totalHist *hdrhistogram.Histogram
+	scratch   *hdrhistogram.Histogram
+}
+
+func newRecorder() *recorder {
+	n := min(max(2*runtime.GOMAXPROCS(0), 2), 16)
+	r := &recorder{shards: make([]shard, n), totalHist: newHist(), scratch: newHist()}
+	for i := range r.shards {
+		r.shards[i].hist = newHist()
+		r.shards[i].spare = newHist()
+	}
+	return r
+}
+
+// shard returns the shard of closed-model worker i.
+func (r *recorder) shard(i int) *shard { return &r.shards[i%len(r.shards)] }
+
+// pick returns a shard for one open-model request.
+func (r *recorder) pick() *shard { return r.shard(int(r.next.Add(1))) }
+
+// sent records a request being sent.
+func (r *recorder) sent(s *shard) {
+	s.sent.Add(1)
+	s.inFlight.Add(1)
+}
+
+// done records the outcome of a request sent through s. latency is only
+// recorded for HTTP responses (code > 0).
+func (r *recorder) done(s *shard, code int, latency time.Duration) {
+	s.mu.Lock()
+	s.c.record(code, latency)
+	if code > 0 {
+		us := min(max(int64(latency/time.Microsecond), histMin), histMax)
+		_ = s.hist.RecordValue(us) // cannot fail: us is within the histogram's range
+	}
+	s.mu.Unlock()
+	s.inFlight.Add(-1)
+}
+
+// window closes the current window and opens the next one.
+func (r *recorder) window() Window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var c counts
+	var sent, inFlight int64
+	r.scratch.Reset()
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		h := s.hist
+		s.hist, s.spare = s.spare, h
+		c.add(&s.c)
+		s.c = counts{}
+		s.mu.Unlock()
+		sent += s.sent.Swap(0)
+		inFlight += s.inFlight.Load()
+		// h is the spare now: no sender touches it, and only window() and
+		// totals() (both under r.mu) read it.
+		r.scratch.Merge(h)
+		h.Reset()
+	}
+	r.total.add(&c)
+	r.totalSent += sent
+	r.totalHist.Merge(r.scratch)
+
+	errs, _ := c.errors()
+	w := Window{
+		Sent:      int(sent),
+		OK:        int(c.ok),
+		Errors:    make(map[string]int, len(errs)),
+		Cancelled: int(c.cancelled),
+		Latency:   percentiles(r.scratch, c.maxNanos),
+		InFlight:  int(inFlight),
+	}
+	for k, n := range errs {
+		w.Errors[k] = int(n)
+	}
+	return w
+}
+
+// totals aggregates the closed windows and the current one, without closing it.
+func (r *recorder) totals() Totals {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var c counts
+	c.add(&r.total) // a copy that does not share r.total.odd
+	sent, inFlight := r.totalSent, int64(0)
+	r.scratch.Reset()
+	r.scratch.Merge(r.totalHist)
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		c.add(&s.c)
+		r.scratch.Merge(s.hist)
+		s.mu.Unlock()
+		sent += s.sent.Load()
+		inFlight += s.inFlight.Load()
+	}
+	errs, sum := c.errors()
+	return Totals{
+		Sent:      sent,
+		Requests:  c.ok + sum,
+		OK:        c.ok,
+		Errors:    errs,
+		Cancelled: c.cancelled,
+		Latency:   percentiles(r.scratch, c.maxNanos),
+		InFlight:  inFlight,
+	}
+}
