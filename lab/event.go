@@ -7,13 +7,16 @@ import (
 
 // Event types written to events.jsonl (DESIGN.md lists their fields).
 const (
-	EventEntryStarted  = "entry_started"
-	EventPhaseStarted  = "phase_started"
-	EventTaskStarted   = "task_started"
-	EventTaskStopped   = "task_stopped"
-	EventHealthChanged = "health_changed"
-	EventThreshold     = "threshold"
-	EventEntryDone     = "entry_done"
+	EventEntryStarted    = "entry_started"
+	EventPhaseStarted    = "phase_started"
+	EventTaskStarted     = "task_started"
+	EventTaskStopped     = "task_stopped"
+	EventHealthChanged   = "health_changed"
+	EventTaskStartFailed = "task_start_failed"
+	EventAction          = "action"
+	EventActionFailed    = "action_failed"
+	EventThreshold       = "threshold"
+	EventEntryDone       = "entry_done"
 )
 
 // Event is something that happened during a run, with fields by type.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecslab/lab/lab/load"
@@ -22,6 +23,9 @@ type Options struct {
 	ID        string     // run id, e.g. "k3x9"
 	Observers []Observer //
 	Tick      time.Duration
+	// Commands steer the run while it goes (the TUI's keys). Nil when
+	// nobody steers.
+	Commands <-chan Command
 }
 
 // ErrInterrupted is returned (wrapped) when the run's context was cancelled:
@@ -96,7 +100,8 @@ type runner struct {
 
 	mu        sync.Mutex // serialises observers and guards the fields below
 	entry     int
-	loadStart time.Time
+	loadStart time.Time // zero until the entry's load starts
+	pending   []Event   // events held until loadStart is known
 	current   *EntrySummary
 }
 
@@ -117,13 +122,37 @@ func (r *runner) emit(ev Event) {
 		ev.Time = time.Now()
 	}
 	ev.Entry = r.entry
-	ev.T = ev.Time.Sub(r.loadStart).Seconds()
 	if r.current != nil {
 		countTaskEvent(&r.current.Tasks, ev)
 	}
+	if r.loadStart.IsZero() {
+		// Before the load starts nobody knows when it will: hold the
+		// event until its time relative to the load start is known.
+		r.pending = append(r.pending, ev)
+		return
+	}
+	r.publishEvent(ev)
+}
+
+// publishEvent stamps T and hands the event to the observers; r.mu must
+// be held.
+func (r *runner) publishEvent(ev Event) {
+	ev.T = ev.Time.Sub(r.loadStart).Seconds()
 	for _, o := range r.opts.Observers {
 		o.Event(ev)
 	}
+}
+
+// startLoad fixes the entry's time zero and publishes the events held
+// until then, with negative times.
+func (r *runner) startLoad(at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.loadStart = at
+	for _, ev := range r.pending {
+		r.publishEvent(ev)
+	}
+	r.pending = nil
 }
 
 // countTaskEvent keeps tasks.started/stopped. Stops that lab caused itself
@@ -146,7 +175,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	es := newEntrySummary(e)
 	r.mu.Lock()
 	r.entry = e.Index + 1
-	r.loadStart = time.Now() // provisional: events before the load have negative T
+	r.loadStart = time.Time{}
 	r.current = &es
 	r.mu.Unlock()
 	defer func() {
@@ -156,7 +185,9 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	}()
 
 	r.emit(NewEvent(EventEntryStarted, "label", e.Label, "count", e.Count))
+	deployStart := time.Now()
 	if err := r.target.Deploy(ctx, e, r.emit); err != nil {
+		r.startLoad(deployStart)
 		if ctx.Err() != nil {
 			es.Interrupted = true
 			return &es, fmt.Errorf("entry %s: %w", e.Label, ErrInterrupted)
@@ -171,26 +202,50 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		Phases:  phases,
 	})
 	if err != nil {
+		r.startLoad(deployStart)
 		return nil, fmt.Errorf("entry %s: %w", e.Label, err)
 	}
 
 	total := r.sc.LoadDuration()
 	var cpu, mem utilizationAcc
-	r.mu.Lock()
-	r.loadStart = time.Now()
-	start := r.loadStart
-	r.mu.Unlock()
+	start := time.Now()
+	r.startLoad(start)
 
 	done := make(chan error, 1)
 	go func() { done <- gen.Run(ctx) }()
 	ticker := time.NewTicker(r.opts.Tick)
 	defer ticker.Stop()
 
+	// Commands run beside the tick loop (a resize takes seconds) and end
+	// with the entry.
+	cmdCtx, cancelCmds := context.WithCancel(ctx)
+	var cmds sync.WaitGroup
+	defer func() {
+		cancelCmds()
+		cmds.Wait()
+	}()
+	var paused atomic.Bool
+	pause := func(p bool) {
+		paused.Store(p)
+		gen.Pause(p)
+	}
+	run := func(c Command) {
+		cmds.Add(1)
+		go func() {
+			defer cmds.Done()
+			r.apply(cmdCtx, c, pause)
+		}()
+	}
+	actions := schedule{actions: r.sc.Actions}
+
 	phase := -1
 	var genErr error
 	generating := true
 	for finished := false; !finished; {
 		select {
+		case c := <-r.opts.Commands:
+			run(c)
+			continue
 		case <-ticker.C:
 			// Once the generator is done, the next whole second is the
 			// last: every row covers one second.
@@ -212,6 +267,11 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 			}
 			phase = p
 		}
+		if elapsed <= total {
+			for _, a := range actions.due(elapsed) {
+				run(actionCommand(a))
+			}
+		}
 		obs := r.target.Observe()
 		if elapsed <= total+r.opts.Tick/2 && obs.Running > 0 {
 			cpu.add(obs.CPUPct)
@@ -231,6 +291,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 			Offered:  offeredAt(phases, elapsed),
 			Load:     gen.Window(),
 			Service:  obs,
+			Paused:   paused.Load(),
 			Finished: finished,
 		}
 		r.publish(func(o Observer) { o.Snapshot(snap) })
@@ -251,6 +312,8 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	es.Passed = allOK(es.Thresholds)
 	es.Interrupted = interrupted
 
+	cancelCmds()
+	cmds.Wait()
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
 	teardownErr := r.target.Teardown(tctx)

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"time"
 
 	"github.com/ecslab/lab/scenarios"
 )
@@ -19,6 +20,13 @@ type Target interface {
 	// Observe returns the service's state now. It must be cheap: the run
 	// calls it once a tick.
 	Observe() Observation
+	// Scale sets the service's desired count.
+	Scale(ctx context.Context, n int) error
+	// Resize deploys the service at another task size, rolling: it
+	// returns once the new tasks serve and the old ones are gone.
+	Resize(ctx context.Context, size scenarios.Size) error
+	// KillTask stops n running tasks as a crash would (chaos).
+	KillTask(ctx context.Context, n int) error
 	// Teardown stops and removes the entry's tasks.
 	Teardown(ctx context.Context) error
 	// Close removes everything the target created for the run.
@@ -36,13 +44,20 @@ type Observation struct {
 	// MemoryUtilization are. Zero when nothing runs.
 	CPUPct float64
 	MemPct float64
+	// The balancer's counters since the run's target started, over every
+	// task it ever had: requests routed, and the summed response time of
+	// the responses (ALB's RequestCount and TargetResponseTime). Rates
+	// come from the difference between two observations.
+	Requests     int64
+	ResponseTime time.Duration
+	Responses    int64
 }
 
 // TaskStat is one task's resource use.
 type TaskStat struct {
 	ID       string
 	Size     scenarios.Size
-	State    string // starting, running, stopping
+	State    string // pending (started, not yet healthy once) or running
 	Healthy  bool
 	CPUPct   float64 // percent of the task's cpu envelope, capped at 100 as ECS does
 	MemMiB   float64 // resident memory (usage less page cache)

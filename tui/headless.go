@@ -74,7 +74,11 @@ func (h *Headless) Event(e lab.Event) {
 			return
 		}
 		msg = fmt.Sprintf("entry %d: task %v stopped: %v", e.Entry, e.Fields["task"], e.Fields["reason"])
-	case "task_start_failed":
+	case lab.EventAction:
+		msg = fmt.Sprintf("entry %d: at %.0fs: %v %v", e.Entry, e.T, e.Fields["name"], orEmpty(e.Fields["args"]))
+	case lab.EventActionFailed:
+		msg = fmt.Sprintf("entry %d: %v failed: %v", e.Entry, e.Fields["name"], e.Fields["error"])
+	case lab.EventTaskStartFailed:
 		msg = fmt.Sprintf("entry %d: could not start a task: %v", e.Entry, e.Fields["error"])
 	default:
 		return
@@ -109,6 +113,13 @@ func (h *Headless) clear() {
 		fmt.Fprint(h.w, "\r\033[K")
 		h.live = false
 	}
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return ""
+	}
+	return v
 }
 
 func msString(v float64) string {

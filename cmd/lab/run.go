@@ -148,9 +148,6 @@ func checkSupported(sc *scenarios.Scenario) error {
 	if sc.Autoscaling != nil {
 		missing = append(missing, "autoscaling")
 	}
-	if len(sc.Actions) > 0 {
-		missing = append(missing, "actions")
-	}
 	if len(sc.Load.Requests) > 0 {
 		missing = append(missing, "load.requests (use load.path)")
 	}

@@ -36,6 +36,8 @@ type Balancer struct {
 	healthy atomic.Pointer[[]*backend]
 	next    atomic.Uint64
 
+	requests, respNanos, responses atomic.Int64 // over all targets, ever
+
 	server   *http.Server
 	listener net.Listener
 }
@@ -47,6 +49,10 @@ type backend struct {
 	healthy     atomic.Bool
 	outstanding atomic.Int64
 	requests    atomic.Int64
+	// respNanos and responses give ALB's TargetResponseTime: the time
+	// from sending to the target until its response headers arrived.
+	respNanos atomic.Int64
+	responses atomic.Int64
 }
 
 // TargetState is a registered target as the balancer sees it.
@@ -55,6 +61,9 @@ type TargetState struct {
 	Healthy     bool
 	Outstanding int64
 	Requests    int64
+	// ResponseTime is the summed response time of Responses responses.
+	ResponseTime time.Duration
+	Responses    int64
 }
 
 // NewBalancer makes a balancer; Start makes it listen.
@@ -137,15 +146,44 @@ func (b *Balancer) rebuild() {
 	b.healthy.Store(&healthy)
 }
 
-// Deregister removes a target: it gets no new requests.
+// Deregister removes a target: it gets no new requests. Requests in
+// flight go on.
 func (b *Balancer) Deregister(id string) {
+	b.deregister(id)
+}
+
+func (b *Balancer) deregister(id string) *backend {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i, t := range b.targets {
 		if t.id == id {
 			b.targets = append(b.targets[:i:i], b.targets[i+1:]...)
 			b.rebuild()
+			return t
+		}
+	}
+	return nil
+}
+
+// Drain deregisters a target and waits until its in-flight requests are
+// done or the deregistration delay has passed, as ALB does before it lets
+// ECS stop the task.
+func (b *Balancer) Drain(ctx context.Context, id string, delay time.Duration) {
+	be := b.deregister(id)
+	if be == nil {
+		return
+	}
+	deadline := time.NewTimer(delay)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for be.outstanding.Load() > 0 {
+		select {
+		case <-ctx.Done():
 			return
+		case <-deadline.C:
+			return
+		case <-tick.C:
 		}
 	}
 }
@@ -168,9 +206,26 @@ func (b *Balancer) Targets() []TargetState {
 	defer b.mu.Unlock()
 	out := make([]TargetState, len(b.targets))
 	for i, t := range b.targets {
-		out[i] = TargetState{ID: t.id, Healthy: t.healthy.Load(), Outstanding: t.outstanding.Load(), Requests: t.requests.Load()}
+		out[i] = t.state()
 	}
 	return out
+}
+
+// Totals are the balancer's counters since it started, over every target
+// it ever had: requests routed to targets, and their summed response time.
+func (b *Balancer) Totals() (requests int64, responseTime time.Duration, responses int64) {
+	return b.requests.Load(), time.Duration(b.respNanos.Load()), b.responses.Load()
+}
+
+func (be *backend) state() TargetState {
+	return TargetState{
+		ID:           be.id,
+		Healthy:      be.healthy.Load(),
+		Outstanding:  be.outstanding.Load(),
+		Requests:     be.requests.Load(),
+		ResponseTime: time.Duration(be.respNanos.Load()),
+		Responses:    be.responses.Load(),
+	}
 }
 
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -180,9 +235,16 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	be.requests.Add(1)
+	b.requests.Add(1)
 	be.outstanding.Add(1)
-	defer be.outstanding.Add(-1)
+	start := time.Now()
 	be.proxy.ServeHTTP(w, r)
+	took := int64(time.Since(start))
+	be.respNanos.Add(took)
+	be.responses.Add(1)
+	be.outstanding.Add(-1)
+	b.respNanos.Add(took)
+	b.responses.Add(1)
 }
 
 // pick chooses a healthy target, or nil when there is none.

@@ -39,10 +39,16 @@ func (h *healthState) observe(ok bool, hc scenarios.HealthCheck) (changed bool) 
 	return false
 }
 
+// failed reports whether the target has failed UnhealthyThreshold checks
+// in a row, whether or not it was ever healthy.
+func (h *healthState) failed(hc scenarios.HealthCheck) bool {
+	return h.failures >= hc.UnhealthyThreshold
+}
+
 // checkHealth checks addr every interval, as ALB does, until ctx ends,
-// and calls onChange on every change of verdict. The first check goes
-// right away.
-func checkHealth(ctx context.Context, client *http.Client, addr string, hc scenarios.HealthCheck, onChange func(healthy bool)) {
+// and calls onCheck after every check with the state and whether the
+// verdict changed. The first check goes right away.
+func checkHealth(ctx context.Context, client *http.Client, addr string, hc scenarios.HealthCheck, onCheck func(state healthState, changed bool)) {
 	var state healthState
 	url := "http://" + addr + hc.Path
 	ticker := time.NewTicker(hc.Interval)
@@ -52,9 +58,8 @@ func checkHealth(ctx context.Context, client *http.Client, addr string, hc scena
 		if ctx.Err() != nil {
 			return
 		}
-		if state.observe(ok, hc) {
-			onChange(state.healthy)
-		}
+		changed := state.observe(ok, hc)
+		onCheck(state, changed)
 		select {
 		case <-ctx.Done():
 			return

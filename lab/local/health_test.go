@@ -55,7 +55,11 @@ func TestCheckHealthFollowsTheTarget(t *testing.T) {
 	changes := make(chan bool, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go checkHealth(ctx, srv.Client(), strings.TrimPrefix(srv.URL, "http://"), hc, func(h bool) { changes <- h })
+	go checkHealth(ctx, srv.Client(), strings.TrimPrefix(srv.URL, "http://"), hc, func(h healthState, changed bool) {
+		if changed {
+			changes <- h.healthy
+		}
+	})
 
 	expect := func(want bool) {
 		t.Helper()

@@ -1,0 +1,311 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/scenarios"
+)
+
+// The service scheduler: like ECS's, it keeps the number of tasks at the
+// desired count, replaces tasks that stop, stops tasks that fail their
+// health checks, and rolls deployments.
+
+// Stop reasons, as ECS words them.
+const (
+	ReasonOOM       = "OutOfMemoryError: Container killed due to memory usage"
+	ReasonExited    = "Essential container in task exited"
+	ReasonUnhealthy = "Task failed ELB health checks"
+)
+
+// initialGrace is how long a task that never passed a health check may
+// keep failing before it is stopped, when the scenario sets no grace
+// period: long enough for an app to boot.
+const initialGrace = 10 * time.Second
+
+// schedule reconciles the task set with the desired count whenever
+// something changes, and once a second in case a start failed.
+func (t *Target) schedule() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-t.kick:
+		case <-tick.C:
+		}
+		t.reconcile()
+	}
+}
+
+func (t *Target) wake() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// reconcile starts missing tasks and drains surplus ones. It leaves the
+// task set alone while a deployment rolls.
+func (t *Target) reconcile() {
+	t.mu.Lock()
+	if !t.deployed || t.deploying {
+		t.mu.Unlock()
+		return
+	}
+	var live []*task
+	for _, tk := range t.tasks {
+		if !tk.stopping {
+			live = append(live, tk)
+		}
+	}
+	missing := t.desired - len(live)
+	var surplus []*task
+	if missing < 0 {
+		// Scale in: unhealthy tasks first, then the newest.
+		sort.Slice(live, func(i, j int) bool {
+			if live[i].healthy != live[j].healthy {
+				return !live[i].healthy
+			}
+			return taskSeq(live[i].id) > taskSeq(live[j].id)
+		})
+		surplus = live[:-missing]
+		for _, tk := range surplus {
+			tk.stopping = true
+		}
+	}
+	t.mu.Unlock()
+
+	for range missing {
+		if _, err := t.startTask(t.ctx); err != nil {
+			if t.ctx.Err() == nil {
+				t.emitEvent(lab.NewEvent(lab.EventTaskStartFailed, "error", err.Error()))
+			}
+			return
+		}
+	}
+	for _, tk := range surplus {
+		go t.stopGracefully(t.ctx, tk, "scale-in")
+	}
+}
+
+// healthReporter turns a task's health checks into balancer state,
+// events, and, when the task keeps failing outside its grace period, a
+// stop with ECS's reason.
+func (t *Target) healthReporter(tk *task) func(healthState, bool) {
+	hc := t.cfg.Scenario.Service.HealthCheck
+	return func(h healthState, changed bool) {
+		t.mu.Lock()
+		if tk.stopping {
+			t.mu.Unlock()
+			return
+		}
+		if changed {
+			tk.healthy = h.healthy
+			if h.healthy {
+				tk.running = true
+			}
+		}
+		grace := hc.GracePeriod
+		if !tk.running {
+			grace = max(grace, initialGrace)
+		}
+		fail := h.failed(hc) && time.Since(tk.started) > grace
+		if fail {
+			tk.stopping = true
+		}
+		t.mu.Unlock()
+
+		if changed {
+			t.bal.SetHealthy(tk.id, h.healthy)
+			t.emitEvent(lab.NewEvent(lab.EventHealthChanged, "task", tk.id, "healthy", h.healthy))
+		}
+		if fail {
+			go func() {
+				t.bal.Deregister(tk.id)
+				t.cli.ContainerKill(t.ctx, tk.containerID, "SIGKILL")
+				t.finishFailed(tk, ReasonUnhealthy, 137, false)
+			}()
+		}
+	}
+}
+
+// watchEvents follows Docker's events for the run's containers: a task
+// that dies without lab stopping it is recorded with ECS's reason and
+// replaced. ready is closed once the subscription is in place.
+func (t *Target) watchEvents(ready chan<- struct{}) {
+	f := filters.NewArgs(
+		filters.Arg("type", string(events.ContainerEventType)),
+		filters.Arg("label", LabelRun+"="+t.cfg.RunID),
+		filters.Arg("event", string(events.ActionOOM)),
+		filters.Arg("event", string(events.ActionDie)),
+	)
+	msgs, errs := t.cli.Events(t.ctx, events.ListOptions{Filters: f})
+	close(ready)
+	oom := map[string]bool{}
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-errs:
+			return
+		case m := <-msgs:
+			switch m.Action {
+			case events.ActionOOM:
+				oom[m.Actor.ID] = true
+			case events.ActionDie:
+				code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
+				go t.taskDied(m.Actor.ID, code, oom[m.Actor.ID])
+				delete(oom, m.Actor.ID)
+			}
+		}
+	}
+}
+
+// taskDied records a task whose container exited without lab stopping it.
+// OOM is recognised from Docker's oom event or State.OOMKilled, never
+// from exit code 137 alone (any SIGKILL gives that).
+func (t *Target) taskDied(containerID string, exitCode int, oomEvent bool) {
+	t.mu.Lock()
+	tk, ok := t.tasks[containerID]
+	if !ok || tk.stopping {
+		t.mu.Unlock()
+		return
+	}
+	tk.stopping = true
+	t.mu.Unlock()
+
+	oom := oomEvent
+	if !oom {
+		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+		if info, err := t.cli.ContainerInspect(ctx, containerID); err == nil && info.State != nil {
+			oom = info.State.OOMKilled
+		}
+		cancel()
+	}
+	t.bal.Deregister(tk.id)
+	reason := ReasonExited
+	if oom {
+		reason = ReasonOOM
+	}
+	t.finishFailed(tk, reason, exitCode, oom)
+}
+
+// finishFailed removes a failed task's container, records the stop and
+// wakes the scheduler to replace it.
+func (t *Target) finishFailed(tk *task, reason string, exitCode int, oom bool) {
+	t.mu.Lock()
+	cancel := tk.cancel
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	ctx, cancelRm := context.WithTimeout(context.WithoutCancel(t.ctx), 10*time.Second)
+	t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})
+	cancelRm()
+	t.mu.Lock()
+	delete(t.tasks, tk.containerID)
+	t.mu.Unlock()
+	t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", reason, "exit_code", exitCode, "oom", oom))
+	t.wake()
+}
+
+// Scale sets the desired count; the scheduler starts or drains tasks.
+func (t *Target) Scale(ctx context.Context, n int) error {
+	if n < 0 {
+		return fmt.Errorf("scale: desired count %d is negative", n)
+	}
+	t.mu.Lock()
+	t.desired = n
+	t.mu.Unlock()
+	t.wake()
+	return nil
+}
+
+// Resize rolls the service to another task size as an ECS deployment
+// with minimum healthy 100% and maximum 200% does: start a full set of
+// tasks at the new size, wait until they are healthy, then drain and stop
+// the old ones. It returns when the deployment is complete.
+func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
+	t.mu.Lock()
+	if t.deploying {
+		t.mu.Unlock()
+		return fmt.Errorf("resize to %s: a deployment is already in progress", size)
+	}
+	t.deploying = true
+	t.entry.Size = size
+	n := t.desired
+	var old []*task
+	for _, tk := range t.tasks {
+		if !tk.stopping {
+			old = append(old, tk)
+		}
+	}
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.deploying = false
+		t.mu.Unlock()
+		t.wake()
+	}()
+
+	for range n {
+		if _, err := t.startTask(ctx); err != nil {
+			return fmt.Errorf("resize to %s: %w", size, err)
+		}
+	}
+	if err := t.waitHealthy(ctx, size, n); err != nil {
+		return fmt.Errorf("resize to %s: %w", size, err)
+	}
+	done := make(chan struct{}, len(old))
+	for _, tk := range old {
+		t.mu.Lock()
+		skip := tk.stopping
+		tk.stopping = true
+		t.mu.Unlock()
+		if skip {
+			done <- struct{}{}
+			continue
+		}
+		go func() {
+			t.stopGracefully(ctx, tk, "deployment to "+size.String())
+			done <- struct{}{}
+		}()
+	}
+	for range old {
+		<-done
+	}
+	return nil
+}
+
+// KillTask kills n running tasks with SIGKILL, as a crash would: the
+// scheduler records and replaces them like any other failure.
+func (t *Target) KillTask(ctx context.Context, n int) error {
+	t.mu.Lock()
+	var live []*task
+	for _, tk := range t.tasks {
+		if !tk.stopping {
+			live = append(live, tk)
+		}
+	}
+	t.mu.Unlock()
+	sort.Slice(live, func(i, j int) bool { return taskSeq(live[i].id) < taskSeq(live[j].id) })
+	if n > len(live) {
+		n = len(live)
+	}
+	for _, tk := range live[:n] {
+		if err := t.cli.ContainerKill(ctx, tk.containerID, "SIGKILL"); err != nil {
+			return fmt.Errorf("kill task %s: %w", tk.id, err)
+		}
+	}
+	return nil
+}

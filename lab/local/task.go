@@ -1,0 +1,215 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/errdefs"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/scenarios"
+)
+
+// task is one container of the service. Fields other than stats are
+// guarded by Target.mu.
+type task struct {
+	id          string // short, e.g. "t1"
+	containerID string
+	name        string
+	addr        string
+	size        scenarios.Size
+	started     time.Time
+	stats       watchStats
+	cancel      context.CancelFunc
+
+	running  bool // passed a health check once: ECS's RUNNING as far as the balancer cares
+	healthy  bool
+	stopping bool // lab is stopping it, or it died: it no longer counts
+}
+
+func (tk *task) state() string {
+	if tk.running {
+		return "running"
+	}
+	return "pending"
+}
+
+// stopTimeout is how long a task gets between SIGTERM and SIGKILL when lab
+// stops it (ECS's stopTimeout defaults to 30 s; a lab has less patience).
+const stopTimeout = 10
+
+// startTask creates and starts one container at the current size,
+// registers it with the balancer and starts its health checks and stats.
+func (t *Target) startTask(ctx context.Context) (*task, error) {
+	t.mu.Lock()
+	t.nextSeq++
+	e := t.entry
+	tk := &task{id: "t" + strconv.Itoa(t.nextSeq), size: e.Size}
+	tk.name = fmt.Sprintf("lab-%s-e%d-%s", t.cfg.RunID, e.Index+1, tk.id)
+	t.mu.Unlock()
+
+	port := nat.Port(strconv.Itoa(t.cfg.Port) + "/tcp")
+	labels := t.labels("task")
+	labels[LabelEntry] = strconv.Itoa(e.Index + 1)
+	labels[LabelTask] = tk.id
+	cfg := &container.Config{
+		Image:        t.cfg.Image,
+		Env:          envList(e.Env, t.cfg.Port),
+		Labels:       labels,
+		ExposedPorts: nat.PortSet{port: {}},
+		Cmd:          t.cfg.Scenario.Workload.Command,
+		StopTimeout:  ptr(stopTimeout),
+	}
+	memBytes := int64(e.Size.Memory) << 20
+	host := &container.HostConfig{
+		NetworkMode: container.NetworkMode(t.netName),
+		// Fargate's envelope: a CFS quota for cpu (throttling) and a hard
+		// memory limit without swap.
+		Resources: container.Resources{
+			NanoCPUs:   int64(e.Size.CPU) * 1e9 / 1024,
+			Memory:     memBytes,
+			MemorySwap: memBytes,
+		},
+		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}},
+	}
+	created, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, tk.name)
+	if err != nil {
+		return nil, fmt.Errorf("create task container %s: %w", tk.name, err)
+	}
+	tk.containerID = created.ID
+	t.mu.Lock()
+	t.tasks[created.ID] = tk
+	t.mu.Unlock()
+	if err := t.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		return nil, fmt.Errorf("start task container %s: %w", tk.name, err)
+	}
+	tk.started = time.Now()
+	info, err := t.cli.ContainerInspect(ctx, created.ID)
+	if err != nil {
+		return nil, fmt.Errorf("inspect task container %s: %w", tk.name, err)
+	}
+	addr, err := t.taskAddr(info, port)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", tk.name, err)
+	}
+
+	tctx, cancel := context.WithCancel(t.ctx)
+	t.mu.Lock()
+	tk.addr, tk.cancel = addr, cancel
+	t.mu.Unlock()
+	t.bal.Register(tk.id, addr)
+	go tk.stats.run(tctx, t.cli, created.ID, e.Size.CPU)
+	go checkHealth(tctx, t.health, addr, t.cfg.Scenario.Service.HealthCheck, t.healthReporter(tk))
+	t.emitEvent(lab.NewEvent(lab.EventTaskStarted, "task", tk.id, "size", e.Size.String(), "container", tk.name))
+	return tk, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// taskAddr is where the balancer reaches a task: the container's address
+// on the run's network when the host can route to it, else the port
+// Docker published on 127.0.0.1.
+func (t *Target) taskAddr(info container.InspectResponse, port nat.Port) (string, error) {
+	var direct string
+	if ns := info.NetworkSettings; ns != nil {
+		if ep := ns.Networks[t.netName]; ep != nil && ep.IPAddress != "" {
+			direct = net.JoinHostPort(ep.IPAddress, port.Port())
+		}
+	}
+	t.directOnce.Do(func() {
+		t.direct = t.direct && direct != "" && routable(direct)
+	})
+	if t.direct {
+		return direct, nil
+	}
+	if ns := info.NetworkSettings; ns != nil {
+		for _, b := range ns.Ports[port] {
+			if b.HostPort != "" {
+				return net.JoinHostPort("127.0.0.1", b.HostPort), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no published port for %s", port)
+}
+
+// routable reports whether the host has a route to addr: a connection, or
+// a refusal (nothing listens yet, but the address answered), within a
+// short wait.
+func routable(addr string) bool {
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return true
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return true
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return false
+		}
+	}
+	return false
+}
+
+func envList(env map[string]string, port int) []string {
+	out := make([]string, 0, len(env)+1)
+	out = append(out, "PORT="+strconv.Itoa(port))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out[1:])
+	return out
+}
+
+// removeTask takes a task out of the balancer at once and force-removes
+// its container. lab caused the stop, so it is not counted as a failure.
+func (t *Target) removeTask(ctx context.Context, tk *task, why string) error {
+	t.bal.Deregister(tk.id)
+	return t.finishStop(ctx, tk, why, true)
+}
+
+// stopGracefully drains a task (no new requests; in-flight ones finish,
+// up to the deregistration delay), then stops it with SIGTERM, as ECS
+// does on scale-in and deployments.
+func (t *Target) stopGracefully(ctx context.Context, tk *task, why string) error {
+	t.bal.Drain(ctx, tk.id, t.cfg.Scenario.Balancer.DeregistrationDelay)
+	return t.finishStop(ctx, tk, why, false)
+}
+
+func (t *Target) finishStop(ctx context.Context, tk *task, why string, force bool) error {
+	var err error
+	if !force {
+		err = t.cli.ContainerStop(ctx, tk.containerID, container.StopOptions{Timeout: ptr(stopTimeout)})
+	}
+	t.mu.Lock()
+	cancel := tk.cancel
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	if rmErr := t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true}); rmErr != nil && !errdefs.IsNotFound(rmErr) {
+		err = errors.Join(err, rmErr)
+	}
+	if errdefs.IsNotFound(err) {
+		err = nil
+	}
+	t.mu.Lock()
+	delete(t.tasks, tk.containerID)
+	t.mu.Unlock()
+	t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", "Task stopped by lab: "+why, "by_lab", true))
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", tk.name, err)
+	}
+	return nil
+}

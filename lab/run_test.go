@@ -1,0 +1,276 @@
+package lab
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+// fakeTarget serves the load from an httptest server and records what the
+// run asked of it.
+type fakeTarget struct {
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	deployed  []scenarios.Entry
+	scaled    []int
+	killed    int
+	teardowns int
+	closed    bool
+	desired   int
+	emit      func(Event)
+}
+
+func newFakeTarget(t *testing.T, h http.HandlerFunc) *fakeTarget {
+	f := &fakeTarget{srv: httptest.NewServer(h)}
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeTarget) Name() string { return "fake" }
+func (f *fakeTarget) Deploy(ctx context.Context, e scenarios.Entry, emit func(Event)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deployed = append(f.deployed, e)
+	f.desired, f.emit = e.Count, emit
+	emit(NewEvent(EventTaskStarted, "task", "t1"))
+	return nil
+}
+func (f *fakeTarget) Endpoint() string { return f.srv.URL }
+func (f *fakeTarget) Observe() Observation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	size := f.deployed[len(f.deployed)-1].Size
+	tasks := []TaskStat{{ID: "t1", Size: size, CPUPct: 50, MemMiB: float64(size.Memory) / 4}}
+	cpu, mem := ServiceUtilization(tasks)
+	return Observation{Desired: f.desired, Running: 1, Healthy: 1, Tasks: tasks, CPUPct: cpu, MemPct: mem}
+}
+func (f *fakeTarget) Scale(ctx context.Context, n int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scaled = append(f.scaled, n)
+	f.desired = n
+	return nil
+}
+func (f *fakeTarget) Resize(ctx context.Context, s scenarios.Size) error { return nil }
+func (f *fakeTarget) KillTask(ctx context.Context, n int) error {
+	f.mu.Lock()
+	f.killed += n
+	emit := f.emit
+	f.mu.Unlock()
+	emit(NewEvent(EventTaskStopped, "task", "t1", "reason", "Essential container in task exited", "exit_code", 137, "oom", false))
+	return nil
+}
+func (f *fakeTarget) Teardown(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.teardowns++
+	f.emit(NewEvent(EventTaskStopped, "task", "t1", "reason", "Task stopped by lab: entry finished", "by_lab", true))
+	return nil
+}
+func (f *fakeTarget) Close(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	return nil
+}
+
+// recorder is an Observer that keeps everything.
+type recorder struct {
+	started   int
+	snapshots []Snapshot
+	events    []Event
+	entries   []EntrySummary
+	done      []Summary
+}
+
+func (r *recorder) Started(RunInfo)          { r.started++ }
+func (r *recorder) Snapshot(s Snapshot)      { r.snapshots = append(r.snapshots, s) }
+func (r *recorder) Event(e Event)            { r.events = append(r.events, e) }
+func (r *recorder) EntryDone(e EntrySummary) { r.entries = append(r.entries, e) }
+func (r *recorder) Done(s Summary)           { r.done = append(r.done, s) }
+func (r *recorder) count(typ string) (n int) {
+	for _, e := range r.events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func testScenario(t *testing.T, yaml string) *scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func TestRunSummarisesEachEntry(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load:
+  path: /x
+  phases: [{duration: 2s, rate: 20}]
+matrix: [{cpu: 256, memory: 512}, {cpu: 512, memory: 1024}]
+thresholds: ["achieved_rps >= 15", "error_rate < 1%", "p99 < 1s"]
+`)
+	var n sync.Mutex
+	calls := 0
+	target := newFakeTarget(t, func(w http.ResponseWriter, r *http.Request) {
+		n.Lock()
+		calls++
+		fail := calls%10 == 0
+		n.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	rec := &recorder{}
+	s, err := Run(context.Background(), sc, target, Options{ID: "test", Observers: []Observer{rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Entries) != 2 || len(rec.entries) != 2 || len(rec.done) != 1 || rec.started != 1 {
+		t.Fatalf("entries %d, EntryDone %d, Done %d, Started %d; want 2, 2, 1, 1", len(s.Entries), len(rec.entries), len(rec.done), rec.started)
+	}
+	for _, e := range s.Entries {
+		// 20 req/s for 2 s.
+		if e.Requests < 38 || e.Requests > 42 {
+			t.Errorf("%s: %d requests, want about 40", e.Label, e.Requests)
+		}
+		if e.Requests != e.OK+e.Errors["503"] {
+			t.Errorf("%s: requests %d != ok %d + 503s %d", e.Label, e.Requests, e.OK, e.Errors["503"])
+		}
+		if e.Errors["503"] == 0 || e.ErrorRate < 0.05 {
+			t.Errorf("%s: errors %v rate %v, want about 10%% 503s", e.Label, e.Errors, e.ErrorRate)
+		}
+		if e.LoadSeconds != 2 || e.AchievedRPS != float64(e.OK)/2 {
+			t.Errorf("%s: load seconds %v achieved %v, want 2 and ok/2", e.Label, e.LoadSeconds, e.AchievedRPS)
+		}
+		if e.CPUUtilization.Avg != 50 || e.MemoryUtilization.Avg != 25 {
+			t.Errorf("%s: utilization cpu %v mem %v, want 50 and 25", e.Label, e.CPUUtilization, e.MemoryUtilization)
+		}
+		if e.Tasks.Started != 1 || e.Tasks.Stopped != 0 {
+			t.Errorf("%s: tasks %+v, want 1 started and the teardown not counted", e.Label, e.Tasks)
+		}
+		if len(e.Thresholds) != 3 || e.Thresholds[0].OK != (e.AchievedRPS >= 15) || e.Thresholds[1].OK || !e.Thresholds[2].OK {
+			t.Errorf("%s: thresholds %+v", e.Label, e.Thresholds)
+		}
+		if e.Passed {
+			t.Errorf("%s: passed with a failed threshold", e.Label)
+		}
+	}
+	if s.Passed {
+		t.Error("run passed although no entry met every threshold")
+	}
+	if s.Entries[1].CPU != 512 || len(target.deployed) != 2 || target.teardowns != 2 || !target.closed {
+		t.Errorf("deployed %v, teardowns %d, closed %v", target.deployed, target.teardowns, target.closed)
+	}
+	// One row per second of load, and the phase of the second that ended.
+	var rows int
+	for _, snap := range rec.snapshots {
+		if snap.Entry == 1 {
+			rows++
+			if snap.T < 2.4 && snap.Phase != "1" {
+				t.Errorf("snapshot at %.2fs has phase %q, want 1", snap.T, snap.Phase)
+			}
+		}
+	}
+	if rows < 2 || rows > 4 {
+		t.Errorf("entry 1 published %d snapshots, want 2 or 3", rows)
+	}
+	if got := rec.count(EventThreshold); got != 6 {
+		t.Errorf("%d threshold events, want 6", got)
+	}
+}
+
+func TestRunEventsBeforeTheLoadHaveNegativeTimes(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, phases: [{duration: 1s, rate: 5}]}
+`)
+	rec := &recorder{}
+	if _, err := Run(context.Background(), sc, newFakeTarget(t, func(http.ResponseWriter, *http.Request) {}),
+		Options{ID: "test", Observers: []Observer{rec}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rec.events {
+		if e.Type == EventTaskStarted && e.T > 0 {
+			t.Errorf("task_started during deploy has t=%v, want <= 0", e.T)
+		}
+		if e.Type == EventPhaseStarted && e.T != 0 {
+			t.Errorf("phase 1 starts at t=%v, want 0", e.T)
+		}
+	}
+}
+
+func TestRunAppliesScheduledActionsAndCountsCrashes(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, phases: [{duration: 2s, rate: 5}]}
+actions: [{at: 500ms, scale: 3}, {at: 1s, kill_task: 1}]
+thresholds: ["tasks_stopped == 1"]
+`)
+	target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) {})
+	rec := &recorder{}
+	s, err := Run(context.Background(), sc, target, Options{ID: "test", Observers: []Observer{rec}, Tick: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(target.scaled) != 1 || target.scaled[0] != 3 || target.killed != 1 {
+		t.Errorf("scaled %v killed %d, want [3] and 1", target.scaled, target.killed)
+	}
+	e := s.Entries[0]
+	if e.Tasks.Stopped != 1 || e.Tasks.StoppedReasons["Essential container in task exited"] != 1 {
+		t.Errorf("tasks %+v, want one crash counted", e.Tasks)
+	}
+	if e.Scaling.MaxCount != 3 || !e.Passed {
+		t.Errorf("scaling %+v passed %v, want max count 3 and the threshold met", e.Scaling, e.Passed)
+	}
+	if got := rec.count(EventAction); got != 2 {
+		t.Errorf("%d action events, want 2", got)
+	}
+}
+
+func TestRunInterruptedKeepsWhatRan(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, phases: [{duration: 30s, rate: 10}]}
+matrix: [{cpu: 256, memory: 512}, {cpu: 512, memory: 1024}]
+`)
+	target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) {})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	start := time.Now()
+	s, err := Run(ctx, sc, target, Options{ID: "test"})
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Run took %s after the interrupt", took)
+	}
+	if err == nil || !s.Interrupted {
+		t.Fatalf("err %v interrupted %v, want ErrInterrupted", err, s.Interrupted)
+	}
+	if len(s.Entries) != 1 || !s.Entries[0].Interrupted || s.Entries[0].Requests < 10 {
+		t.Errorf("entries %+v, want the first, interrupted, with its requests", s.Entries)
+	}
+	if s.Entries[0].LoadSeconds > 2 {
+		t.Errorf("load seconds %v, want the time that ran (about 1.5)", s.Entries[0].LoadSeconds)
+	}
+	if !target.closed || target.teardowns != 1 {
+		t.Errorf("closed %v teardowns %d, want cleaned up", target.closed, target.teardowns)
+	}
+}
