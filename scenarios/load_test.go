@@ -281,7 +281,7 @@ func TestResolve(t *testing.T) {
 	}{
 		{arg: "cpu-vertical", name: "cpu-vertical"},
 		{arg: "testdata/valid/minimal.yaml", name: "minimal"},
-		{arg: "cpu-vertcal", wantErr: `cpu-vertcal: no such file, and no built-in scenario of that name (built-ins: cpu-vertical); did you mean "cpu-vertical"?`},
+		{arg: "cpu-vertcal", wantErr: `cpu-vertcal: no such file, and no built-in scenario of that name (built-ins: ` + strings.Join(builtinNames(), ", ") + `); did you mean "cpu-vertical"?`},
 		{arg: "nothing.yaml", wantErr: "nothing.yaml: cannot read: no such file or directory"},
 		{arg: "some/dir/scenario", wantErr: "some/dir/scenario: cannot read: no such file or directory"},
 	} {

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -217,4 +219,124 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// runResults runs a test scenario headless and returns its summary and
+// results directory.
+func runResults(t *testing.T, scenario string, wantCode int) (lab.Summary, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+	r := runLab(t, ctx, nil, "run", scenario, "--headless", "--json", "--out", out)
+	if r.code != wantCode {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, wantCode, r.stderr)
+	}
+	var s lab.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("stdout is not summary.json: %v\n%s", err, r.stdout)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results directories: %v", dirs)
+	}
+	return s, dirs[0]
+}
+
+func readEvents(t *testing.T, dir string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("events.jsonl line %q: %v", line, err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func TestOOMKilledTasksAreReplaced(t *testing.T) {
+	cli := dockertest.Client(t)
+	s, dir := runResults(t, "testdata/oom.yaml", 0)
+	e := s.Entries[0]
+	const oom = "OutOfMemoryError: Container killed due to memory usage"
+	if e.Tasks.Stopped < 1 || e.Tasks.StoppedReasons[oom] != e.Tasks.Stopped {
+		t.Errorf("tasks %+v, want OOM kills only", e.Tasks)
+	}
+	if e.Tasks.Started != e.Tasks.Stopped+1 {
+		t.Errorf("tasks %+v, want every stopped task replaced", e.Tasks)
+	}
+	if e.Errors["502"]+e.Errors["503"] == 0 {
+		t.Errorf("errors %v, want 502s or 503s while no healthy task exists", e.Errors)
+	}
+	for _, ev := range readEvents(t, dir) {
+		if ev["type"] == "task_stopped" && ev["by_lab"] == nil && (ev["oom"] != true || ev["exit_code"] != 137.0) {
+			t.Errorf("task_stopped event %v, want oom true and exit code 137", ev)
+		}
+	}
+	if left := leftovers(t, cli); len(left) > 0 {
+		t.Errorf("containers left behind: %v", left)
+	}
+}
+
+// operations.yaml kills the only task at 2 s, scales to 3 at 8 s, resizes
+// at 12 s and scales in to 1 at 19 s, under a steady 10 req/s.
+func TestServiceOperations(t *testing.T) {
+	dockertest.Client(t)
+	s, dir := runResults(t, "testdata/operations.yaml", 0)
+	e := s.Entries[0]
+	if e.Tasks.Stopped != 1 || e.Tasks.StoppedReasons["Essential container in task exited"] != 1 {
+		t.Errorf("tasks %+v, want the killed task recorded as exited", e.Tasks)
+	}
+
+	// The killed task is replaced and healthy within start time +
+	// interval x healthy threshold + 2 s.
+	var stoppedAt, healthyAt float64 = -1, -1
+	for _, ev := range readEvents(t, dir) {
+		t := ev["t"].(float64)
+		switch {
+		case ev["type"] == "task_stopped" && ev["by_lab"] == nil:
+			stoppedAt = t
+		case ev["type"] == "health_changed" && ev["healthy"] == true && stoppedAt >= 0 && healthyAt < 0:
+			healthyAt = t
+		}
+	}
+	if stoppedAt < 0 || healthyAt < 0 {
+		t.Fatalf("no stop and recovery in events (stopped %v, healthy %v)", stoppedAt, healthyAt)
+	}
+	const bound = 1.5 + 2*2 + 2 // container start (generous) + 2 checks 2 s apart + 2 s
+	if took := healthyAt - stoppedAt; took > bound {
+		t.Errorf("replacement healthy %.1fs after the kill, want within %.1fs", took, bound)
+	}
+
+	// Scale-out, the rolling resize and the scale-in fail no request.
+	f, err := os.Open(filepath.Join(dir, "timeseries.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows[1:] {
+		sec, _ := strconv.ParseFloat(row[0], 64)
+		if sec > healthyAt+1 && row[5] != "0" {
+			t.Errorf("second %s: %s failed requests after the service recovered (scale, resize and scale-in must not fail any)", row[0], row[5])
+		}
+	}
+	var sizes []string
+	for _, ev := range readEvents(t, dir) {
+		if ev["type"] == "task_started" {
+			sizes = append(sizes, ev["size"].(string))
+		}
+	}
+	if len(sizes) != 7 || sizes[3] != "256/512" || sizes[4] != "512/1024" || sizes[6] != "512/1024" {
+		t.Errorf("tasks started at sizes %v, want 1 + 1 replacement + 2 scale-out at 256/512, then 3 at 512/1024", sizes)
+	}
 }

@@ -1,0 +1,325 @@
+package workload
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+)
+
+// Labels and names of the workload image. The image survives `lab gc`
+// (it is no run's); `lab gc --images` removes it (RemoveImages).
+const (
+	ImageLabel      = "lab.image" // = ImageLabelValue on every workload image
+	ImageLabelValue = "workload"
+	HashLabel       = "lab.hash" // = the SHA-256 of the packaged binary
+	ImageRepository = "lab-workload"
+)
+
+// ImageAPI is the part of the Docker Engine API client that EnsureImage,
+// RemoveImages and RemoveStaleImages use. *client.Client implements it.
+type ImageAPI interface {
+	ServerVersion(ctx context.Context) (types.Version, error)
+	ImageList(ctx context.Context, options image.ListOptions) ([]image.Summary, error)
+	ImageBuild(ctx context.Context, buildContext io.Reader, options build.ImageBuildOptions) (build.ImageBuildResponse, error)
+	ImageRemove(ctx context.Context, imageID string, options image.RemoveOptions) ([]image.DeleteResponse, error)
+}
+
+var _ ImageAPI = (*client.Client)(nil)
+
+// ImageOption changes what EnsureImage does.
+type ImageOption func(*imageOptions)
+
+type imageOptions struct {
+	binary    string
+	buildLog  io.Writer
+	keepStale bool
+}
+
+// WithBinary packages the executable at path instead of the one
+// LAB_WORKLOAD_BINARY names or, by default, the running executable.
+func WithBinary(path string) ImageOption {
+	return func(o *imageOptions) { o.binary = path }
+}
+
+// WithBuildLog writes the build's output, and any failure to remove stale
+// images, to w. By default they are discarded.
+func WithBuildLog(w io.Writer) ImageOption {
+	return func(o *imageOptions) { o.buildLog = w }
+}
+
+// WithKeepStale keeps the workload images of other binaries after a build;
+// by default EnsureImage removes those no container uses.
+func WithKeepStale() ImageOption {
+	return func(o *imageOptions) { o.keepStale = true }
+}
+
+// EnsureImage returns a reference to the workload image of lab's binary,
+// building it when no image of that binary exists. built says whether it
+// did.
+//
+// The binary is, in order: WithBinary's, LAB_WORKLOAD_BINARY's, or the
+// running executable. It must be a static linux ELF executable for the
+// engine's architecture; otherwise the error is a *BinaryError whose
+// one-line message says how to build one and point LAB_WORKLOAD_BINARY at
+// it (the way on macOS, where the running executable is a Mach-O).
+//
+// The image is FROM scratch with the binary as /lab and `/lab workload` as
+// its entrypoint, built by the classic builder from a context streamed
+// through the Engine API (no registry, no pull). It is tagged
+// lab-workload:<first 12 hex digits of the binary's SHA-256> and labelled
+// lab.image=workload and lab.hash=<SHA-256>; an image with that label is
+// reused. After a build, images of other binaries are removed unless
+// WithKeepStale is given (those still used by a container stay; failures
+// are only logged: they do not fail EnsureImage).
+func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref string, built bool, err error) {
+	var o imageOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	log := o.buildLog
+	if log == nil {
+		log = io.Discard
+	}
+
+	ver, err := cli.ServerVersion(ctx)
+	if err != nil {
+		return "", false, fmt.Errorf("ask Docker for its version: %w", err)
+	}
+	if ver.Os != "" && ver.Os != "linux" {
+		return "", false, fmt.Errorf("Docker runs %s containers, the workload image is a linux one: switch Docker to Linux containers", ver.Os)
+	}
+	arch := normalizeArch(ver.Arch)
+	if arch == "" {
+		arch = runtime.GOARCH // an engine that does not say: assume the host's
+	}
+
+	path, fromEnv, err := o.binaryPath()
+	if err != nil {
+		return "", false, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		reason := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			reason = pe.Err.Error()
+		}
+		return "", false, &BinaryError{Path: path, FromEnv: fromEnv, Arch: arch, Reason: "cannot be read (" + reason + ")"}
+	}
+	defer f.Close()
+	if problem := binaryProblem(f, arch); problem != "" {
+		return "", false, &BinaryError{Path: path, FromEnv: fromEnv, Arch: arch, Reason: problem}
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	hash := hex.EncodeToString(h.Sum(nil))
+	tag := ImageRepository + ":" + hash[:12]
+
+	images, err := listImages(ctx, cli, ImageLabel+"="+ImageLabelValue, HashLabel+"="+hash)
+	if err != nil {
+		return "", false, err
+	}
+	if len(images) > 0 {
+		return imageRef(images[0], tag), false, nil
+	}
+
+	fmt.Fprintf(log, "building the workload image %s from %s\n", tag, path)
+	if err := buildImage(ctx, cli, io.NewSectionReader(f, 0, size), size, tag, hash, log); err != nil {
+		return "", false, err
+	}
+	if !o.keepStale {
+		if n, err := RemoveStaleImages(ctx, cli, hash); err != nil {
+			fmt.Fprintf(log, "removed %d stale workload images; could not remove others: %v\n", n, err)
+		}
+	}
+	return tag, true, nil
+}
+
+// binaryPath returns the executable to package, and whether it came from
+// LAB_WORKLOAD_BINARY.
+func (o *imageOptions) binaryPath() (string, bool, error) {
+	if o.binary != "" {
+		return o.binary, false, nil
+	}
+	if p := os.Getenv(EnvWorkloadBinary); p != "" {
+		return p, true, nil
+	}
+	p, err := os.Executable()
+	if err != nil {
+		return "", false, fmt.Errorf("find lab's executable to package in the workload image (set %s to a static linux build of lab): %w", EnvWorkloadBinary, err)
+	}
+	if resolved, err := filepath.EvalSymlinks(p); err == nil {
+		p = resolved
+	}
+	return p, false, nil
+}
+
+// imageRef prefers the tag EnsureImage gives; an image whose tag was
+// removed is still usable by its ID.
+func imageRef(img image.Summary, tag string) string {
+	for _, t := range img.RepoTags {
+		if t == tag {
+			return tag
+		}
+	}
+	if len(img.RepoTags) > 0 && img.RepoTags[0] != "<none>:<none>" {
+		return img.RepoTags[0]
+	}
+	return img.ID
+}
+
+// dockerfile is the whole recipe: the binary alone on an empty base.
+const dockerfile = `FROM scratch
+COPY lab /lab
+EXPOSE 5000
+ENTRYPOINT ["/lab", "workload"]
+`
+
+// buildImage builds the workload image from the binary (size bytes read
+// from bin) with the classic builder, and returns the build's error
+// message when it fails.
+func buildImage(ctx context.Context, cli ImageAPI, bin io.Reader, size int64, tag, hash string, log io.Writer) error {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeBuildContext(pw, bin, size)) }()
+	resp, err := cli.ImageBuild(ctx, pr, build.ImageBuildOptions{
+		Tags:        []string{tag},
+		Labels:      map[string]string{ImageLabel: ImageLabelValue, HashLabel: hash},
+		Version:     build.BuilderV1, // works on any engine, needs no BuildKit session
+		Remove:      true,
+		ForceRemove: true,
+	})
+	if err != nil {
+		pr.CloseWithError(err) // ends the writer if the engine did not read it all
+		return fmt.Errorf("build the workload image %s: %w", tag, err)
+	}
+	defer resp.Body.Close()
+	err = readBuildStream(resp.Body, log)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return fmt.Errorf("build the workload image %s: %w", tag, err)
+	}
+	return nil
+}
+
+// writeBuildContext writes the build context, a tar of the Dockerfile and
+// the binary as "lab", to w.
+func writeBuildContext(w io.Writer, bin io.Reader, size int64) error {
+	tw := tar.NewWriter(w)
+	mtime := time.Unix(0, 0) // the same binary gives the same context
+	if err := tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile)), ModTime: mtime, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(tw, dockerfile); err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: "lab", Mode: 0o755, Size: size, ModTime: mtime, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	if _, err := io.CopyN(tw, bin, size); err != nil {
+		return fmt.Errorf("copy the binary into the build context: %w", err)
+	}
+	return tw.Close()
+}
+
+// buildMessage is one message of the build's JSON stream (the fields of
+// docker's jsonmessage.JSONMessage that a build uses).
+type buildMessage struct {
+	Stream      string `json:"stream"`
+	Error       string `json:"error"`
+	ErrorDetail *struct {
+		Message string `json:"message"`
+	} `json:"errorDetail"`
+}
+
+// readBuildStream reads the build's messages to the end, copying their
+// text to log, and returns the first error message the engine sent.
+func readBuildStream(r io.Reader, log io.Writer) error {
+	dec := json.NewDecoder(r)
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read the build output: %w", err)
+		}
+		if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
+			return errors.New(strings.TrimSpace(m.ErrorDetail.Message))
+		}
+		if m.Error != "" {
+			return errors.New(strings.TrimSpace(m.Error))
+		}
+		if m.Stream != "" {
+			if _, err := io.WriteString(log, m.Stream); err != nil {
+				log = io.Discard // a broken log must not fail the build
+			}
+		}
+	}
+}
+
+// RemoveImages removes every workload image (label lab.image=workload),
+// untagging it from every repository, and returns how many it removed. An
+// image that a running container uses stays, and is named in the error.
+func RemoveImages(ctx context.Context, cli ImageAPI) (int, error) {
+	return removeImages(ctx, cli, "", true)
+}
+
+// RemoveStaleImages removes the workload images of binaries other than
+// the one whose SHA-256 is keepHash, and returns how many it removed. An
+// image some container (running or not) uses, or that carries another
+// tag, stays and is named in the error.
+func RemoveStaleImages(ctx context.Context, cli ImageAPI, keepHash string) (int, error) {
+	return removeImages(ctx, cli, keepHash, false)
+}
+
+func removeImages(ctx context.Context, cli ImageAPI, keepHash string, force bool) (int, error) {
+	images, err := listImages(ctx, cli, ImageLabel+"="+ImageLabelValue)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, img := range images {
+		if keepHash != "" && img.Labels[HashLabel] == keepHash {
+			continue
+		}
+		if _, err := cli.ImageRemove(ctx, img.ID, image.RemoveOptions{Force: force, PruneChildren: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove workload image %s: %w", imageRef(img, ""), err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// listImages lists the images that carry every label ("key=value").
+func listImages(ctx context.Context, cli ImageAPI, labels ...string) ([]image.Summary, error) {
+	f := filters.NewArgs()
+	for _, l := range labels {
+		f.Add("label", l)
+	}
+	images, err := cli.ImageList(ctx, image.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list images labelled %s: %w", strings.Join(labels, ","), err)
+	}
+	return images, nil
+}
