@@ -237,6 +237,11 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		}()
 	}
 	actions := schedule{actions: r.sc.Actions}
+	scaler, err := r.newScaler(start)
+	if err != nil {
+		return nil, fmt.Errorf("entry %s: autoscaling: %w", e.Label, err)
+	}
+	var prev Observation
 
 	phase := -1
 	var genErr error
@@ -277,6 +282,10 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 			cpu.add(obs.CPUPct)
 			mem.add(obs.MemPct)
 		}
+		if scaler != nil && elapsed <= total+r.opts.Tick/2 {
+			r.autoscale(ctx, scaler, now, prev, obs, &es.Scaling)
+		}
+		prev = obs
 		es.Scaling.MinCount = min(es.Scaling.MinCount, obs.Desired)
 		es.Scaling.MaxCount = max(es.Scaling.MaxCount, obs.Desired)
 		snap := Snapshot{

@@ -145,9 +145,6 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 // yet: running it would silently ignore part of the experiment.
 func checkSupported(sc *scenarios.Scenario) error {
 	var missing []string
-	if sc.Autoscaling != nil {
-		missing = append(missing, "autoscaling")
-	}
 	if len(sc.Load.Requests) > 0 {
 		missing = append(missing, "load.requests (use load.path)")
 	}
