@@ -1,0 +1,308 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/scenarios"
+)
+
+// CompareRow is one entry of one run, side by side with others.
+type CompareRow struct {
+	Run      string // the results directory's name, without its timestamp
+	Dir      string // the results directory
+	Scenario string
+	Entry    int // 1-based
+	Label    string
+	Size     scenarios.Size
+	Tasks    int // the most tasks the entry ran (scaling.max_count)
+	MinTasks int // the fewest (scaling.min_count)
+
+	Requests         int64
+	OfferedRPS       float64
+	AchievedRPS      float64
+	P50, P90, P99    float64 // ms
+	ErrorRate        float64 // fraction of requests
+	Errors           map[string]int64
+	CPUAvg, CPUMax   float64 // percent of the envelope
+	MemAvg, MemMax   float64
+	TasksStopped     int
+	StoppedReasons   map[string]int
+	ScaleOuts        int
+	ScaleIns         int
+	ThresholdsPassed int
+	ThresholdsTotal  int
+	Passed           bool // every threshold met and the entry ran to its end
+	Interrupted      bool
+
+	Cost    Cost
+	Finding Finding
+	Reasons []string
+	Prices  string // the prices the cost is at, e.g. "Fargate on-demand Linux/x86, us-east-1, ..."
+}
+
+// Compare reads results directories and returns one row per entry, priced
+// with DefaultPrices.
+func Compare(dirs []string) ([]CompareRow, error) {
+	return ComparePriced(dirs, DefaultPrices())
+}
+
+// ComparePriced is Compare with another price table.
+func ComparePriced(dirs []string, prices PriceTable) ([]CompareRow, error) {
+	var rows []CompareRow
+	for _, dir := range dirs {
+		run, err := Read(dir)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, CompareRows(run.Dir, run.Summary, prices)...)
+	}
+	return rows, nil
+}
+
+// CompareRows makes the rows of one run's summary.
+func CompareRows(dir string, s lab.Summary, prices PriceTable) []CompareRow {
+	rec := Recommend(s, prices, 0)
+	rows := make([]CompareRow, 0, len(s.Entries))
+	for i, e := range s.Entries {
+		a := rec.Entries[i]
+		row := CompareRow{
+			Run: runName(dir, s), Dir: dir, Scenario: s.Scenario,
+			Entry: i + 1, Label: e.Label, Size: a.Size, Tasks: max(e.Scaling.MaxCount, 1),
+			MinTasks: max(e.Scaling.MinCount, 1),
+			Requests: e.Requests, OfferedRPS: e.OfferedRPS, AchievedRPS: e.AchievedRPS,
+			P50: e.LatencyMS.P50, P90: e.LatencyMS.P90, P99: e.LatencyMS.P99,
+			ErrorRate: e.ErrorRate, Errors: e.Errors,
+			CPUAvg: e.CPUUtilization.Avg, CPUMax: e.CPUUtilization.Max,
+			MemAvg: e.MemoryUtilization.Avg, MemMax: e.MemoryUtilization.Max,
+			TasksStopped: e.Tasks.Stopped, StoppedReasons: e.Tasks.StoppedReasons,
+			ScaleOuts: e.Scaling.ScaleOuts, ScaleIns: e.Scaling.ScaleIns,
+			ThresholdsTotal: len(e.Thresholds),
+			Passed:          a.MetThresholds, Interrupted: e.Interrupted,
+			Cost: a.Cost, Finding: a.Finding, Reasons: a.Reasons,
+			Prices: prices.String(),
+		}
+		for _, t := range e.Thresholds {
+			if t.OK {
+				row.ThresholdsPassed++
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// dirStamp is DirName's timestamp prefix.
+var dirStamp = regexp.MustCompile(`^\d{8}-\d{6}-`)
+
+// runName names a run in a table: the directory's name without its
+// timestamp ("cpu-vertical-0pqf"), or the scenario and run id.
+func runName(dir string, s lab.Summary) string {
+	if dir != "" {
+		return dirStamp.ReplaceAllString(filepath.Base(filepath.Clean(dir)), "")
+	}
+	return s.Scenario + "-" + s.RunID
+}
+
+// PrintCompare prints the rows as one aligned table.
+func PrintCompare(w io.Writer, rows []CompareRow) error {
+	bw := &errWriter{w: w}
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN/ENTRY\tSIZE\tTASKS\tACHIEVED RPS\tP50\tP99\tERRORS\tCPU AVG\tMEM AVG\tSTOPPED\tTHRESHOLDS\t$/HOUR\t$/M REQ\tFINDING")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s/%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
+			r.Run, r.Entry, r.Label, r.Tasks,
+			rpsText(r.AchievedRPS, r.OfferedRPS), ms(r.P50), ms(r.P99), pct(100*r.ErrorRate),
+			pct(r.CPUAvg), pct(r.MemAvg), r.TasksStopped, thresholdText(r),
+			money(r.Cost.PerHour), millionText(r.Cost), r.Finding)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.err
+}
+
+func rpsText(achieved, offered float64) string {
+	return fmt.Sprintf("%.2f of %.2f", achieved, offered)
+}
+
+func thresholdText(r CompareRow) string {
+	switch {
+	case r.ThresholdsTotal == 0:
+		return "-"
+	case r.ThresholdsPassed == r.ThresholdsTotal:
+		return fmt.Sprintf("pass %d/%d", r.ThresholdsPassed, r.ThresholdsTotal)
+	}
+	return fmt.Sprintf("FAIL %d/%d", r.ThresholdsPassed, r.ThresholdsTotal)
+}
+
+// errorCodes lists the errors by code: "502 x 3, timeout x 1".
+func errorCodes(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k, n := range m {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s × %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteCompareHTML writes the rows as one self-contained HTML page.
+func WriteCompareHTML(path string, rows []CompareRow) error {
+	v := compareView{CSS: styleCSS, Title: "lab compare", Table: compareTable(rows, true)}
+	runs := map[string]bool{}
+	for _, r := range rows {
+		if !runs[r.Dir] {
+			runs[r.Dir] = true
+			v.Runs = append(v.Runs, r.Run)
+		}
+		if r.Prices != "" && !strings.Contains(v.Prices, r.Prices) {
+			v.Prices = strings.TrimPrefix(v.Prices+"; "+r.Prices, "; ")
+		}
+	}
+	return writeTemplate(path, "compare.html.tmpl", v)
+}
+
+type compareView struct {
+	CSS    template.CSS
+	Title  string
+	Runs   []string
+	Prices string
+	Table  tableView
+}
+
+// tableView is the compare table for a template: the rows formatted.
+type tableView struct {
+	ShowRun bool
+	Rows    []compareCells
+}
+
+type compareCells struct {
+	Run, Entry, Label, Size, Tasks           string
+	Requests, Offered, Achieved              string
+	P50, P90, P99                            string
+	ErrorRate, Errors                        string
+	CPU, Mem                                 string
+	Stopped, StoppedTitle, Scaling           string
+	Thresholds                               string
+	PerHour, PerMonth, PerMillion            string
+	Finding, FindingClass, Reason, PassClass string
+	Anchor                                   string
+}
+
+// compareTable formats rows; showRun adds the run column (more than one
+// run, or a page of its own).
+func compareTable(rows []CompareRow, showRun bool) tableView {
+	t := tableView{ShowRun: showRun}
+	for _, r := range rows {
+		c := compareCells{
+			Run: r.Run, Entry: fmt.Sprint(r.Entry), Label: r.Label,
+			Size:     sizeText(r.Size),
+			Tasks:    countText(r.MinTasks, r.Tasks),
+			Requests: fmt.Sprint(r.Requests),
+			Offered:  fmt.Sprintf("%.2f", r.OfferedRPS), Achieved: fmt.Sprintf("%.2f", r.AchievedRPS),
+			P50: ms(r.P50), P90: ms(r.P90), P99: ms(r.P99),
+			ErrorRate: pct(100 * r.ErrorRate), Errors: errorCodes(r.Errors),
+			CPU:          pct(r.CPUAvg) + " / " + pct(r.CPUMax),
+			Mem:          pct(r.MemAvg) + " / " + pct(r.MemMax),
+			Stopped:      fmt.Sprint(r.TasksStopped),
+			StoppedTitle: reasonsText(r.StoppedReasons),
+			Scaling:      scalingText(r.ScaleOuts, r.ScaleIns),
+			Thresholds:   thresholdText(r),
+			PerHour:      money(r.Cost.PerHour), PerMonth: money(r.Cost.PerMonth), PerMillion: millionText(r.Cost),
+			Finding: string(r.Finding), FindingClass: findingClass(r.Finding),
+			Reason: strings.Join(r.Reasons, "; "),
+			Anchor: fmt.Sprintf("#entry-%d", r.Entry),
+		}
+		if r.Interrupted {
+			c.Thresholds += " (interrupted)"
+		}
+		c.PassClass = "pass"
+		if !r.Passed {
+			c.PassClass = "fail"
+		}
+		if r.ThresholdsTotal == 0 {
+			c.PassClass = ""
+		}
+		t.Rows = append(t.Rows, c)
+	}
+	return t
+}
+
+func reasonsText(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d × %s", m[k], k)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func scalingText(outs, ins int) string {
+	var parts []string
+	if outs > 0 {
+		parts = append(parts, fmt.Sprintf("%d out", outs))
+	}
+	if ins > 0 {
+		parts = append(parts, fmt.Sprintf("%d in", ins))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func countText(lo, hi int) string {
+	if lo == hi {
+		return fmt.Sprint(hi)
+	}
+	return fmt.Sprintf("%d–%d", lo, hi)
+}
+
+func findingClass(f Finding) string {
+	switch f {
+	case Underprovisioned:
+		return "under"
+	case Overprovisioned:
+		return "over"
+	case Optimized:
+		return "optimized"
+	}
+	return ""
+}
+
+// writeTemplate renders one of the page templates to path, through a
+// temporary file so that a reader never sees half a page.
+func writeTemplate(path, name string, data any) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	err = pages.ExecuteTemplate(f, name, data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

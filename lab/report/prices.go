@@ -1,0 +1,134 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	_ "embed"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+// HoursPerMonth is the month AWS prices by: 730 hours.
+const HoursPerMonth = 730
+
+// PriceTable is what a Fargate task costs per hour of its size: on-demand,
+// one region and platform, as of a date.
+type PriceTable struct {
+	Region   string  // e.g. us-east-1
+	Platform string  // e.g. Linux/x86
+	Currency string  // e.g. USD
+	VCPUHour float64 // per vCPU-hour
+	GBHour   float64 // per GB-hour of memory (1 GB = 1024 MiB)
+	AsOf     string  // the date the prices were taken, YYYY-MM-DD
+}
+
+//go:embed prices.yaml
+var defaultPricesFile []byte
+
+// DefaultPrices is the price table embedded in lab: Fargate on-demand
+// Linux/x86 in us-east-1 (see prices.yaml for the source and the date).
+func DefaultPrices() PriceTable {
+	p, err := ParsePrices(defaultPricesFile)
+	if err != nil {
+		panic("report: embedded prices.yaml: " + err.Error())
+	}
+	return p
+}
+
+// LoadPrices reads a price table from a file in prices.yaml's format, to
+// price another region or a later date.
+func LoadPrices(path string) (PriceTable, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return PriceTable{}, fmt.Errorf("prices: %w", err)
+	}
+	p, err := ParsePrices(data)
+	if err != nil {
+		return PriceTable{}, fmt.Errorf("%s:%w", path, err)
+	}
+	return p, nil
+}
+
+// ParsePrices reads prices.yaml's format: one "key: value" per line,
+// comments after #. Keys: region, platform, currency, vcpu_hour, gb_hour
+// (required, positive) and as_of (required, YYYY-MM-DD). Unknown and
+// repeated keys are errors; errors start with the line number.
+func ParsePrices(data []byte) (PriceTable, error) {
+	p := PriceTable{Platform: "Linux/x86", Currency: "USD"}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			return PriceTable{}, fmt.Errorf("%d: want \"key: value\", got %q", n, line)
+		}
+		key = strings.TrimSpace(key)
+		val = strings.Trim(strings.TrimSpace(val), `"'`)
+		if seen[key] {
+			return PriceTable{}, fmt.Errorf("%d: %s is set twice", n, key)
+		}
+		seen[key] = true
+		var err error
+		switch key {
+		case "region":
+			p.Region = val
+		case "platform":
+			p.Platform = val
+		case "currency":
+			p.Currency = val
+		case "vcpu_hour":
+			p.VCPUHour, err = positive(val)
+		case "gb_hour":
+			p.GBHour, err = positive(val)
+		case "as_of":
+			_, err = time.Parse(time.DateOnly, val)
+			p.AsOf = val
+		default:
+			err = fmt.Errorf("unknown field (want region, platform, currency, vcpu_hour, gb_hour, as_of)")
+		}
+		if err != nil {
+			return PriceTable{}, fmt.Errorf("%d: %s: %w", n, key, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return PriceTable{}, err
+	}
+	for _, k := range []string{"region", "vcpu_hour", "gb_hour", "as_of"} {
+		if !seen[k] {
+			return PriceTable{}, fmt.Errorf("1: %s is missing", k)
+		}
+	}
+	return p, nil
+}
+
+func positive(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("want a positive number, got %q", s)
+	}
+	return v, nil
+}
+
+// TaskHour is what one task of size s costs per hour.
+func (p PriceTable) TaskHour(s scenarios.Size) float64 {
+	return s.VCPU()*p.VCPUHour + float64(s.Memory)/1024*p.GBHour
+}
+
+// String names the prices for people: "Fargate on-demand Linux/x86,
+// us-east-1, USD, prices of 2026-11-27".
+func (p PriceTable) String() string {
+	return fmt.Sprintf("Fargate on-demand %s, %s, %s, prices of %s", p.Platform, p.Region, p.Currency, p.AsOf)
+}
