@@ -31,8 +31,19 @@ func newValidateCommand() *cobra.Command {
 					errs = append(errs, err)
 					continue
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d entr%s x %s)\n", arg, sc.Name,
-					len(sc.Entries()), map[bool]string{true: "y", false: "ies"}[len(sc.Entries()) == 1], sc.LoadDuration())
+				n, entries := len(sc.Entries()), "entries"
+				if n == 1 {
+					entries = "entry"
+				}
+				// The load's length as people write it: 2m, 1h, 1m30s (not 2m0s,
+				// 1h0m0s): drop zero seconds and minutes after a unit.
+				length := sc.LoadDuration().String()
+				for _, zero := range []string{"0s", "0m"} {
+					if l, ok := strings.CutSuffix(length, zero); ok && (strings.HasSuffix(l, "m") || strings.HasSuffix(l, "h")) {
+						length = l
+					}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d %s x %s)\n", arg, sc.Name, n, entries, length)
 			}
 			return errors.Join(errs...)
 		},

@@ -29,7 +29,10 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 		newListCommand(),
 		newSizesCommand(),
 		newGCCommand(),
+		newReportCommand(),
+		newCompareCommand(),
 		newWorkloadCommand(),
+		newInitCommand(),
 	)
 	return root
 }

@@ -32,6 +32,7 @@ type runOptions struct {
 	out      string
 	dryRun   bool
 	json     bool
+	prices   string
 }
 
 func newRunCommand() *cobra.Command {
@@ -52,6 +53,7 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&o.out, "out", "runs", "results root `DIR`")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and stop")
 	f.BoolVar(&o.json, "json", false, "print only summary.json on stdout; everything for people goes to stderr")
+	f.StringVar(&o.prices, "prices", "", "Fargate price table `FILE` for the recommendation (default: the built-in us-east-1 table)")
 	return cmd
 }
 
@@ -81,6 +83,11 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	}
 	if o.dryRun {
 		return printPlan(stdout, sc)
+	}
+
+	prices, err := loadPrices(o.prices)
+	if err != nil {
+		return err
 	}
 
 	cli, err := local.Connect(ctx)
@@ -121,7 +128,9 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 		runErr = errors.Join(runErr, fmt.Errorf("write results: %w", err))
 	}
 
+	people := stdout // what is for people goes to stderr under --json
 	if o.json {
+		people = stderr
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(summary); err != nil {
@@ -129,6 +138,15 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 		}
 	} else {
 		report.Table(stdout, summary)
+	}
+	if len(summary.Entries) > 1 {
+		fmt.Fprintln(people)
+		report.PrintRecommendation(people, report.Recommend(summary, prices, 0))
+	}
+	if path, err := report.WriteHTMLPriced(dir, prices); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("write report: %w", err))
+	} else {
+		fmt.Fprintf(stderr, "report: %s\n", path)
 	}
 	fmt.Fprintf(stderr, "results: %s\n", dir)
 	if runErr != nil {
