@@ -16,9 +16,10 @@ run: build
 	./$(BIN) run $(SCENARIO)
 
 # Unit and integration tests. Tests that need Docker skip without it,
-# unless LAB_REQUIRE_DOCKER=1 (CI), and run one package at a time.
+# unless LAB_REQUIRE_DOCKER=1 (CI). -p 1: one package at a time, so that
+# nothing else competes for the CPU that the containers are measured on.
 test:
-	$(GO) test -count=1 -timeout 14m ./...
+	$(GO) test -p 1 -count=1 -timeout 14m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./lab/load/ ./lab/local/

@@ -340,3 +340,39 @@ func TestServiceOperations(t *testing.T) {
 		t.Errorf("tasks started at sizes %v, want 1 + 1 replacement + 2 scale-out at 256/512, then 3 at 512/1024", sizes)
 	}
 }
+
+// The walking skeleton's promise: the article's CPU experiment comes out
+// as the article measured it, with 30 s of load per size.
+func TestCPUVerticalReproducesTheArticle(t *testing.T) {
+	dockertest.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r := runLab(t, ctx, nil, "run", "cpu-vertical", "--headless", "--duration", "30s", "--json", "--out", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("exit code %d, want 0 (two of three sizes keep up); stderr:\n%s", r.code, r.stderr)
+	}
+	var s lab.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		label          string
+		rpsMin, rpsMax float64
+		cpuMin, cpuMax float64
+	}{
+		{"256/512", 2.8, 3.4, 90, 100},  // saturated: 0.25 vCPU / 80 ms = 3.125 req/s
+		{"512/1024", 4.9, 5.1, 65, 95},  // 5 req/s x 80 ms = 0.4 vCPU of 0.5
+		{"1024/2048", 4.9, 5.1, 30, 55}, // 0.4 vCPU of 1
+	}
+	if len(s.Entries) != len(want) {
+		t.Fatalf("%d entries, want %d", len(s.Entries), len(want))
+	}
+	for i, w := range want {
+		e := s.Entries[i]
+		if e.Label != w.label || e.AchievedRPS < w.rpsMin || e.AchievedRPS > w.rpsMax ||
+			e.CPUUtilization.Avg < w.cpuMin || e.CPUUtilization.Avg > w.cpuMax {
+			t.Errorf("%s: achieved %.2f req/s, cpu avg %.1f%%; want %s with %.1f-%.1f req/s and cpu %.0f-%.0f%%",
+				e.Label, e.AchievedRPS, e.CPUUtilization.Avg, w.label, w.rpsMin, w.rpsMax, w.cpuMin, w.cpuMax)
+		}
+	}
+}
