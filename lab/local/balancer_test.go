@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -170,4 +171,68 @@ func outstanding(b *Balancer, id string) int64 {
 		}
 	}
 	return 0
+}
+
+func TestDrainLetsInFlightRequestsFinish(t *testing.T) {
+	release := make(chan struct{})
+	b := startBalancer(t, RoundRobin, 10*time.Second)
+	b.Register("old", backendServer(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "old")
+	}))
+	b.Register("new", namedBackend(t, "new"))
+	b.SetHealthy("old", true)
+
+	inFlight := make(chan int, 1)
+	go func() {
+		code, _ := get(t, b.URL())
+		inFlight <- code
+	}()
+	for outstanding(b, "old") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.SetHealthy("new", true)
+
+	drained := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		b.Drain(context.Background(), "old", 5*time.Second)
+		drained <- time.Since(start)
+	}()
+	// While draining, new requests go to the other target only.
+	time.Sleep(50 * time.Millisecond)
+	for range 4 {
+		if _, body := get(t, b.URL()); body != "new" {
+			t.Fatalf("a draining target got a new request (%q)", body)
+		}
+	}
+	select {
+	case <-drained:
+		t.Fatal("Drain returned while a request was still in flight")
+	default:
+	}
+	close(release)
+	if code := <-inFlight; code != 200 {
+		t.Errorf("the in-flight request got %d, want 200", code)
+	}
+	if took := <-drained; took > 2*time.Second {
+		t.Errorf("Drain took %s, want it to return once the request finished", took)
+	}
+}
+
+func TestDrainGivesUpAfterTheDeregistrationDelay(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	b := startBalancer(t, RoundRobin, 10*time.Second)
+	b.Register("stuck", backendServer(t, func(w http.ResponseWriter, r *http.Request) { <-release }))
+	b.SetHealthy("stuck", true)
+	go http.Get(b.URL())
+	for outstanding(b, "stuck") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	b.Drain(context.Background(), "stuck", 200*time.Millisecond)
+	if took := time.Since(start); took < 200*time.Millisecond || took > 2*time.Second {
+		t.Errorf("Drain took %s, want the 200ms delay", took)
+	}
 }
