@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error is one problem in a scenario file, at the YAML node it comes from.
@@ -32,7 +34,7 @@ func (e *Error) Headline() string {
 	}
 	b.WriteString(": ")
 	if e.Field != "" {
-		b.WriteString(e.Field)
+		b.WriteString(printable(e.Field))
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Message)
@@ -51,7 +53,43 @@ func (e *Error) Error() string {
 	}
 	num := fmt.Sprintf("%4d", e.Line)
 	gutter := strings.Repeat(" ", len(num))
-	return fmt.Sprintf("%s\n%s | %s\n%s | %s^", e.Headline(), num, e.SourceLine, gutter, caretIndent(e.SourceLine, e.Column))
+	line, col := sourceWindow(e.SourceLine, e.Column)
+	return fmt.Sprintf("%s\n%s | %s\n%s | %s^", e.Headline(), num, line, gutter, caretIndent(line, col))
+}
+
+// printable replaces control characters (but tabs) and invalid UTF-8 in
+// s, one character for one, with '?': text from a binary file must not
+// drive the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || r != '\t' && unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// maxSourceWidth is how much of a source line an error shows: a minified
+// JSON file is one long line.
+const maxSourceWidth = 120
+
+// sourceWindow is the part of line that an error shows, at most
+// maxSourceWidth characters around column col (with "..." where it is
+// cut), printable; and col within it.
+func sourceWindow(line string, col int) (string, int) {
+	rs := []rune(printable(line))
+	if len(rs) <= maxSourceWidth {
+		return string(rs), col
+	}
+	start := min(max(0, col-1-maxSourceWidth/2), len(rs)-maxSourceWidth)
+	out := string(rs[start : start+maxSourceWidth])
+	if start > 0 {
+		out, col = "..."+out, col-start+3
+	}
+	if start+maxSourceWidth < len(rs) {
+		out += "..."
+	}
+	return out, col
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 // in one pass, as an ErrorList whose errors carry name:line:column. The
 // scenario returned has every default filled in.
 func Parse(name string, data []byte) (*Scenario, error) {
+	data = stripBOM(data)
 	r := newReader(name, data)
 	body := r.document(data)
 	if body == nil {
@@ -58,6 +60,7 @@ func looksLikeFile(arg string) bool {
 // ParseECS reads an ECS settings file (--ecs FILE): the fields of a
 // scenario's ecs section, at the top level.
 func ParseECS(name string, data []byte) (*ECS, error) {
+	data = stripBOM(data)
 	r := newReader(name, data)
 	body := r.document(data)
 	if body == nil {
@@ -78,6 +81,12 @@ func LoadECS(path string) (*ECS, error) {
 		return nil, err
 	}
 	return ParseECS(path, data)
+}
+
+// stripBOM drops a UTF-8 byte order mark, which some Windows editors
+// write at the start of a file; YAML allows it there.
+func stripBOM(data []byte) []byte {
+	return bytes.TrimPrefix(data, []byte("\ufeff"))
 }
 
 // readFile reads at most MaxFileSize bytes of path; a larger file is

@@ -139,6 +139,7 @@ func (r *reader) entries(n ast.Node, path string, depth int) ([]entry, bool) {
 		kvs = []*ast.MappingValueNode{v}
 	default:
 		r.errorf(n, path, "expected a mapping (key: value lines), got %s", describe(n))
+		r.shapeless[path] = true
 		return nil, false
 	}
 	var out, merges []entry
@@ -224,6 +225,7 @@ func (r *reader) list(n ast.Node, path string, each func(i int, n ast.Node, path
 		return true
 	}
 	r.errorf(d, path, "expected a list, got %s", describe(d))
+	r.shapeless[path] = true
 	return false
 }
 

@@ -13,24 +13,26 @@ import (
 // goes on, so that one pass reports them all. The schema (schema.go) says
 // which fields each mapping has and reads them with the methods here.
 type reader struct {
-	file    string
-	lines   []string
-	errs    ErrorList
-	dropped int                       // errors beyond maxErrors
-	pos     map[string]token.Position // field path -> where its value is
-	keyPos  map[string]token.Position // field path -> where its key is
-	bad     map[string]bool           // field paths with a problem at or inside them
-	anchors map[string]ast.Node       // anchor name -> anchored node
+	file      string
+	lines     []string
+	errs      ErrorList
+	dropped   int                       // errors beyond maxErrors
+	pos       map[string]token.Position // field path -> where its value is
+	keyPos    map[string]token.Position // field path -> where its key is
+	bad       map[string]bool           // field paths with a problem at or inside them
+	shapeless map[string]bool           // field paths whose value is not the mapping or list wanted
+	anchors   map[string]ast.Node       // anchor name -> anchored node
 }
 
 func newReader(file string, data []byte) *reader {
 	return &reader{
-		file:    file,
-		lines:   strings.Split(string(data), "\n"),
-		pos:     map[string]token.Position{},
-		keyPos:  map[string]token.Position{},
-		bad:     map[string]bool{},
-		anchors: map[string]ast.Node{},
+		file:      file,
+		lines:     strings.Split(string(data), "\n"),
+		pos:       map[string]token.Position{},
+		keyPos:    map[string]token.Position{},
+		bad:       map[string]bool{},
+		shapeless: map[string]bool{},
+		anchors:   map[string]ast.Node{},
 	}
 }
 

@@ -16,12 +16,20 @@ import (
 // reported at the field it concerns, or at the nearest field the file has;
 // fields with a problem already reported are not checked again.
 func (r *reader) validate(s *Scenario) {
-	r.validateWorkload(&s.Workload)
+	// A section that is not a mapping has been reported as such; its
+	// fields, all missing, are not reported again.
+	if !r.shapeless["workload"] {
+		r.validateWorkload(&s.Workload)
+	}
 	r.validateService(&s.Service)
-	r.validateLoad(&s.Load)
+	if !r.shapeless["load"] {
+		r.validateLoad(&s.Load)
+	}
 	r.validateActions(s)
 	r.validateMatrix(s)
-	r.validateAutoscaling(s)
+	if !r.shapeless["autoscaling"] {
+		r.validateAutoscaling(s)
+	}
 }
 
 // builtinKnobs are the environment variables the built-in app reads.
