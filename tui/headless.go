@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/autoscale"
 )
 
 // Headless is a lab.Observer that reports a run's progress on a writer
@@ -74,6 +75,9 @@ func (h *Headless) Event(e lab.Event) {
 			return
 		}
 		msg = fmt.Sprintf("entry %d: task %v stopped: %v", e.Entry, e.Fields["task"], e.Fields["reason"])
+	case autoscale.EventDecision:
+		msg = fmt.Sprintf("entry %d: at %.0fs: scale %v %v -> %v (%v %v: %v)", e.Entry, e.T, e.Fields["direction"],
+			e.Fields["from"], e.Fields["to"], e.Fields["policy"], e.Fields["metric"], e.Fields["formula"])
 	case lab.EventAction:
 		msg = fmt.Sprintf("entry %d: at %.0fs: %v %v", e.Entry, e.T, e.Fields["name"], orEmpty(e.Fields["args"]))
 	case lab.EventActionFailed:

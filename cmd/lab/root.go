@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ecslab/lab/tui"
 )
 
 func newRootCommand() *cobra.Command {
@@ -16,7 +18,16 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
+			if !isTerminal(cmd.OutOrStdout()) {
+				return cmd.Help()
+			}
+			arg, ok, err := tui.Pick(cmd.Context(), tui.PickConfig{})
+			if err != nil || !ok {
+				return err // not ok: the user left without choosing
+			}
+			o := runOptions{out: "runs"}
+			o.target, _ = cmd.Flags().GetString("target")
+			return runLoop(cmd.Context(), arg, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	root.PersistentFlags().String("target", "local", "where the service runs: local (Docker) or ecs")

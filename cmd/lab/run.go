@@ -43,7 +43,7 @@ func newRunCommand() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.target, _ = cmd.Flags().GetString("target")
-			return runScenario(cmd.Context(), args[0], o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runLoop(cmd.Context(), args[0], o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -57,42 +57,53 @@ func newRunCommand() *cobra.Command {
 	return cmd
 }
 
-func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) error {
+// runLoop runs the scenario, and again for as long as the dashboard's r
+// asks.
+func runLoop(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) error {
+	for {
+		again, err := runScenario(ctx, arg, o, stdout, stderr)
+		if !again || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) (again bool, err error) {
 	if o.target != "local" {
-		return usageError{fmt.Errorf("--target %s: only the local target is available in this version", o.target)}
+		return false, usageError{fmt.Errorf("--target %s: only the local target is available in this version", o.target)}
 	}
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if o.size != "" {
 		size, err := scenarios.ParseSize(o.size)
 		if err != nil {
-			return usageError{fmt.Errorf("--size: %w", err)}
+			return false, usageError{fmt.Errorf("--size: %w", err)}
 		}
 		sc = sc.WithSize(size)
 	}
 	if o.duration < 0 {
-		return usageError{fmt.Errorf("--duration must be positive, got %s", o.duration)}
+		return false, usageError{fmt.Errorf("--duration must be positive, got %s", o.duration)}
 	}
 	if o.duration > 0 {
 		sc = sc.WithLoadDuration(o.duration)
 	}
 	if err := checkSupported(sc); err != nil {
-		return err
+		return false, err
 	}
 	if o.dryRun {
-		return printPlan(stdout, sc)
+		return false, printPlan(stdout, sc)
 	}
 
 	prices, err := loadPrices(o.prices)
 	if err != nil {
-		return err
+		return false, err
 	}
 
 	cli, err := local.Connect(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer cli.Close()
 	if dead, err := local.DeadRuns(ctx, cli); err == nil && len(dead) > 0 {
@@ -102,30 +113,47 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	runID := newRunID()
 	lock, err := local.LockRun(runID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer lock.Release()
 
 	image, port, err := workloadImage(ctx, cli, sc, stderr)
 	if err != nil {
-		return err
+		return false, err
 	}
 
 	started := time.Now()
 	dir := filepath.Join(o.out, report.DirName(started, sc.Name, runID))
 	writer, err := report.NewWriter(dir)
 	if err != nil {
-		return err
+		return false, err
 	}
 	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: port})
 	if err != nil {
-		return err
+		return false, err
 	}
 
-	observers := []lab.Observer{writer, tui.NewHeadless(stderr, isTerminal(stderr))}
-	summary, runErr := lab.Run(ctx, sc, target, lab.Options{ID: runID, Observers: observers})
+	observers := []lab.Observer{writer}
+	runCtx, commands := ctx, (<-chan lab.Command)(nil)
+	var dash *tui.Dashboard
+	if !o.headless && !o.json && isTerminal(stdout) {
+		dash = tui.RunDashboard(ctx, tui.DashboardConfig{ResultsDir: dir})
+		runCtx, commands = dash.Context(), dash.Commands()
+		observers = append(observers, dash.Observer())
+	} else {
+		observers = append(observers, tui.NewHeadless(stderr, isTerminal(stderr)))
+	}
+	summary, runErr := lab.Run(runCtx, sc, target, lab.Options{ID: runID, Observers: observers, Commands: commands})
 	if err := writer.Err(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("write results: %w", err))
+	}
+	if dash != nil {
+		// The dashboard stays up on its summary until the user leaves.
+		res, err := dash.Wait(runErr)
+		if err != nil {
+			runErr = errors.Join(runErr, fmt.Errorf("dashboard: %w", err))
+		}
+		again = res.RunAgain
 	}
 
 	people := stdout // what is for people goes to stderr under --json
@@ -134,7 +162,7 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(summary); err != nil {
-			return err
+			return false, err
 		}
 	} else {
 		report.Table(stdout, summary)
@@ -150,12 +178,12 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	}
 	fmt.Fprintf(stderr, "results: %s\n", dir)
 	if runErr != nil {
-		return runErr
+		return again, runErr
 	}
 	if !summary.Passed && hasThresholds(sc) {
-		return errThresholds
+		return again, errThresholds
 	}
-	return nil
+	return again, nil
 }
 
 // checkSupported refuses, before anything starts, what the scenario
