@@ -376,3 +376,85 @@ func TestCPUVerticalReproducesTheArticle(t *testing.T) {
 		}
 	}
 }
+
+// startRun starts lab run in the background and waits until its load runs.
+func startRun(t *testing.T, ctx context.Context, out string) (*exec.Cmd, *lockedBuffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, labBinary, "run", "testdata/short.yaml", "--headless", "--duration", "60s", "--out", out)
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(stderr.String(), "phase 1") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the load never started; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cmd, &stderr
+}
+
+func runIDs(t *testing.T, cli *client.Client) map[string]bool {
+	t.Helper()
+	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", "lab.run"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, c := range cs {
+		ids[c.Labels["lab.run"]] = true
+	}
+	return ids
+}
+
+// A run killed with SIGKILL leaves its containers; lab gc removes them and
+// leaves a live run's alone.
+func TestGCRemovesOnlyDeadRuns(t *testing.T) {
+	cli := dockertest.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+
+	dead, _ := startRun(t, ctx, out)
+	before := runIDs(t, cli)
+	dead.Process.Kill()
+	dead.Wait()
+	live, liveErr := startRun(t, ctx, out)
+	t.Cleanup(func() { live.Process.Kill(); live.Wait() })
+	all := runIDs(t, cli)
+	if len(before) != 1 || len(all) != 2 {
+		t.Fatalf("runs with containers: before the kill %v, with the second run %v", before, all)
+	}
+	if !strings.Contains(liveErr.String(), "left containers behind") {
+		t.Errorf("the second run did not warn about the killed run's leftovers; stderr:\n%s", liveErr.String())
+	}
+
+	r := runLab(t, ctx, nil, "gc")
+	if r.code != 0 {
+		t.Fatalf("lab gc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	after := runIDs(t, cli)
+	for id := range before {
+		if after[id] {
+			t.Errorf("the killed run %s still has containers after lab gc", id)
+		}
+		if !strings.Contains(r.stdout, "removed run "+id) {
+			t.Errorf("lab gc output %q does not name the run it removed (%s)", r.stdout, id)
+		}
+	}
+	if len(after) != 1 {
+		t.Errorf("lab gc removed the live run's containers: left %v", after)
+	}
+
+	live.Process.Signal(syscall.SIGINT)
+	if err := live.Wait(); err == nil {
+		t.Errorf("the live run exited 0 after SIGINT, want 130; stderr:\n%s", liveErr.String())
+	}
+	if left := leftovers(t, cli); len(left) > 0 {
+		t.Errorf("containers left behind: %v", left)
+	}
+}
