@@ -265,9 +265,9 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		}
 		now := time.Now()
 		elapsed := now.Sub(start)
-		if p := phaseAt(r.sc.Load.Phases, elapsed); p != phase && p < len(phases) {
+		if p := load.PhaseAt(phases, elapsed); p != phase && p < len(phases) {
 			for q := phase + 1; q <= p; q++ {
-				r.emit(Event{Time: start.Add(phaseStart(r.sc.Load.Phases, q)), Type: EventPhaseStarted,
+				r.emit(Event{Time: start.Add(phaseStart(phases, q)), Type: EventPhaseStarted,
 					Fields: map[string]any{"phase": q + 1}})
 			}
 			phase = p
@@ -294,7 +294,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 			Entry:    e.Index + 1,
 			Entries:  n,
 			Label:    e.Label,
-			Phase:    phaseName(r.sc.Load.Phases, elapsed-r.opts.Tick/2), // the second that just ended
+			Phase:    phaseName(phases, elapsed-r.opts.Tick/2), // the second that just ended
 			Elapsed:  elapsed,
 			Total:    total,
 			Offered:  offeredAt(phases, elapsed),
@@ -385,20 +385,7 @@ func loadPhases(ps []scenarios.Phase) []load.Phase {
 	return out
 }
 
-// phaseAt is the index of the phase running after elapsed; len(ps) once
-// all are over.
-func phaseAt(ps []scenarios.Phase, elapsed time.Duration) int {
-	var end time.Duration
-	for i, p := range ps {
-		end += p.Duration
-		if elapsed < end {
-			return i
-		}
-	}
-	return len(ps)
-}
-
-func phaseStart(ps []scenarios.Phase, i int) time.Duration {
+func phaseStart(ps []load.Phase, i int) time.Duration {
 	var d time.Duration
 	for _, p := range ps[:i] {
 		d += p.Duration
@@ -406,8 +393,8 @@ func phaseStart(ps []scenarios.Phase, i int) time.Duration {
 	return d
 }
 
-func phaseName(ps []scenarios.Phase, elapsed time.Duration) string {
-	if i := phaseAt(ps, elapsed); i < len(ps) {
+func phaseName(ps []load.Phase, elapsed time.Duration) string {
+	if i := load.PhaseAt(ps, elapsed); i < len(ps) {
 		return strconv.Itoa(i + 1)
 	}
 	return "tail"

@@ -157,21 +157,8 @@ func TestInterruptCleansUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	cmd := exec.CommandContext(ctx, labBinary, "run", "cpu-vertical", "--headless", "--json", "--out", out)
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Interrupt in the middle of the first entry's load.
-	deadline := time.Now().Add(90 * time.Second)
-	for !strings.Contains(stderr.String(), "phase 1") {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the load never started; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cmd, _, stderr := startRun(t, ctx, "run", "cpu-vertical", "--headless", "--json", "--out", out)
 	time.Sleep(3 * time.Second)
 	sent := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
@@ -377,12 +364,13 @@ func TestCPUVerticalReproducesTheArticle(t *testing.T) {
 	}
 }
 
-// startRun starts lab run in the background and waits until its load runs.
-func startRun(t *testing.T, ctx context.Context, out string) (*exec.Cmd, *lockedBuffer) {
+// startRun starts lab with args in the background and waits until a
+// run's load is going.
+func startRun(t *testing.T, ctx context.Context, args ...string) (cmd *exec.Cmd, stdout, stderr *lockedBuffer) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, labBinary, "run", "testdata/short.yaml", "--headless", "--duration", "60s", "--out", out)
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
+	cmd = exec.CommandContext(ctx, labBinary, args...)
+	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +382,7 @@ func startRun(t *testing.T, ctx context.Context, out string) (*exec.Cmd, *locked
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return cmd, &stderr
+	return cmd, stdout, stderr
 }
 
 func runIDs(t *testing.T, cli *client.Client) map[string]bool {
@@ -419,11 +407,12 @@ func TestGCRemovesOnlyDeadRuns(t *testing.T) {
 	defer cancel()
 	out := t.TempDir()
 
-	dead, _ := startRun(t, ctx, out)
+	longRun := []string{"run", "testdata/short.yaml", "--headless", "--duration", "60s", "--out", out}
+	dead, _, _ := startRun(t, ctx, longRun...)
 	before := runIDs(t, cli)
 	dead.Process.Kill()
 	dead.Wait()
-	live, liveErr := startRun(t, ctx, out)
+	live, _, liveErr := startRun(t, ctx, longRun...)
 	t.Cleanup(func() { live.Process.Kill(); live.Wait() })
 	all := runIDs(t, cli)
 	if len(before) != 1 || len(all) != 2 {
