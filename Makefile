@@ -22,7 +22,7 @@ test:
 	$(GO) test -p 1 -count=1 -timeout 14m ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./lab/load/ ./lab/local/
+	./bench/run.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: the files above need formatting'; exit 1; }
