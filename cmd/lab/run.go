@@ -16,6 +16,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/ecslab/lab/ecs"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
 	"github.com/ecslab/lab/lab/report"
@@ -33,6 +34,7 @@ type runOptions struct {
 	dryRun   bool
 	json     bool
 	prices   string
+	ecsFile  string
 }
 
 func newRunCommand() *cobra.Command {
@@ -53,6 +55,7 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&o.out, "out", "runs", "results root `DIR`")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and stop")
 	f.BoolVar(&o.json, "json", false, "print only summary.json on stdout; everything for people goes to stderr")
+	f.StringVar(&o.ecsFile, "ecs", "", "ECS settings `FILE` (the fields of the scenario's ecs: section; the file wins)")
 	f.StringVar(&o.prices, "prices", "", "Fargate price table `FILE` for the recommendation (default: the built-in us-east-1 table)")
 	return cmd
 }
@@ -69,8 +72,8 @@ func runLoop(ctx context.Context, arg string, o runOptions, stdout, stderr io.Wr
 }
 
 func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) (again bool, err error) {
-	if o.target != "local" {
-		return false, usageError{fmt.Errorf("--target %s: only the local target is available in this version", o.target)}
+	if o.target != "local" && o.target != "ecs" {
+		return false, usageError{fmt.Errorf("--target %s: want local or ecs", o.target)}
 	}
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {
@@ -91,6 +94,12 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	}
 	if err := checkSupported(sc); err != nil {
 		return false, err
+	}
+	if o.target == "ecs" {
+		if !o.dryRun {
+			return false, usageError{errors.New("--target ecs: only --dry-run is available in this version (it prints every ECS API call the run would make)")}
+		}
+		return false, printECSPlan(stdout, sc, o.ecsFile)
 	}
 	if o.dryRun {
 		return false, printPlan(stdout, sc)
@@ -238,6 +247,24 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) error {
 			e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, e.Size.VCPU(), e.Size.Memory, e.Size.Memory)
 	}
 	return nil
+}
+
+// printECSPlan prints the ECS API calls a run on ECS would make, with
+// placeholders for settings not given. It needs neither credentials nor
+// network.
+func printECSPlan(w io.Writer, sc *scenarios.Scenario, settingsFile string) error {
+	var file *scenarios.ECS
+	if settingsFile != "" {
+		var err error
+		if file, err = ecs.LoadSettings(settingsFile); err != nil {
+			return err
+		}
+	}
+	plan, err := ecs.NewPlan(sc, ecs.MergeSettings(sc.ECS, file))
+	if err != nil {
+		return err
+	}
+	return plan.Print(w)
 }
 
 // newRunID is 4 characters from [a-z0-9], enough to tell concurrent runs
