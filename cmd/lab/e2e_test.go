@@ -470,3 +470,31 @@ func TestECSDryRunNeedsNothing(t *testing.T) {
 		t.Error("UpdateService comes before CreateService")
 	}
 }
+
+func TestBadScenarioExits2WithPositionedErrors(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, args := range [][]string{{"validate", "testdata/bad.yaml"}, {"run", "testdata/bad.yaml", "--headless"}} {
+		r := runLab(t, ctx, nil, args...)
+		if r.code != 2 {
+			t.Errorf("lab %v: exit %d, want 2", args, r.code)
+		}
+		for _, want := range []string{
+			"testdata/bad.yaml:5:11: service.memory:",
+			`testdata/bad.yaml:6:3: service.cuont: unknown field "cuont"; did you mean "count"?`,
+			"testdata/bad.yaml:10:",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("lab %v: stderr does not contain %q:\n%s", args, want, r.stderr)
+			}
+		}
+	}
+}
+
+func TestFailedThresholdExits3(t *testing.T) {
+	dockertest.Client(t)
+	s, _ := runResults(t, "testdata/failing.yaml", 3)
+	if s.Passed || s.Entries[0].Thresholds[0].OK {
+		t.Errorf("summary says passed=%v threshold=%+v, want both failed", s.Passed, s.Entries[0].Thresholds)
+	}
+}
