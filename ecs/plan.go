@@ -236,27 +236,23 @@ func (pl *planner) ecsTags(role string, extra ...string) []ecstypes.Tag {
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i]] = extra[i+1]
 	}
-	var tags []ecstypes.Tag
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		tags = append(tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return tags
+	return sortedTags(m, func(k, v *string) ecstypes.Tag { return ecstypes.Tag{Key: k, Value: v} })
 }
 
 func (pl *planner) elbTags(role string) []elbtypes.Tag {
-	m := pl.tagMap(role)
-	var tags []elbtypes.Tag
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		tags = append(tags, elbtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return tags
+	return sortedTags(pl.tagMap(role), func(k, v *string) elbtypes.Tag { return elbtypes.Tag{Key: k, Value: v} })
 }
 
 func (pl *planner) cwTags(role string) []cwtypes.Tag {
-	m := pl.tagMap(role)
-	var tags []cwtypes.Tag
+	return sortedTags(pl.tagMap(role), func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
+}
+
+// sortedTags turns a tag map into one service's tag type, in key order so
+// that plans print the same every time.
+func sortedTags[T any](m map[string]string, tag func(key, value *string) T) []T {
+	var tags []T
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		tags = append(tags, cwtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+		tags = append(tags, tag(aws.String(k), aws.String(m[k])))
 	}
 	return tags
 }

@@ -33,7 +33,9 @@ func (c Command) Name() string {
 	}
 }
 
-func (c Command) args() any {
+// Args is the command's argument, as events.jsonl records it: the size,
+// the count, or nothing for pause and resume.
+func (c Command) Args() any {
 	switch {
 	case c.Resize != nil:
 		return c.Resize.String()
@@ -72,7 +74,7 @@ func (s *schedule) due(elapsed time.Duration) []scenarios.Action {
 // healthy, so commands run apart from the tick loop and report back
 // through events.
 func (r *runner) apply(ctx context.Context, c Command, pause func(bool)) {
-	r.emit(NewEvent(EventAction, "name", c.Name(), "args", c.args()))
+	r.emit(NewEvent(EventAction, "name", c.Name(), "args", c.Args()))
 	var err error
 	switch {
 	case c.Pause != nil:

@@ -51,7 +51,7 @@ func TestDemo(t *testing.T) {
 			case <-d.Context().Done():
 				stopped = true
 			case c := <-d.Commands():
-				ev := lab.NewEvent(lab.EventAction, "name", c.Name(), "args", commandArgs(c))
+				ev := lab.NewEvent(lab.EventAction, "name", c.Name(), "args", c.Args())
 				ev.T, ev.Entry = now, 1
 				obs.Event(ev)
 			case <-time.After(tick):
@@ -69,16 +69,4 @@ func TestDemo(t *testing.T) {
 	}
 	res, err := d.Wait(runErr)
 	t.Logf("left the dashboard: %+v, %v", res, err)
-}
-
-func commandArgs(c lab.Command) any {
-	switch {
-	case c.Resize != nil:
-		return c.Resize.String()
-	case c.KillTask > 0:
-		return c.KillTask
-	case c.Pause != nil:
-		return nil
-	}
-	return c.Scale
 }
