@@ -149,7 +149,24 @@ func NewPlan(sc *scenarios.Scenario, settings *scenarios.ECS) (*Plan, error) {
 	if sc == nil {
 		return nil, fmt.Errorf("ecs plan: no scenario")
 	}
+	return newPlan(sc, settings, sc.Entries())
+}
+
+// NewEntryPlan is the plan for one matrix entry alone (0-based index): the
+// service is created with that entry's task definition. It is what
+// `lab ecs up --entry N` applies.
+func NewEntryPlan(sc *scenarios.Scenario, settings *scenarios.ECS, index int) (*Plan, error) {
+	if sc == nil {
+		return nil, fmt.Errorf("ecs plan: no scenario")
+	}
 	entries := sc.Entries()
+	if index < 0 || index >= len(entries) {
+		return nil, fmt.Errorf("ecs plan for %s: entry %d does not exist: the scenario has %d entries (1 to %d)", sc.Name, index+1, len(entries), len(entries))
+	}
+	return newPlan(sc, settings, entries[index:index+1])
+}
+
+func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenarios.Entry) (*Plan, error) {
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("ecs plan for %s: the scenario has no entries", sc.Name)
 	}
@@ -168,8 +185,8 @@ func NewPlan(sc *scenarios.Scenario, settings *scenarios.ECS) (*Plan, error) {
 	pl.logGroup()
 	pl.cluster()
 	pl.balancer()
-	for _, e := range entries {
-		pl.entry(e)
+	for i, e := range entries {
+		pl.entry(e, i == 0)
 	}
 	return pl.p, nil
 }
@@ -407,14 +424,14 @@ func (pl *planner) clampInt(field string, v, lo, hi int) int {
 
 // entry plans one matrix entry: its task definition, then the service
 // created (first entry) or deployed to the new revision (later ones).
-func (pl *planner) entry(e scenarios.Entry) {
+func (pl *planner) entry(e scenarios.Entry, first bool) {
 	td := pl.taskDefinition(e)
 	tdStep := pl.add(Step{Service: ServiceECS, Operation: "RegisterTaskDefinition", Entry: e.Index,
 		Note:  fmt.Sprintf("entry %d (%s): a new revision of %s", e.Index+1, e.Label, pl.p.Family),
 		Input: td})
 	tdARN := Ref{Step: tdStep, Field: "TaskDefinitionArn"}.String()
 	wait := "then waits until the service is stable (DescribeServices, as the services-stable waiter: one deployment, running == desired) before the load starts"
-	if e.Index == 0 {
+	if first {
 		pl.add(Step{Service: ServiceECS, Operation: "CreateService", Entry: e.Index,
 			Note:  fmt.Sprintf("entry %d (%s); %s", e.Index+1, e.Label, wait),
 			Input: pl.createService(e, tdARN)})

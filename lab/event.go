@@ -17,6 +17,9 @@ const (
 	EventActionFailed    = "action_failed"
 	EventThreshold       = "threshold"
 	EventEntryDone       = "entry_done"
+	// EventServiceEvent is a message of the ECS service's event log
+	// (ECS target only): {message}.
+	EventServiceEvent = "service_event"
 )
 
 // Event is something that happened during a run, with fields by type.

@@ -1,0 +1,84 @@
+package ecs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+)
+
+// Clients are the AWS service clients lab uses, all from one
+// configuration: one region, one set of credentials.
+type Clients struct {
+	Region      string
+	ECS         *ecs.Client
+	Autoscaling *aas.Client
+	ELB         *elb.Client
+	CloudWatch  *cloudwatch.Client
+	Logs        *cloudwatchlogs.Client
+	EC2         *ec2.Client
+	ECR         *ecr.Client
+}
+
+// Throttled calls are retried with exponential backoff by the SDK's
+// standard retryer; lab allows more attempts than its default of 3, as a
+// plan makes bursts of control-plane calls.
+const (
+	maxAttempts = 8
+	maxBackoff  = 20 * time.Second
+)
+
+// Connect loads the standard AWS configuration (environment, shared
+// config and credentials files, profiles, SSO; AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE> for an emulator) and checks that it has a
+// region and credentials. region, when set (the scenario's ecs.region),
+// wins over the configured one.
+func Connect(ctx context.Context, region string) (*Clients, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = maxAttempts
+				o.MaxBackoff = maxBackoff
+			})
+		}),
+	}
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", Explain(err))
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set ecs.region in the scenario or the --ecs file, AWS_REGION, or a region in your AWS profile")
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE, or run `aws sso login` (%s)", firstLine(Explain(err).Error()))
+	}
+	return NewClients(cfg), nil
+}
+
+// NewClients makes every service client from one configuration.
+func NewClients(cfg aws.Config) *Clients {
+	return &Clients{
+		Region:      cfg.Region,
+		ECS:         ecs.NewFromConfig(cfg),
+		Autoscaling: aas.NewFromConfig(cfg),
+		ELB:         elb.NewFromConfig(cfg),
+		CloudWatch:  cloudwatch.NewFromConfig(cfg),
+		Logs:        cloudwatchlogs.NewFromConfig(cfg),
+		EC2:         ec2.NewFromConfig(cfg),
+		ECR:         ecr.NewFromConfig(cfg),
+	}
+}
