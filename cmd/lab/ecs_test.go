@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/ecslab/lab/internal/mototest"
+)
+
+// lab ecs up and down as a user runs them, against moto through
+// AWS_ENDPOINT_URL.
+func TestECSUpDownAgainstMoto(t *testing.T) {
+	srv := mototest.Start(t, 1)
+	srv.Env(t) // the lab processes inherit the environment
+	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	net := srv.NewNetwork(t)
+	settings := filepath.Join(t.TempDir(), "ecs.yaml")
+	os.WriteFile(settings, []byte(fmt.Sprintf(`cluster: lab-e2e
+subnets: [%s]
+security_groups: [%s]
+image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/lab-workload:test
+execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
+`, strings.Join(net.Subnets, ", "), strings.Join(net.SecurityGroups, ", "))), 0o644)
+	ctx := context.Background()
+
+	up := runLab(t, ctx, nil, "ecs", "up", "memory-leak", "--entry", "2", "--ecs", settings)
+	if up.code != 0 {
+		t.Fatalf("ecs up: exit %d\n%s", up.code, up.stderr)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(up.stdout), "http://") {
+		t.Errorf("ecs up printed %q, want the endpoint", up.stdout)
+	}
+	if !strings.Contains(up.stderr, "is stable") {
+		t.Errorf("ecs up did not say the service is stable:\n%s", up.stderr)
+	}
+
+	cfg := srv.Config()
+	ecsc := ecs.NewFromConfig(cfg)
+	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("lab-e2e"), Services: []string{"lab-memory-leak"}})
+	if err != nil || len(svc.Services) != 1 {
+		t.Fatalf("service after up: %+v, %v", svc, err)
+	}
+	td, err := ecsc.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: svc.Services[0].TaskDefinition})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Entry 2 of memory-leak is 1024/2048.
+	if aws.ToString(td.TaskDefinition.Cpu) != "1024" || aws.ToString(td.TaskDefinition.Memory) != "2048" {
+		t.Errorf("--entry 2 deployed cpu %s memory %s, want 1024/2048", aws.ToString(td.TaskDefinition.Cpu), aws.ToString(td.TaskDefinition.Memory))
+	}
+
+	for i := 1; i <= 2; i++ {
+		down := runLab(t, ctx, nil, "ecs", "down", "memory-leak", "--ecs", settings)
+		if down.code != 0 {
+			t.Fatalf("ecs down #%d: exit %d\n%s", i, down.code, down.stderr)
+		}
+		if i == 2 && !strings.Contains(down.stderr, "nothing of memory-leak left") {
+			t.Errorf("second down said:\n%s", down.stderr)
+		}
+	}
+	svc, err = ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("lab-e2e"), Services: []string{"lab-memory-leak"}})
+	if err == nil && len(svc.Services) > 0 && aws.ToString(svc.Services[0].Status) == "ACTIVE" {
+		t.Error("service still active after down")
+	}
+	tds, err := ecsc.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive})
+	if err != nil || len(tds.TaskDefinitionArns) != 0 {
+		t.Errorf("task definitions still active: %v, %v", tds.TaskDefinitionArns, err)
+	}
+	lbs, err := elb.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+	if err != nil || len(lbs.LoadBalancers) != 0 {
+		t.Errorf("load balancers left: %d, %v", len(lbs.LoadBalancers), err)
+	}
+}
+
+// Missing settings and credentials: one clear line each, exit 2 and 1.
+func TestECSUpExplainsWhatIsMissing(t *testing.T) {
+	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	ctx := context.Background()
+	r := runLab(t, ctx, nil, "ecs", "up", "cpu-vertical")
+	if r.code != exitBadInput || !strings.Contains(r.stderr, "subnets:") || !strings.Contains(r.stderr, "--dry-run") {
+		t.Errorf("up without settings: exit %d\n%s", r.code, r.stderr)
+	}
+
+	dir := t.TempDir()
+	settings := filepath.Join(dir, "ecs.yaml")
+	os.WriteFile(settings, []byte("region: us-east-1\ncluster: c\nsubnets: [subnet-1, subnet-2]\nsecurity_groups: [sg-1]\nimage: img\nexecution_role_arn: arn:aws:iam::1:role/r\n"), 0o644)
+	env := []string{"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_PROFILE=", "AWS_CONFIG_FILE=" + filepath.Join(dir, "none"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=http://127.0.0.1:1"}
+	r = runLab(t, ctx, env, "ecs", "up", "cpu-vertical", "--ecs", settings)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "no AWS credentials") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("up without credentials: exit %d, want 1 and one line\n%s", r.code, r.stderr)
+	}
+}
