@@ -67,9 +67,13 @@ func fieldsOf(missing []string) []string {
 	return out
 }
 
-// Endpoint is the base URL of the load balancer once the balancer steps
-// ran: http://DNSNAME (ALB's listener is on port 80).
+// Endpoint is the base URL the load goes to: the settings' endpoint, or
+// once the balancer steps ran, http://DNSNAME (ALB's listener is on port
+// 80).
 func (a *Applier) Endpoint() string {
+	if a.plan.Endpoint != "" {
+		return a.plan.Endpoint
+	}
 	for _, o := range a.outputs {
 		if dns := o["DNSName"]; dns != "" {
 			if ListenerPort == 80 {

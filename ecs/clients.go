@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Clients are the AWS service clients lab uses, all from one
@@ -46,6 +47,10 @@ const (
 // wins over the configured one.
 func Connect(ctx context.Context, region string) (*Clients, error) {
 	opts := []func(*config.LoadOptions) error{
+		// lab says in one line what is wrong; the SDK's own warnings
+		// (e.g. the IMDS fallback while looking for credentials) would
+		// only come before it.
+		config.WithLogger(logging.Nop{}),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts

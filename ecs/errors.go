@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // explained is an AWS error turned into one line that says what happened
@@ -46,6 +47,10 @@ func Explain(err error) error {
 		switch {
 		case errors.As(err, &dns), errors.As(err, &opErr):
 			return &explained{op + "cannot reach the AWS endpoint (" + firstLine(err.Error()) + "): check the network, the region, and AWS_ENDPOINT_URL if you use one", err}
+		}
+		var resp *smithyhttp.ResponseError
+		if errors.As(err, &resp) {
+			return &explained{fmt.Sprintf("%sthe endpoint answered HTTP %d with a body that is not this call's answer (an emulator without this call, or a proxy in the way?)", op, resp.HTTPStatusCode()), err}
 		}
 		var maxAtt *retry.MaxAttemptsError
 		if errors.As(err, &maxAtt) {

@@ -59,6 +59,7 @@ type Plan struct {
 	Service  string // the ECS service name
 	Family   string // the task definition family
 	LogGroup string
+	Endpoint string // the settings' endpoint; empty: the ALB's DNS name
 	Entries  []scenarios.Entry
 	Steps    []Step
 	// Warnings name local-only values the plan maps to the nearest AWS
@@ -217,6 +218,7 @@ func (pl *planner) resolveSettings() {
 		pl.p.Region = pl.missing("region", "the AWS region to run in (AWS_REGION or the profile's region also work when apply runs)")
 	}
 	pl.p.Cluster = s.Cluster
+	pl.p.Endpoint = strings.TrimSuffix(s.Endpoint, "/")
 	if s.Cluster == "" {
 		pl.p.Cluster = pl.missing("cluster", "the ECS cluster to run the service in (lab creates it when missing)")
 	}

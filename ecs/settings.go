@@ -33,6 +33,7 @@ func MergeSettings(base, over *scenarios.ECS) *scenarios.ECS {
 		m.Image = or(s.Image, m.Image)
 		m.ExecutionRoleARN = or(s.ExecutionRoleARN, m.ExecutionRoleARN)
 		m.TargetGroupARN = or(s.TargetGroupARN, m.TargetGroupARN)
+		m.Endpoint = or(s.Endpoint, m.Endpoint)
 	}
 	return m
 }

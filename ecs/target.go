@@ -420,7 +420,7 @@ func (t *Target) activities(ctx context.Context, desired int) {
 	resp, err := t.c.Autoscaling.DescribeScalingActivities(ctx, &aas.DescribeScalingActivitiesInput{
 		ServiceNamespace: aastypes.ServiceNamespaceEcs, ResourceId: aws.String(t.state.ScalableTarget),
 		ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-	})
+	}, func(o *aas.Options) { o.RetryMaxAttempts = 1 })
 	if err != nil {
 		if ctx.Err() == nil && !isThrottle(apiCode(err)) {
 			// Not there (an emulator) or not allowed: the run goes on,

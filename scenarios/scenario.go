@@ -267,6 +267,9 @@ type ECS struct {
 	Image            string   `yaml:"image,omitempty" json:"image,omitempty"`
 	ExecutionRoleARN string   `yaml:"execution_role_arn,omitempty" json:"execution_role_arn,omitempty"`
 	TargetGroupARN   string   `yaml:"target_group_arn,omitempty" json:"target_group_arn,omitempty"`
+	// Endpoint is the base URL the load goes to on ECS (a domain in front
+	// of the ALB); empty: http:// and the ALB's DNS name.
+	Endpoint string `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
 }
 
 // Entry is one resolved run of the scenario: the service with one matrix

@@ -159,6 +159,7 @@ func ecsFields(r *reader, e *ECS) []field {
 		{"image", false, into(r.str, &e.Image)},
 		{"execution_role_arn", false, into(r.prefixed("arn:"), &e.ExecutionRoleARN)},
 		{"target_group_arn", false, into(r.prefixed("arn:"), &e.TargetGroupARN)},
+		{"endpoint", false, into(r.prefixed("http"), &e.Endpoint)},
 	}
 }
 

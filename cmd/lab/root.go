@@ -44,6 +44,7 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 		newCompareCommand(),
 		newWorkloadCommand(),
 		newInitCommand(),
+		newECSCommand(),
 	)
 	return root
 }
