@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ecslab/lab/ecs"
+	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -197,4 +198,50 @@ func ecsDown(ctx context.Context, arg, settingsFile string, stderr io.Writer) er
 		fmt.Fprintf(stderr, "lab: nothing of %s left in %s\n", sc.Name, c.Region)
 	}
 	return nil
+}
+
+// ecsCloseTimeout bounds the removal at the end of an ECS run: the
+// service drains (the target group's deregistration delay) before its
+// load balancer and target group can go.
+const ecsCloseTimeout = 15 * time.Minute
+
+// newECSTarget connects to AWS and prepares the scenario's plan as a
+// target; the run applies it entry by entry and removes it all at the end.
+func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile string, stderr io.Writer) (lab.Target, func(), error) {
+	var file *scenarios.ECS
+	if settingsFile != "" {
+		var err error
+		if file, err = ecs.LoadSettings(settingsFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	set := ecs.MergeSettings(sc.ECS, file)
+	plan, err := ecs.NewPlan(sc, set)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := missingSettings(sc, plan, "region"); err != nil {
+		return nil, nil, err
+	}
+	c, err := ecsConnect(ctx, set)
+	if err != nil {
+		return nil, nil, err
+	}
+	if plan, err = ecs.NewPlan(sc, set); err != nil {
+		return nil, nil, err
+	}
+	st, err := ecs.LoadState(c.Region, sc.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(stderr, "lab: ecs: %s\n", w)
+	}
+	target, err := ecs.NewTarget(c, plan, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	target.Log = func(s string) { fmt.Fprintf(stderr, "lab: ecs: %s\n", s) }
+	fmt.Fprintf(stderr, "lab: ecs: running %s in %s, cluster %s; if lab is killed, `lab ecs down %s` removes what it created\n", sc.Name, c.Region, plan.Cluster, sc.Source)
+	return target, func() {}, nil
 }

@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -14,6 +20,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/ecslab/lab/internal/mototest"
+	"github.com/ecslab/lab/lab"
 )
 
 // lab ecs up and down as a user runs them, against moto through
@@ -74,6 +81,72 @@ execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
 	tds, err := ecsc.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive})
 	if err != nil || len(tds.TaskDefinitionArns) != 0 {
 		t.Errorf("task definitions still active: %v, %v", tds.TaskDefinitionArns, err)
+	}
+	lbs, err := elb.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+	if err != nil || len(lbs.LoadBalancers) != 0 {
+		t.Errorf("load balancers left: %d, %v", len(lbs.LoadBalancers), err)
+	}
+}
+
+// lab run --target ecs against moto: the plan applied entry by entry, the
+// load sent to the settings' endpoint (a local server standing in for
+// the ALB, which moto does not serve), results as locally with "target":
+// "ecs", and everything removed at the end.
+func TestRunOnECSAgainstMoto(t *testing.T) {
+	srv := mototest.Start(t, 1)
+	srv.Env(t)
+	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	net := srv.NewNetwork(t)
+	var served atomic.Int64
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	defer app.Close()
+	settings := filepath.Join(t.TempDir(), "ecs.yaml")
+	os.WriteFile(settings, []byte(fmt.Sprintf(`cluster: lab-run
+subnets: [%s]
+security_groups: [%s]
+image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/lab-workload:test
+execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
+endpoint: %s
+`, strings.Join(net.Subnets, ", "), strings.Join(net.SecurityGroups, ", "), app.URL)), 0o644)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+	r := runLab(t, ctx, nil, "run", "testdata/ecs-short.yaml", "--target", "ecs", "--ecs", settings, "--headless", "--json", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var s lab.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("stdout is not summary.json: %v\n%s", err, r.stdout)
+	}
+	if s.Target != "ecs" || len(s.Entries) != 2 {
+		t.Fatalf("summary: target %q, %d entries", s.Target, len(s.Entries))
+	}
+	for _, e := range s.Entries {
+		if e.Requests < 25 || e.OK != e.Requests {
+			t.Errorf("entry %s: %d requests, %d ok; want about 30, all ok", e.Label, e.Requests, e.OK)
+		}
+		if e.Scaling.MaxCount != 1 {
+			t.Errorf("entry %s: max desired %d, want 1 (from DescribeServices)", e.Label, e.Scaling.MaxCount)
+		}
+	}
+	if served.Load() < 50 {
+		t.Errorf("the endpoint served %d requests, want about 60", served.Load())
+	}
+	for _, want := range []string{"RegisterScalableTarget", "UpdateService", "deregistered", "load balancer"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("progress lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	// Gone: the service, its revisions, the ALB.
+	cfg := srv.Config()
+	tds, err := ecs.NewFromConfig(cfg).ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{Status: ecstypes.TaskDefinitionStatusActive})
+	if err != nil || len(tds.TaskDefinitionArns) != 0 {
+		t.Errorf("task definitions left: %v, %v", tds.TaskDefinitionArns, err)
 	}
 	lbs, err := elb.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
 	if err != nil || len(lbs.LoadBalancers) != 0 {
