@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/ecslab/lab/scenarios"
 )
@@ -35,6 +36,7 @@ type reply struct {
 	code, message string
 	status        int
 	body          string
+	cbor          cbor.Value // CloudWatch's answer (Smithy RPC v2 CBOR)
 }
 
 type call struct {
@@ -81,8 +83,10 @@ func (noRateLimit) AddTokens(uint) error { return nil }
 
 func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	op, jsonProto := "", false
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
+	op, jsonProto, cborProto := "", false, false
+	if _, after, ok := strings.Cut(r.URL.Path, "/operation/"); ok {
+		op, cborProto = after, true
+	} else if target := r.Header.Get("X-Amz-Target"); target != "" {
 		_, op, _ = strings.Cut(target, ".")
 		jsonProto = true
 	} else if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
@@ -104,6 +108,18 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 
 	rep := f.answer(op, n)
 	switch {
+	case cborProto:
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.Header().Set("Content-Type", "application/cbor")
+		if rep.code != "" {
+			w.WriteHeader(orInt(rep.status, 400))
+			w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(rep.code), "message": cbor.String(rep.message)}))
+			return
+		}
+		if rep.cbor == nil {
+			rep.cbor = cbor.Map{}
+		}
+		w.Write(cbor.Encode(rep.cbor))
 	case rep.code != "" && jsonProto:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(orInt(rep.status, 400))

@@ -248,7 +248,13 @@ func (t *Target) poll(ctx context.Context) {
 	tasks := t.tasks(ctx)
 	healthy := t.healthyTargets(ctx)
 	t.serviceEvents(svc.Events)
-	t.activities(ctx, int(svc.DesiredCount))
+	t.mu.Lock()
+	before := t.obs.Desired
+	t.mu.Unlock()
+	if before == 0 {
+		before = int(svc.DesiredCount)
+	}
+	t.activities(ctx, before)
 	t.metrics(ctx)
 
 	t.mu.Lock()
@@ -411,7 +417,8 @@ func (t *Target) serviceEvents(evs []ecstypes.ServiceEvent) {
 var desiredRE = regexp.MustCompile(`desired count (?:from (\d+) )?to (\d+)`)
 
 // activities reports Application Auto Scaling's new successful scaling
-// activities as scaling_decision events. An emulator without
+// activities as scaling_decision events, from the desired count observed
+// before (desired) unless the activity names it. An emulator without
 // DescribeScalingActivities switches this off after the first refusal.
 func (t *Target) activities(ctx context.Context, desired int) {
 	if t.noAct || t.state.ScalableTarget == "" {
@@ -445,9 +452,10 @@ func (t *Target) activities(ctx context.Context, desired int) {
 			from, _ = strconv.Atoi(m[1])
 		}
 		dir := autoscale.Out
-		if to < from {
+		if to < from || to == from && strings.Contains(aws.ToString(a.Cause), "AlarmLow") {
 			dir = autoscale.In
 		}
+		desired = to
 		ev := lab.NewEvent(autoscale.EventDecision, "direction", string(dir), "from", from, "to", to,
 			"policy", aws.ToString(a.Cause), "note", aws.ToString(a.Description))
 		if a.EndTime != nil {

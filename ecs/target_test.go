@@ -1,0 +1,87 @@
+package ecs
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/autoscale"
+	"github.com/ecslab/lab/scenarios"
+)
+
+// One poll of the ECS target against the fake: what ECS, ELB, CloudWatch
+// and Application Auto Scaling say becomes the observation and the run's
+// events, each reported once.
+func TestTargetObservesTheService(t *testing.T) {
+	_, c := newFakeAWS(t, func(op string, n int) reply {
+		switch op {
+		case "DescribeServices":
+			return reply{body: `{"services":[{"status":"ACTIVE","desiredCount":2,"runningCount":1,"pendingCount":1,
+				"events":[{"id":"e2","message":"(service lab-x) has started 1 tasks: (task t2)."},{"id":"e1","message":"(service lab-x) has reached a steady state."}]}]}`}
+		case "ListTasks":
+			if n%2 == 0 { // RUNNING first, then STOPPED
+				return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t1"]}`}
+			}
+			return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t0"]}`}
+		case "DescribeTasks":
+			if n%2 == 0 {
+				return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t1","lastStatus":"RUNNING","healthStatus":"HEALTHY","cpu":"256","memory":"512"}]}`}
+			}
+			return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t0","lastStatus":"STOPPED","stopCode":"EssentialContainerExited",
+				"stoppedReason":"Essential container in task exited","containers":[{"exitCode":137,"reason":"OutOfMemoryError: Container killed due to memory usage"}]}]}`}
+		case "DescribeTargetHealth":
+			return reply{body: `<TargetHealthDescriptions><member><TargetHealth><State>healthy</State></TargetHealth></member><member><TargetHealth><State>initial</State></TargetHealth></member></TargetHealthDescriptions>`}
+		case "DescribeScalingActivities":
+			return reply{body: `{"ScalingActivities":[{"ActivityId":"a1","StatusCode":"Successful","Cause":"monitor alarm TargetTracking-service/lab/lab-x-AlarmHigh in state ALARM triggered policy lab-x-cpu","Description":"Setting desired count to 2."}]}`}
+		case "GetMetricData":
+			return reply{cbor: cbor.Map{"MetricDataResults": cbor.List{
+				cbor.Map{"Id": cbor.String("cpu"), "Values": cbor.List{cbor.Float64(83.5), cbor.Float64(70)}},
+				cbor.Map{"Id": cbor.String("mem"), "Values": cbor.List{cbor.Float64(41.25)}},
+			}}}
+		}
+		return reply{}
+	})
+	plan := mustPlan(t, builtin(t, "cpu-target-tracking"), fullSettings)
+	tg, err := NewTarget(c, plan, &State{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lab-x/1", ScalableTarget: "service/lab/lab-x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []lab.Event
+	tg.emit = func(ev lab.Event) { events = append(events, ev) }
+	tg.obs.Desired = 1 // the last poll's
+	tg.poll(context.Background())
+
+	obs := tg.Observe()
+	if obs.Desired != 2 || obs.Running != 1 || obs.Healthy != 1 || len(obs.Tasks) != 1 {
+		t.Errorf("observation: %+v", obs)
+	}
+	if obs.CPUPct != 83.5 || obs.MemPct != 41.25 {
+		t.Errorf("utilization %v/%v, want the newest datapoints 83.5/41.25", obs.CPUPct, obs.MemPct)
+	}
+	if task := obs.Tasks[0]; task.ID != "t1" || task.Size != (scenarios.Size{CPU: 256, Memory: 512}) || task.State != "running" || !task.Healthy {
+		t.Errorf("task: %+v", task)
+	}
+	byType := map[string][]lab.Event{}
+	for _, ev := range events {
+		byType[ev.Type] = append(byType[ev.Type], ev)
+	}
+	if st := byType[lab.EventTaskStopped]; len(st) != 1 || st[0].Fields["reason"] != OOMReason || st[0].Fields["oom"] != true || st[0].Fields["exit_code"] != 137 || st[0].Fields["by_lab"] != nil {
+		t.Errorf("task_stopped: %+v", st)
+	}
+	if se := byType[lab.EventServiceEvent]; len(se) != 2 || !strings.Contains(se[0].Fields["message"].(string), "steady state") {
+		t.Errorf("service events (oldest first): %+v", se)
+	}
+	if sd := byType[autoscale.EventDecision]; len(sd) != 1 || sd[0].Fields["from"] != 1 || sd[0].Fields["to"] != 2 || sd[0].Fields["direction"] != "out" {
+		t.Errorf("scaling_decision: %+v", sd)
+	}
+
+	// The next poll reports nothing twice.
+	n := len(events)
+	tg.poll(context.Background())
+	if len(events) != n {
+		t.Errorf("second poll reported again: %+v", events[n:])
+	}
+}
