@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -85,6 +87,27 @@ execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
 	lbs, err := elb.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
 	if err != nil || len(lbs.LoadBalancers) != 0 {
 		t.Errorf("load balancers left: %d, %v", len(lbs.LoadBalancers), err)
+	}
+
+	// With autoscaling: the scalable target and its policy go too.
+	if up := runLab(t, ctx, nil, "ecs", "up", "response-time-scaling", "--ecs", settings); up.code != 0 {
+		t.Fatalf("ecs up response-time-scaling: exit %d\n%s", up.code, up.stderr)
+	}
+	aasc := applicationautoscaling.NewFromConfig(cfg)
+	pols, err := aasc.DescribeScalingPolicies(ctx, &applicationautoscaling.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})
+	if err != nil || len(pols.ScalingPolicies) != 1 {
+		t.Fatalf("scaling policies after up: %+v, %v", pols, err)
+	}
+	if down := runLab(t, ctx, nil, "ecs", "down", "response-time-scaling", "--ecs", settings); down.code != 0 {
+		t.Fatalf("ecs down response-time-scaling: exit %d\n%s", down.code, down.stderr)
+	}
+	targets, err := aasc.DescribeScalableTargets(ctx, &applicationautoscaling.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})
+	if err != nil || len(targets.ScalableTargets) != 0 {
+		t.Errorf("scalable targets after down: %+v, %v", targets, err)
+	}
+	pols, err = aasc.DescribeScalingPolicies(ctx, &applicationautoscaling.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})
+	if err != nil || len(pols.ScalingPolicies) != 0 {
+		t.Errorf("scaling policies after down: %+v, %v", pols, err)
 	}
 }
 
