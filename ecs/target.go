@@ -414,7 +414,10 @@ func (t *Target) serviceEvents(evs []ecstypes.ServiceEvent) {
 	}
 }
 
-var desiredRE = regexp.MustCompile(`desired count (?:from (\d+) )?to (\d+)`)
+var (
+	desiredRE = regexp.MustCompile(`desired count (?:from (\d+) )?to (\d+)`)
+	policyRE  = regexp.MustCompile(`triggered policy (\S+)`)
+)
 
 // activities reports Application Auto Scaling's new successful scaling
 // activities as scaling_decision events, from the desired count observed
@@ -456,8 +459,12 @@ func (t *Target) activities(ctx context.Context, desired int) {
 			dir = autoscale.In
 		}
 		desired = to
+		policy := "application-autoscaling"
+		if m := policyRE.FindStringSubmatch(aws.ToString(a.Cause)); m != nil {
+			policy = m[1]
+		}
 		ev := lab.NewEvent(autoscale.EventDecision, "direction", string(dir), "from", from, "to", to,
-			"policy", aws.ToString(a.Cause), "note", aws.ToString(a.Description))
+			"policy", policy, "metric", "aws", "formula", aws.ToString(a.Description), "note", aws.ToString(a.Cause))
 		if a.EndTime != nil {
 			ev.Time = *a.EndTime
 		}

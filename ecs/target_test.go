@@ -74,7 +74,7 @@ func TestTargetObservesTheService(t *testing.T) {
 	if se := byType[lab.EventServiceEvent]; len(se) != 2 || !strings.Contains(se[0].Fields["message"].(string), "steady state") {
 		t.Errorf("service events (oldest first): %+v", se)
 	}
-	if sd := byType[autoscale.EventDecision]; len(sd) != 1 || sd[0].Fields["from"] != 1 || sd[0].Fields["to"] != 2 || sd[0].Fields["direction"] != "out" {
+	if sd := byType[autoscale.EventDecision]; len(sd) != 1 || sd[0].Fields["from"] != 1 || sd[0].Fields["to"] != 2 || sd[0].Fields["direction"] != "out" || sd[0].Fields["policy"] != "lab-x-cpu" {
 		t.Errorf("scaling_decision: %+v", sd)
 	}
 

@@ -147,6 +147,8 @@ func describe(ev lab.Event) (eventKind, string) {
 			return kindOK, fmt.Sprintf("threshold %v: ok (%v)", f["expr"], f["value"])
 		}
 		return kindFail, fmt.Sprintf("threshold %v: FAILED (%v)", f["expr"], f["value"])
+	case lab.EventServiceEvent:
+		return kindInfo, fmt.Sprintf("ecs: %v", f["message"])
 	case lab.EventEntryDone:
 		if passed, _ := f["passed"].(bool); passed {
 			return kindOK, fmt.Sprintf("entry %v done: passed", f["label"])

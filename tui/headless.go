@@ -84,6 +84,8 @@ func (h *Headless) Event(e lab.Event) {
 		msg = fmt.Sprintf("entry %d: %v failed: %v", e.Entry, e.Fields["name"], e.Fields["error"])
 	case lab.EventTaskStartFailed:
 		msg = fmt.Sprintf("entry %d: could not start a task: %v", e.Entry, e.Fields["error"])
+	case lab.EventServiceEvent:
+		msg = fmt.Sprintf("entry %d: ecs: %v", e.Entry, e.Fields["message"])
 	default:
 		return
 	}
