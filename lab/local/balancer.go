@@ -24,6 +24,10 @@ const (
 // answers with ALB's own status codes when it cannot: 503 when no healthy
 // target is registered, 502 when the target resets or closes the
 // connection, 504 when the target does not answer within the timeout.
+//
+// It forwards HTTP/1.1 itself, over kept-alive connections to each target
+// (proxy.go), and leaves the rare requests that path does not handle
+// (Upgrade, Expect, chunked or large uploads) to httputil.ReverseProxy.
 type Balancer struct {
 	algorithm     string
 	targetTimeout time.Duration
@@ -38,14 +42,23 @@ type Balancer struct {
 
 	requests, respNanos, responses atomic.Int64 // over all targets, ever
 
-	server   *http.Server
 	listener net.Listener
+	// server serves, through ReverseProxy, the connections that the lean
+	// path (proxy.go) hands over.
+	server   *http.Server
+	handoffs *handoffListener
+
+	closed atomic.Bool
+	connMu sync.Mutex
+	conns  map[*proxyConn]struct{} // client connections on the lean path
 }
 
 // backend is one registered target.
 type backend struct {
 	id          string
-	proxy       *httputil.ReverseProxy
+	addr        string
+	pool        pool                   // idle connections, for the lean path
+	proxy       *httputil.ReverseProxy // for the net/http path
 	healthy     atomic.Bool
 	outstanding atomic.Int64
 	requests    atomic.Int64
@@ -93,24 +106,44 @@ func (b *Balancer) Start(addr string) error {
 		return err
 	}
 	b.listener = ln
+	b.handoffs = newHandoffListener(ln.Addr())
 	b.server = &http.Server{
 		Handler:           b,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
-	go b.server.Serve(ln)
+	go b.server.Serve(b.handoffs)
+	go b.serveLean(ln)
 	return nil
 }
 
 // URL is the balancer's base URL.
 func (b *Balancer) URL() string { return "http://" + b.listener.Addr().String() }
 
-// Close stops listening and drops idle connections to targets.
+// Close stops listening and closes every connection, client's and
+// target's, in flight or idle.
 func (b *Balancer) Close() error {
+	b.closed.Store(true)
 	var err error
-	if b.server != nil {
-		err = b.server.Close()
+	if b.listener != nil {
+		err = b.listener.Close()
 	}
+	if b.server != nil {
+		b.server.Close()
+	}
+	b.connMu.Lock()
+	for pc := range b.conns {
+		pc.c.Close()
+		if up := pc.up.Load(); up != nil {
+			up.close()
+		}
+	}
+	b.connMu.Unlock()
+	b.mu.Lock()
+	for _, t := range b.targets {
+		t.pool.close()
+	}
+	b.mu.Unlock()
 	b.transport.CloseIdleConnections()
 	return err
 }
@@ -119,7 +152,7 @@ func (b *Balancer) Close() error {
 // SetHealthy marks it healthy.
 func (b *Balancer) Register(id, addr string) {
 	u := &url.URL{Scheme: "http", Host: addr}
-	be := &backend{id: id}
+	be := &backend{id: id, addr: addr}
 	be.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
@@ -159,6 +192,7 @@ func (b *Balancer) deregister(id string) *backend {
 		if t.id == id {
 			b.targets = append(b.targets[:i:i], b.targets[i+1:]...)
 			b.rebuild()
+			t.pool.close() // in-flight requests close their connections when done
 			return t
 		}
 	}
@@ -228,6 +262,8 @@ func (be *backend) state() TargetState {
 	}
 }
 
+// ServeHTTP forwards a request through ReverseProxy: the path of the
+// requests that the lean path leaves to net/http.
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	be := b.pick()
 	if be == nil {

@@ -1,0 +1,696 @@
+package local
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The balancer's lean HTTP/1.1 path. net/http's ReverseProxy costs several
+// goroutines, channel hand-offs and a header map per request; here one
+// goroutine per client connection reads a request, writes it to a pooled
+// connection to the target and copies the response back, with the bytes
+// parsed in place (proxy_head.go) and the buffers reused. What it does not
+// handle (Upgrade, Expect, chunked or large request bodies, unusual
+// request targets or heads) goes to net/http and ReverseProxy: the
+// connection, with what was read from it, is handed to an http.Server.
+
+const (
+	// headerTimeout bounds the reading of a request head once its first
+	// byte arrived (net/http's ReadHeaderTimeout, as before).
+	headerTimeout = 10 * time.Second
+	// maxLeanBody is the largest request body the lean path forwards; it
+	// writes the body before it reads the response, so a target that
+	// answers a large upload while reading it is left to net/http.
+	maxLeanBody = 1 << 20
+	// clientCheck is how often a request that waits for its target checks
+	// that the client is still there; a gone client cancels the request,
+	// as net/http's server does.
+	clientCheck = time.Second
+	// maxResponseHead bounds a target's response head.
+	maxResponseHead = 1 << 20
+)
+
+var (
+	errClientGone = errors.New("balancer: the client went away")
+	errTimeout    = errors.New("balancer: the target did not answer in time")
+)
+
+// A proxyConn is one client connection on the lean path.
+type proxyConn struct {
+	b        *Balancer
+	c        net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	req, res head
+	pending  int                      // bytes of the request head not yet consumed from br
+	up       atomic.Pointer[upstream] // the target connection in use, for Close
+}
+
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
+)
+
+// serveLean accepts client connections until the listener closes.
+func (b *Balancer) serveLean(ln net.Listener) {
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if b.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off, as
+			// net/http's server does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		pc := &proxyConn{b: b, c: c}
+		if !b.track(pc, true) {
+			c.Close()
+			continue
+		}
+		go pc.serve()
+	}
+}
+
+// track adds (or removes) a client connection to those Close closes.
+func (b *Balancer) track(pc *proxyConn, add bool) bool {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	if !add {
+		delete(b.conns, pc)
+		return true
+	}
+	if b.closed.Load() {
+		return false
+	}
+	if b.conns == nil {
+		b.conns = map[*proxyConn]struct{}{}
+	}
+	b.conns[pc] = struct{}{}
+	return true
+}
+
+// serve forwards the connection's requests until either side closes it.
+func (pc *proxyConn) serve() {
+	br := readers.Get().(*bufio.Reader)
+	bw := writers.Get().(*bufio.Writer)
+	rw := socketIO(pc.c)
+	br.Reset(rw)
+	bw.Reset(rw)
+	pc.br, pc.bw = br, bw
+	handedOff, answered := false, false
+	defer func() {
+		pc.b.track(pc, false)
+		bw.Reset(nil)
+		writers.Put(bw)
+		if handedOff {
+			return
+		}
+		if answered {
+			closeGracefully(pc.c)
+		} else {
+			pc.c.Close()
+		}
+		br.Reset(nil)
+		readers.Put(br)
+	}()
+	for {
+		if _, err := br.Peek(1); err != nil {
+			return // the client closed its idle connection
+		}
+		keep, err := pc.serveOne()
+		if errors.Is(err, errFallback) || errors.Is(err, errHeadTooLarge) {
+			handedOff = pc.b.handoff(pc.c, br)
+			return
+		}
+		if !keep {
+			answered = err == nil
+			return
+		}
+	}
+}
+
+// closeGracefully closes a connection after a response: it stops
+// writing, then waits a little for the client to close its side, so that
+// the request bytes it still sends do not turn into a reset that could
+// destroy the response in flight (net/http's server does the same).
+func closeGracefully(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		io.CopyN(io.Discard, c, maxLeanBody)
+	}
+	c.Close()
+}
+
+// serveOne reads one request and forwards it. errFallback leaves the
+// request, unconsumed, to net/http.
+func (pc *proxyConn) serveOne() (keep bool, err error) {
+	deadline := false
+	raw, err := readHead(pc.br, func() {
+		pc.c.SetReadDeadline(time.Now().Add(headerTimeout))
+		deadline = true
+	})
+	if deadline {
+		pc.c.SetReadDeadline(time.Time{})
+	}
+	if err != nil {
+		return false, err
+	}
+	req := &pc.req
+	if err := req.parseRequest(raw); err != nil {
+		return false, err
+	}
+	if req.contentLength > maxLeanBody {
+		return false, errFallback
+	}
+	pc.pending = req.size
+	keep = pc.forward()
+	pc.consumeHead()
+	// The response goes out once the counters have it.
+	return pc.bw.Flush() == nil && keep, nil
+}
+
+func (pc *proxyConn) consumeHead() {
+	if pc.pending > 0 {
+		pc.br.Discard(pc.pending)
+		pc.pending = 0
+	}
+}
+
+// forward routes the request to a target, with the balancer's counters.
+func (pc *proxyConn) forward() bool {
+	b := pc.b
+	be := b.pick()
+	if be == nil {
+		return pc.answer(http.StatusServiceUnavailable, "503 Service Temporarily Unavailable: no healthy target\n", pc.req.contentLength <= 0)
+	}
+	be.requests.Add(1)
+	b.requests.Add(1)
+	be.outstanding.Add(1)
+	start := time.Now()
+	keep := pc.roundTrip(be)
+	took := int64(time.Since(start))
+	be.respNanos.Add(took)
+	be.responses.Add(1)
+	be.outstanding.Add(-1)
+	b.respNanos.Add(took)
+	b.responses.Add(1)
+	return keep
+}
+
+// roundTrip sends the request to be and relays the response; false when
+// the client connection must close. A request that is safe to repeat is
+// sent again, once, on a fresh connection when a reused one turns out to
+// have been closed by the target before it answered.
+func (pc *proxyConn) roundTrip(be *backend) bool {
+	req := &pc.req
+	hasBody := req.contentLength > 0
+	retry := req.idempotent && !hasBody
+	for fresh := false; ; fresh = true {
+		up, err := be.conn(fresh, !retry)
+		if err != nil {
+			return pc.answerError(err, !hasBody)
+		}
+		pc.up.Store(up)
+		if pc.b.closed.Load() {
+			up.close()
+			return false
+		}
+		bodyDone, err := pc.writeRequest(up, be.addr)
+		if errors.Is(err, errClientGone) {
+			pc.drop(up)
+			return false
+		}
+		if err != nil && up.reused && retry && !fresh {
+			pc.drop(up)
+			continue
+		}
+		// Even when writing failed, the target may have answered (say, a
+		// 413 before it closed): read what it sent.
+		got, err := pc.readResponse(up)
+		if err != nil {
+			pc.drop(up)
+			if errors.Is(err, errClientGone) {
+				return false
+			}
+			if !got && up.reused && retry && !fresh && !errors.Is(err, errTimeout) {
+				continue
+			}
+			return pc.answerError(err, bodyDone)
+		}
+		return pc.relay(be, up, bodyDone)
+	}
+}
+
+// drop closes a target connection that cannot be reused.
+func (pc *proxyConn) drop(up *upstream) {
+	up.close()
+	pc.up.Store(nil)
+}
+
+// writeRequest writes the request head, without its hop-by-hop fields,
+// and its body. bodyDone reports that the body was read from the client
+// entirely; errClientGone that reading it failed.
+func (pc *proxyConn) writeRequest(up *upstream, addr string) (bodyDone bool, err error) {
+	req, w := &pc.req, up.bw
+	w.Write(req.method)
+	w.WriteByte(' ')
+	w.Write(req.target)
+	w.WriteString(" HTTP/1.1\r\n")
+	if req.hosts == 0 { // HTTP/1.0 without Host: name the target, as net/http does
+		w.WriteString("Host: ")
+		w.WriteString(addr)
+		w.WriteString("\r\n")
+	}
+	for i := range req.fields {
+		if f := &req.fields[i]; f.kind == forward {
+			w.Write(f.line)
+			w.WriteString("\r\n")
+		}
+	}
+	if req.teTrailers {
+		w.WriteString("Te: trailers\r\n")
+	}
+	w.WriteString("\r\n")
+	if req.contentLength > 0 {
+		pc.consumeHead()
+		if err := copyN(w, pc.br, req.contentLength); err != nil {
+			var se sideError
+			if errors.As(err, &se) && se.src {
+				return false, errClientGone
+			}
+			return false, err
+		}
+	}
+	return true, w.Flush()
+}
+
+// readResponse reads the response head into pc.res. Informational (1xx)
+// responses are passed on to HTTP/1.1 clients and skipped. got reports
+// that the target sent something.
+func (pc *proxyConn) readResponse(up *upstream) (got bool, err error) {
+	now := time.Now()
+	deadline := now.Add(pc.b.targetTimeout)
+	if pc.b.targetTimeout <= 0 {
+		deadline = now.Add(100 * 365 * 24 * time.Hour)
+	}
+	for {
+		wait := deadline
+		if deadline.Sub(now) > clientCheck {
+			wait = now.Add(clientCheck)
+		}
+		up.c.SetReadDeadline(wait)
+		_, err := up.br.Peek(1)
+		if err == nil {
+			break
+		}
+		if !isTimeout(err) {
+			return false, err
+		}
+		if now = time.Now(); !now.Before(deadline) {
+			return false, errTimeout
+		}
+		if peerClosed(pc.c) {
+			return false, errClientGone
+		}
+	}
+	res := &pc.res
+	for {
+		raw, err := readHead(up.br, func() { up.c.SetReadDeadline(deadline) })
+		if errors.Is(err, errHeadTooLarge) && up.br.Size() < maxResponseHead {
+			// A rare large head: read this connection through a larger
+			// buffer from now on.
+			up.br = bufio.NewReaderSize(up.br, maxResponseHead)
+			continue
+		}
+		if err != nil {
+			if isTimeout(err) {
+				return true, errTimeout
+			}
+			return true, errBadResponse
+		}
+		if err := res.parseResponse(raw); err != nil {
+			return true, err
+		}
+		if res.code >= 200 {
+			return true, nil
+		}
+		if res.code == http.StatusSwitchingProtocols {
+			return true, errBadResponse // nobody asked to switch
+		}
+		if pc.req.minor == 1 {
+			pc.writeStatus(res)
+			pc.bw.WriteString("\r\n")
+			if err := pc.bw.Flush(); err != nil {
+				return true, errClientGone
+			}
+		}
+		up.br.Discard(res.size)
+	}
+}
+
+// relay copies the response in pc.res, and its body, to the client (the
+// last bytes stay buffered), then returns the target connection to its
+// pool when it can serve again.
+func (pc *proxyConn) relay(be *backend, up *upstream, bodyDone bool) bool {
+	req, res, w := &pc.req, &pc.res, pc.bw
+	keep := bodyDone && req.wantsKeepAlive()
+	reuse := bodyDone && res.minor == 1 && !res.close
+	const (
+		none = iota
+		length
+		chunked   // passed on chunked
+		dechunked // chunked from the target, plain to an HTTP/1.0 client
+		rechunked // until close from the target, chunked to the client
+		untilEOF
+	)
+	mode := none
+	switch {
+	case req.isHead || res.code == http.StatusNoContent || res.code == http.StatusNotModified:
+	case res.chunked && req.minor == 1:
+		mode = chunked
+	case res.chunked:
+		mode, keep = dechunked, false
+	case res.contentLength >= 0:
+		mode = length
+	case req.minor == 1:
+		mode, reuse = rechunked, false
+	default:
+		mode, keep, reuse = untilEOF, false, false
+	}
+	for i := range res.fields {
+		if f := &res.fields[i]; f.kind == announces && mode != chunked {
+			f.kind = hopByHop
+		}
+	}
+	pc.writeStatus(res)
+	if mode == chunked || mode == rechunked {
+		w.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	switch {
+	case !keep:
+		w.WriteString("Connection: close\r\n")
+	case req.minor == 0:
+		w.WriteString("Connection: keep-alive\r\n")
+	}
+	w.WriteString("\r\n")
+	up.br.Discard(res.size)
+
+	// The target timeout covers the response head only: a body that is
+	// not in the buffer yet may take its time.
+	if mode != none && (mode != length || int64(up.br.Buffered()) < res.contentLength) {
+		up.c.SetReadDeadline(time.Time{})
+	}
+	var err error
+	switch mode {
+	case length:
+		err = copyN(w, up.br, res.contentLength)
+	case chunked, dechunked:
+		err = copyChunked(w, up.br, mode == chunked)
+	case rechunked, untilEOF:
+		err = copyUntilEOF(w, up.br, mode == rechunked)
+	}
+	if err != nil || !reuse || up.br.Buffered() > 0 {
+		pc.drop(up)
+		return err == nil && keep
+	}
+	pc.up.Store(nil)
+	be.pool.put(up, time.Now())
+	return keep
+}
+
+// writeStatus writes the status line and the end-to-end fields of res.
+func (pc *proxyConn) writeStatus(res *head) {
+	w := pc.bw
+	w.WriteString("HTTP/1.1 ")
+	w.Write(res.status)
+	if len(res.status) == 3 {
+		w.WriteByte(' ') // an empty reason phrase still follows a space
+	}
+	w.WriteString("\r\n")
+	for i := range res.fields {
+		if f := &res.fields[i]; f.kind != hopByHop {
+			w.Write(f.line)
+			w.WriteString("\r\n")
+		}
+	}
+}
+
+// answerError answers a failed round trip with ALB's status code: 504
+// when the target did not answer in time, 502 for anything else.
+func (pc *proxyConn) answerError(err error, bodyDone bool) bool {
+	var ne net.Error
+	if errors.Is(err, errTimeout) || (errors.As(err, &ne) && ne.Timeout()) {
+		return pc.answer(http.StatusGatewayTimeout, "504 Gateway Time-out\n", bodyDone)
+	}
+	return pc.answer(http.StatusBadGateway, "502 Bad Gateway\n", bodyDone)
+}
+
+// answer buffers the balancer's own response, as http.Error writes it.
+// The connection stays open when the request was read entirely.
+func (pc *proxyConn) answer(code int, body string, bodyDone bool) bool {
+	req, w := &pc.req, pc.bw
+	keep := bodyDone && req.wantsKeepAlive()
+	w.WriteString("HTTP/1.1 ")
+	w.WriteString(strconv.Itoa(code))
+	w.WriteByte(' ')
+	w.WriteString(http.StatusText(code))
+	w.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ")
+	w.WriteString(time.Now().UTC().Format(http.TimeFormat))
+	w.WriteString("\r\nContent-Length: ")
+	w.WriteString(strconv.Itoa(len(body)))
+	w.WriteString("\r\n")
+	switch {
+	case !keep:
+		w.WriteString("Connection: close\r\n")
+	case req.minor == 0:
+		w.WriteString("Connection: keep-alive\r\n")
+	}
+	w.WriteString("\r\n")
+	if !req.isHead {
+		w.WriteString(body)
+	}
+	return keep
+}
+
+// A sideError says which side of a copy failed.
+type sideError struct {
+	src bool // reading; else writing
+	err error
+}
+
+func (e sideError) Error() string { return e.err.Error() }
+func (e sideError) Unwrap() error { return e.err }
+
+// fill waits for src to have data, flushing dst first: what was copied so
+// far goes on while the source is quiet.
+func fill(dst *bufio.Writer, src *bufio.Reader) error {
+	if src.Buffered() > 0 {
+		return nil
+	}
+	if err := dst.Flush(); err != nil {
+		return sideError{err: err}
+	}
+	if _, err := src.Peek(1); err != nil {
+		return sideError{src: true, err: err}
+	}
+	return nil
+}
+
+// copyN copies n bytes from src to dst.
+func copyN(dst *bufio.Writer, src *bufio.Reader, n int64) error {
+	for n > 0 {
+		if err := fill(dst, src); err != nil {
+			if se := err.(sideError); se.src && se.err == io.EOF {
+				se.err = io.ErrUnexpectedEOF
+				return se
+			}
+			return err
+		}
+		buf, _ := src.Peek(int(min(int64(src.Buffered()), n)))
+		if _, err := dst.Write(buf); err != nil {
+			return sideError{err: err}
+		}
+		src.Discard(len(buf))
+		n -= int64(len(buf))
+	}
+	return nil
+}
+
+// copyChunked copies a chunked body from src to dst: chunked again (with
+// its trailer) when frame, else the data only.
+func copyChunked(dst *bufio.Writer, src *bufio.Reader, frame bool) error {
+	for {
+		line, err := readLine(dst, src)
+		if err != nil {
+			return err
+		}
+		size := parseChunkSize(line)
+		if size < 0 {
+			return errBadResponse
+		}
+		if size == 0 {
+			break
+		}
+		if frame {
+			writeChunkSize(dst, size)
+		}
+		if err := copyN(dst, src, size); err != nil {
+			return err
+		}
+		if line, err = readLine(dst, src); err != nil {
+			return err
+		}
+		if len(line) != 0 {
+			return errBadResponse
+		}
+		if frame {
+			dst.WriteString("\r\n")
+		}
+	}
+	if frame {
+		dst.WriteString("0\r\n")
+	}
+	for { // the trailer section
+		line, err := readLine(dst, src)
+		if err != nil {
+			return err
+		}
+		if frame {
+			dst.Write(line)
+			dst.WriteString("\r\n")
+		}
+		if len(line) == 0 {
+			return nil
+		}
+	}
+}
+
+// copyUntilEOF copies src to dst until src ends, chunked when frame.
+func copyUntilEOF(dst *bufio.Writer, src *bufio.Reader, frame bool) error {
+	for {
+		if err := fill(dst, src); err != nil {
+			if se := err.(sideError); se.src && se.err == io.EOF {
+				break
+			}
+			return err
+		}
+		buf, _ := src.Peek(src.Buffered())
+		if frame {
+			writeChunkSize(dst, int64(len(buf)))
+		}
+		if _, err := dst.Write(buf); err != nil {
+			return err
+		}
+		if frame {
+			dst.WriteString("\r\n")
+		}
+		src.Discard(len(buf))
+	}
+	if frame {
+		dst.WriteString("0\r\n\r\n")
+	}
+	return nil
+}
+
+func writeChunkSize(dst *bufio.Writer, n int64) {
+	var b [20]byte
+	dst.Write(strconv.AppendInt(b[:0], n, 16))
+	dst.WriteString("\r\n")
+}
+
+// readLine reads a line of a chunked body, without its line ending.
+func readLine(dst *bufio.Writer, src *bufio.Reader) ([]byte, error) {
+	if buf, _ := src.Peek(src.Buffered()); !containsLF(buf) {
+		if err := dst.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	line, err := src.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, errBadResponse
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+func containsLF(b []byte) bool {
+	for _, c := range b {
+		if c == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// handoff gives a client connection to the net/http server, with what was
+// read from it and not consumed; false when the balancer is closed.
+func (b *Balancer) handoff(c net.Conn, br *bufio.Reader) bool {
+	select {
+	case b.handoffs.conns <- &handedConn{Conn: c, r: br}:
+		return true
+	case <-b.handoffs.done:
+		return false
+	}
+}
+
+// A handedConn is a client connection handed to net/http: reads start
+// with the bytes buffered by the lean path.
+type handedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *handedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// A handoffListener is the net/http server's listener: it accepts the
+// connections that the lean path hands over.
+type handoffListener struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	return &handoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }

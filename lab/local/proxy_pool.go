@@ -1,0 +1,116 @@
+package local
+
+import (
+	"bufio"
+	"net"
+	"sync"
+	"time"
+)
+
+// Connections from the balancer to its targets, kept alive between
+// requests: one pool per target, as net/http's Transport keeps them.
+const (
+	dialTimeout      = 2 * time.Second
+	idleConnTimeout  = 90 * time.Second
+	maxIdlePerTarget = 1024
+	// A connection idle for longer is checked before it is reused, so that
+	// one the target closed meanwhile (its own idle timeout) is not
+	// written to. Under load connections are idle for far less.
+	checkIdleAfter = time.Second
+)
+
+// An upstream is one connection to a target.
+type upstream struct {
+	c      net.Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	idle   time.Time // when it went back to its pool
+	reused bool      // it served a request before this one
+}
+
+func (u *upstream) close() { u.c.Close() }
+
+// A pool holds a target's idle connections, the most recently used last.
+type pool struct {
+	mu     sync.Mutex
+	idle   []*upstream
+	closed bool
+}
+
+// get takes the most recently used idle connection, or nil.
+func (p *pool) get(now time.Time) *upstream {
+	p.mu.Lock()
+	n := len(p.idle)
+	if n == 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	u := p.idle[n-1]
+	p.idle[n-1] = nil
+	p.idle = p.idle[:n-1]
+	var stale []*upstream
+	if now.Sub(u.idle) > idleConnTimeout { // then so are all the others
+		stale, p.idle = append(p.idle, u), nil
+		u = nil
+	}
+	p.mu.Unlock()
+	for _, s := range stale {
+		s.close()
+	}
+	return u
+}
+
+// put returns a connection that finished a request cleanly.
+func (p *pool) put(u *upstream, now time.Time) {
+	u.idle = now
+	p.mu.Lock()
+	if p.closed || len(p.idle) >= maxIdlePerTarget {
+		p.mu.Unlock()
+		u.close()
+		return
+	}
+	var stale *upstream
+	if len(p.idle) > 0 && now.Sub(p.idle[0].idle) > idleConnTimeout {
+		stale = p.idle[0]
+		p.idle = append(p.idle[:0], p.idle[1:]...)
+	}
+	p.idle = append(p.idle, u)
+	p.mu.Unlock()
+	if stale != nil {
+		stale.close()
+	}
+}
+
+// close closes the idle connections and those that come back later.
+func (p *pool) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, u := range idle {
+		u.close()
+	}
+}
+
+// conn returns a connection to the target: an idle one unless fresh, else
+// a new one. An idle one is checked first when it has been idle for a
+// while, or always when check (a request that cannot be retried).
+func (be *backend) conn(fresh, check bool) (*upstream, error) {
+	if !fresh {
+		now := time.Now()
+		for u := be.pool.get(now); u != nil; u = be.pool.get(now) {
+			if (check || now.Sub(u.idle) > checkIdleAfter) && peerClosed(u.c) {
+				u.close()
+				continue
+			}
+			u.reused = true
+			return u, nil
+		}
+	}
+	c, err := net.DialTimeout("tcp", be.addr, dialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	rw := socketIO(c)
+	return &upstream{c: c, br: bufio.NewReaderSize(rw, 8<<10), bw: bufio.NewWriterSize(rw, 4<<10)}, nil
+}
