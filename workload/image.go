@@ -283,10 +283,15 @@ func RemoveImages(ctx context.Context, cli ImageAPI) (int, error) {
 	return removeImages(ctx, cli, "", true)
 }
 
+// staleAge is how old another binary's workload image must be before a
+// build removes it: a younger one may belong to a run of another lab
+// binary that is about to start its containers.
+const staleAge = time.Hour
+
 // RemoveStaleImages removes the workload images of binaries other than
-// the one whose SHA-256 is keepHash, and returns how many it removed. An
-// image some container (running or not) uses, or that carries another
-// tag, stays and is named in the error.
+// the one whose SHA-256 is keepHash that are over an hour old, and
+// returns how many it removed. An image some container (running or not)
+// uses, or that carries another tag, stays and is named in the error.
 func RemoveStaleImages(ctx context.Context, cli ImageAPI, keepHash string) (int, error) {
 	return removeImages(ctx, cli, keepHash, false)
 }
@@ -299,7 +304,7 @@ func removeImages(ctx context.Context, cli ImageAPI, keepHash string, force bool
 	n := 0
 	var errs []error
 	for _, img := range images {
-		if keepHash != "" && img.Labels[HashLabel] == keepHash {
+		if keepHash != "" && (img.Labels[HashLabel] == keepHash || time.Since(time.Unix(img.Created, 0)) < staleAge) {
 			continue
 		}
 		if _, err := cli.ImageRemove(ctx, img.ID, image.RemoveOptions{Force: force, PruneChildren: true}); err != nil {

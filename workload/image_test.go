@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
@@ -290,15 +291,19 @@ func TestRemoveImages(t *testing.T) {
 }
 
 func TestRemoveStaleImages(t *testing.T) {
-	wl := func(id, hash string) image.Summary {
-		return image.Summary{ID: id, RepoTags: []string{"lab-workload:" + hash}, Labels: map[string]string{"lab.image": "workload", "lab.hash": hash}}
+	wl := func(id, hash string, age time.Duration) image.Summary {
+		return image.Summary{ID: id, RepoTags: []string{"lab-workload:" + hash}, Created: time.Now().Add(-age).Unix(),
+			Labels: map[string]string{"lab.image": "workload", "lab.hash": hash}}
 	}
-	eng := &fakeEngine{images: []image.Summary{wl("a", "keep"), wl("b", "old"), wl("c", "older")}}
+	eng := &fakeEngine{images: []image.Summary{wl("a", "keep", 48*time.Hour), wl("b", "old", 2*time.Hour), wl("c", "older", 72*time.Hour),
+		wl("d", "young", time.Minute)}}
 	n, err := RemoveStaleImages(context.Background(), eng, "keep")
 	if n != 2 || err != nil {
 		t.Fatalf("RemoveStaleImages = %d, %v; want 2, nil", n, err)
 	}
-	if len(eng.images) != 1 || eng.images[0].ID != "a" {
-		t.Errorf("images left %v, want only a", eng.images)
+	// d is another binary's image of a minute ago: maybe a run of another
+	// lab about to start its containers.
+	if len(eng.images) != 2 || eng.images[0].ID != "a" || eng.images[1].ID != "d" {
+		t.Errorf("images left %v, want a and d", eng.images)
 	}
 }
