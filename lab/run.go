@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ecslab/lab/lab/autoscale"
 	"github.com/ecslab/lab/lab/load"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -26,6 +27,16 @@ type Options struct {
 	// Commands steer the run while it goes (the TUI's keys). Nil when
 	// nobody steers.
 	Commands <-chan Command
+	// CloseTimeout bounds Target.Close at the end, interrupted or not
+	// (default 5 s: local containers go at once; ECS needs minutes).
+	CloseTimeout time.Duration
+}
+
+// Failer is implemented by a target that can fail on its own while the
+// load goes, e.g. the local target when Docker stops answering: Failed
+// yields the error once, and the run stops there with what ran written.
+type Failer interface {
+	Failed() <-chan error
 }
 
 // ErrInterrupted is returned (wrapped) when the run's context was cancelled:
@@ -38,6 +49,9 @@ var ErrInterrupted = errors.New("interrupted")
 func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Options) (Summary, error) {
 	if opts.Tick <= 0 {
 		opts.Tick = time.Second
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = teardownTimeout
 	}
 	r := &runner{sc: sc, target: target, opts: opts}
 	entries := sc.Entries()
@@ -56,6 +70,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 
 	var runErr error
 	for _, e := range entries {
+		if ctx.Err() != nil {
+			// Stopped between two entries: the next one does not start.
+			runErr = ErrInterrupted
+			break
+		}
 		es, err := r.runEntry(ctx, e, len(entries))
 		if es != nil {
 			r.summary.Entries = append(r.summary.Entries, *es)
@@ -67,7 +86,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 		}
 	}
 
-	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.CloseTimeout)
 	defer cancel()
 	if err := target.Close(cleanCtx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("clean up: %w", err)
@@ -124,6 +143,9 @@ func (r *runner) emit(ev Event) {
 	ev.Entry = r.entry
 	if r.current != nil {
 		countTaskEvent(&r.current.Tasks, ev)
+		if r.target.Name() != "local" {
+			countScaling(&r.current.Scaling, ev)
+		}
 	}
 	if r.loadStart.IsZero() {
 		// Before the load starts nobody knows when it will: hold the
@@ -171,6 +193,24 @@ func countTaskEvent(t *Tasks, ev Event) {
 	}
 }
 
+// countScaling counts the scaling a target reports having done itself
+// (ECS: Application Auto Scaling's activities). Locally lab's own
+// autoscaler counts what it applies.
+func countScaling(s *Scaling, ev Event) {
+	if ev.Type != autoscale.EventDecision {
+		return
+	}
+	switch ev.Fields["direction"] {
+	case string(autoscale.Out):
+		s.ScaleOuts++
+	case string(autoscale.In):
+		s.ScaleIns++
+	default:
+		return
+	}
+	s.Decisions++
+}
+
 func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*EntrySummary, error) {
 	es := newEntrySummary(e)
 	r.mu.Lock()
@@ -211,8 +251,15 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	start := time.Now()
 	r.startLoad(start)
 
+	genCtx, stopGen := context.WithCancel(ctx)
+	defer stopGen()
 	done := make(chan error, 1)
-	go func() { done <- gen.Run(ctx) }()
+	go func() { done <- gen.Run(genCtx) }()
+	var failed <-chan error
+	if f, ok := r.target.(Failer); ok {
+		failed = f.Failed()
+	}
+	var failErr error
 	ticker := time.NewTicker(r.opts.Tick)
 	defer ticker.Stop()
 
@@ -262,6 +309,16 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 			if !finished {
 				continue
 			}
+		case failErr = <-failed:
+			// The target cannot go on: stop the load at once and keep
+			// what ran.
+			failed = nil
+			stopGen()
+			if generating {
+				genErr = <-done
+				generating = false
+			}
+			finished = true
 		}
 		now := time.Now()
 		elapsed := now.Sub(start)
@@ -307,8 +364,8 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	}
 
 	loadSeconds := total.Seconds()
-	interrupted := errors.Is(genErr, context.Canceled) || ctx.Err() != nil
-	if interrupted {
+	interrupted := ctx.Err() != nil || (failErr == nil && errors.Is(genErr, context.Canceled))
+	if interrupted || failErr != nil {
 		loadSeconds = math.Min(loadSeconds, time.Since(start).Seconds())
 	}
 	fillTotals(&es, gen.Totals(), loadSeconds)
@@ -329,6 +386,8 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	r.emit(NewEvent(EventEntryDone, "label", e.Label, "passed", es.Passed))
 
 	switch {
+	case failErr != nil:
+		return &es, fmt.Errorf("entry %s: %w", e.Label, failErr)
 	case interrupted:
 		return &es, fmt.Errorf("entry %s: %w", e.Label, ErrInterrupted)
 	case genErr != nil:

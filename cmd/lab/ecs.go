@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -244,4 +246,12 @@ func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile stri
 	target.Log = func(s string) { fmt.Fprintf(stderr, "lab: ecs: %s\n", s) }
 	fmt.Fprintf(stderr, "lab: ecs: running %s in %s, cluster %s; if lab is killed, `lab ecs down %s` removes what it created\n", sc.Name, c.Region, plan.Cluster, sc.Source)
 	return target, func() {}, nil
+}
+
+// createIn creates the file name in dir, and dir first.
+func createIn(dir, name string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(filepath.Join(dir, name))
 }

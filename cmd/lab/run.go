@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,13 +96,10 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	if err := checkSupported(sc); err != nil {
 		return false, err
 	}
-	if o.target == "ecs" {
-		if !o.dryRun {
-			return false, usageError{errors.New("--target ecs: only --dry-run is available in this version (it prints every ECS API call the run would make)")}
-		}
-		return false, printECSPlan(stdout, sc, o.ecsFile)
-	}
 	if o.dryRun {
+		if o.target == "ecs" {
+			return false, printECSPlan(stdout, sc, o.ecsFile)
+		}
 		return false, printPlan(stdout, sc)
 	}
 
@@ -109,52 +107,74 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	if err != nil {
 		return false, err
 	}
-
-	cli, err := local.Connect(ctx)
-	if err != nil {
+	// Before anything starts: results that cannot be written are a run
+	// wasted.
+	if err := checkWritable(o.out); err != nil {
 		return false, err
-	}
-	defer cli.Close()
-	if dead, err := local.DeadRuns(ctx, cli); err == nil && len(dead) > 0 {
-		fmt.Fprintf(stderr, "lab: warning: %d earlier run(s) left containers behind (%v); `lab gc` removes them\n", len(dead), dead)
 	}
 
 	runID := newRunID()
-	lock, err := local.LockRun(runID)
-	if err != nil {
-		return false, err
-	}
-	defer lock.Release()
-
-	image, port, err := workloadImage(ctx, cli, sc, stderr)
-	if err != nil {
-		return false, err
-	}
-
 	started := time.Now()
 	dir := filepath.Join(o.out, report.DirName(started, sc.Name, runID))
+	useDashboard := !o.headless && !o.json && isTerminal(stdout)
+	var target lab.Target
+	var release func()
+	closeTimeout := time.Duration(0) // lab.Run's default
+	if o.target == "ecs" {
+		// AWS progress (calls, waits, removal) would tear through the
+		// dashboard: under it, it goes to a file with the results.
+		progress := stderr
+		if useDashboard {
+			f, err := createIn(dir, "ecs.log")
+			if err != nil {
+				return false, err
+			}
+			defer f.Close()
+			progress = f
+		}
+		target, release, err = newECSTarget(ctx, sc, o.ecsFile, progress)
+		closeTimeout = ecsCloseTimeout
+	} else {
+		target, release, err = newLocalTarget(ctx, sc, runID, stderr)
+	}
+	if err != nil {
+		return false, interrupted(ctx, err)
+	}
+	defer release()
+
 	writer, err := report.NewWriter(dir)
 	if err != nil {
-		return false, err
-	}
-	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: port})
-	if err != nil {
-		return false, err
+		// The target exists already (the local one has its network):
+		// nothing may stay behind.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(closeTimeout, time.Minute))
+		target.Close(cctx)
+		cancel()
+		return false, fmt.Errorf("%w (choose another results directory with --out)", err)
 	}
 
 	observers := []lab.Observer{writer}
 	runCtx, commands := ctx, (<-chan lab.Command)(nil)
 	var dash *tui.Dashboard
-	if !o.headless && !o.json && isTerminal(stdout) {
+	if useDashboard {
 		dash = tui.RunDashboard(ctx, tui.DashboardConfig{ResultsDir: dir})
 		runCtx, commands = dash.Context(), dash.Commands()
 		observers = append(observers, dash.Observer())
 	} else {
 		observers = append(observers, tui.NewHeadless(stderr, isTerminal(stderr)))
 	}
-	summary, runErr := lab.Run(runCtx, sc, target, lab.Options{ID: runID, Observers: observers, Commands: commands})
+	// A write that fails (disk full) stops the run at once: going on
+	// would lose its results silently.
+	runCtx, stopRun := context.WithCancel(runCtx)
+	defer stopRun()
+	writer.OnFail(stopRun)
+	summary, runErr := lab.Run(runCtx, sc, target, lab.Options{ID: runID, Observers: observers, Commands: commands, CloseTimeout: closeTimeout})
 	if err := writer.Err(); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("write results: %w", err))
+		werr := fmt.Errorf("write results to %s: %w; the run stopped there", dir, err)
+		if ctx.Err() == nil && errors.Is(runErr, lab.ErrInterrupted) {
+			runErr = werr // the run stopped because of the write, not Ctrl-C
+		} else {
+			runErr = errors.Join(runErr, werr)
+		}
 	}
 	if dash != nil {
 		// The dashboard stays up on its summary until the user leaves.
@@ -180,7 +200,9 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 		fmt.Fprintln(people)
 		report.PrintRecommendation(people, report.Recommend(summary, prices, 0))
 	}
-	if path, err := report.WriteHTMLPriced(dir, prices); err != nil {
+	if writer.Err() != nil {
+		// The results are incomplete; a report would fail the same way.
+	} else if path, err := report.WriteHTMLPriced(dir, prices); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	} else {
 		fmt.Fprintf(stderr, "report: %s\n", path)
@@ -193,6 +215,78 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 		return again, errThresholds
 	}
 	return again, nil
+}
+
+// newLocalTarget connects to Docker, takes the run's lock (so that `lab
+// gc` leaves the run alone), and packages or finds the workload image.
+// release gives back the lock and the Docker connection.
+func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer) (lab.Target, func(), error) {
+	cli, err := local.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dead, err := local.DeadRuns(ctx, cli); err == nil && len(dead) > 0 {
+		fmt.Fprintf(stderr, "lab: warning: %d earlier run(s) left containers behind (%v); `lab gc` removes them\n", len(dead), dead)
+	}
+	lock, err := local.LockRun(runID)
+	if err != nil {
+		cli.Close()
+		return nil, nil, err
+	}
+	release := func() { lock.Release(); cli.Close() }
+	image, port, err := workloadImage(ctx, cli, sc, stderr)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: port})
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return target, release, nil
+}
+
+// interrupted marks err as an interrupt when ctx ended (Ctrl-C during
+// the image build or the set-up): exit code 130, not a failure.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, lab.ErrInterrupted) {
+		return fmt.Errorf("%w (%v)", lab.ErrInterrupted, err)
+	}
+	return err
+}
+
+// checkWritable makes sure results can be written under dir before a
+// run starts, by writing and removing a file in the nearest directory on
+// the way to dir that exists: a run that never starts (Docker down)
+// leaves no empty results directory behind.
+func checkWritable(dir string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("results directory %s is not writable: %w (choose another with --out)", dir, err)
+	}
+	d := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(d)
+		if err == nil {
+			if !st.IsDir() {
+				return fail(fmt.Errorf("%s is not a directory", d))
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
+			return fail(err)
+		}
+		d = filepath.Dir(d)
+	}
+	f, err := os.CreateTemp(d, ".lab-write-check-*")
+	if err == nil {
+		_, err = f.Write(make([]byte, 4096))
+		err = errors.Join(err, f.Sync(), f.Close(), os.Remove(f.Name()))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // checkSupported refuses, before anything starts, what the scenario

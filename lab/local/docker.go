@@ -5,6 +5,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,3 +49,45 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// LostError says that the Docker daemon stopped answering while a run
+// went on: lab can neither watch nor remove its tasks.
+type LostError struct {
+	Host string
+	Err  error
+}
+
+func (e *LostError) Error() string {
+	// The root cause only (EOF, connection refused): the request that
+	// met it does not help.
+	cause := e.Err
+	for {
+		if multi, ok := cause.(interface{ Unwrap() []error }); ok && len(multi.Unwrap()) > 0 {
+			cause = multi.Unwrap()[0] // errors.Join: the first says it
+			continue
+		}
+		next := errors.Unwrap(cause)
+		if next == nil {
+			break
+		}
+		cause = next
+	}
+	return fmt.Sprintf("Docker stopped answering at %s mid-run (%v): the run stopped there; once Docker is back, `lab gc` removes what it left", e.Host, cause)
+}
+
+func (e *LostError) Unwrap() error { return e.Err }
+
+// lost turns err into a *LostError when the daemon no longer answers:
+// then the error of the one call that met it matters less than that.
+func (t *Target) lost(err error) error {
+	var le *LostError
+	if err == nil || errors.As(err, &le) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, perr := t.cli.Ping(ctx); perr == nil {
+		return err
+	}
+	return &LostError{Host: t.cli.DaemonHost(), Err: err}
+}

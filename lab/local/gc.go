@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -135,7 +137,13 @@ func removeRun(ctx context.Context, cli *client.Client, runID string) error {
 	}
 	var errs []error
 	for _, c := range cs {
-		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
+		err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
+		if err != nil && strings.Contains(err.Error(), "already in progress") {
+			// The run asked for it and died (or lost Docker) before the
+			// answer: the daemon is still at it.
+			err = waitGone(ctx, cli, c.ID)
+		}
+		if err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
 		}
 	}
@@ -149,4 +157,22 @@ func removeRun(ctx context.Context, cli *client.Client, runID string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitGone waits until the daemon has removed a container whose removal
+// is in progress.
+func waitGone(ctx context.Context, cli *client.Client, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if _, err := cli.ContainerInspect(ctx, id); errdefs.IsNotFound(err) {
+			return nil
+		} else if ctx.Err() != nil {
+			return fmt.Errorf("removal in progress for %s: %w", id[:12], ctx.Err())
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -152,12 +152,29 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 	msgs, errs := t.cli.Events(t.ctx, events.ListOptions{Filters: f})
 	close(ready)
 	oom := map[string]bool{}
+	resubscribed := 0
 	for {
 		select {
 		case <-t.ctx.Done():
 			return
-		case <-errs:
-			return
+		case err := <-errs:
+			if t.ctx.Err() != nil {
+				return
+			}
+			// Without the events stream lab no longer sees its tasks die:
+			// subscribe again if the daemon answers, else the run cannot
+			// go on.
+			pctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+			_, perr := t.cli.Ping(pctx)
+			cancel()
+			if perr != nil || resubscribed >= maxResubscribe {
+				if t.ctx.Err() == nil {
+					t.fail(&LostError{Host: t.cli.DaemonHost(), Err: err})
+				}
+				return
+			}
+			resubscribed++
+			msgs, errs = t.cli.Events(t.ctx, events.ListOptions{Filters: f})
 		case m := <-msgs:
 			switch m.Action {
 			case events.ActionOOM:
@@ -170,6 +187,10 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 		}
 	}
 }
+
+// maxResubscribe bounds how often a run subscribes to Docker's events
+// again after the stream broke while the daemon still answered.
+const maxResubscribe = 5
 
 // taskDied records a task whose container exited without lab stopping it.
 // OOM is recognised from Docker's oom event or State.OOMKilled, never

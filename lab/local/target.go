@@ -54,6 +54,10 @@ type Target struct {
 	ctx    context.Context // lives until Close
 	cancel context.CancelFunc
 	kick   chan struct{} // wakes the scheduler
+	// failed yields, once, why the target cannot go on (Docker stopped
+	// answering): the run stops there (lab.Failer).
+	failed   chan error
+	failOnce sync.Once
 
 	mu        sync.Mutex
 	entry     scenarios.Entry // what new tasks are started as
@@ -65,7 +69,10 @@ type Target struct {
 	deployed  bool // Deploy ran: the scheduler may act
 }
 
-var _ lab.Target = (*Target)(nil)
+var (
+	_ lab.Target = (*Target)(nil)
+	_ lab.Failer = (*Target)(nil)
+)
 
 // New prepares the local target for a run: a network of its own, the
 // balancer, the events watcher and the scheduler. Deploy starts tasks.
@@ -80,15 +87,27 @@ func New(ctx context.Context, cli *client.Client, cfg Config) (*Target, error) {
 		tasks:   map[string]*task{},
 		direct:  runtime.GOOS == "linux",
 		kick:    make(chan struct{}, 1),
+		failed:  make(chan error, 1),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 
-	if _, err := cli.NetworkCreate(ctx, t.netName, network.CreateOptions{
+	// Not abandoned half-way on Ctrl-C (the daemon would create the
+	// network anyway, and nobody would remove it): finish, then look.
+	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	_, err := cli.NetworkCreate(cctx, t.netName, network.CreateOptions{
 		Driver: "bridge",
 		Labels: t.labels("network"),
-	}); err != nil {
+	})
+	cancelCreate()
+	if err != nil {
 		t.cancel()
 		return nil, fmt.Errorf("create network %s: %w", t.netName, err)
+	}
+	if err := ctx.Err(); err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+		defer cancel()
+		t.Close(cctx)
+		return nil, err
 	}
 	if err := t.bal.Start("127.0.0.1:0"); err != nil {
 		t.Close(ctx)
@@ -123,7 +142,7 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 	t.mu.Unlock()
 	for range e.Count {
 		if _, err := t.startTask(ctx); err != nil {
-			return err
+			return t.lost(err)
 		}
 	}
 	if err := t.waitHealthy(ctx, e.Size, e.Count); err != nil {
@@ -240,7 +259,7 @@ func (t *Target) Teardown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return t.lost(errors.Join(errs...))
 }
 
 // Close removes every container and the network of the run, and stops
@@ -251,7 +270,15 @@ func (t *Target) Close(ctx context.Context) error {
 	t.bal.Close()
 	// Whatever Teardown did not know about (a container created just as
 	// the run was interrupted) still carries the run's label.
-	return errors.Join(err, removeRun(ctx, t.cli, t.cfg.RunID))
+	return t.lost(errors.Join(err, removeRun(ctx, t.cli, t.cfg.RunID)))
+}
+
+// Failed yields an error when the target cannot go on: the Docker daemon
+// stopped answering mid-run.
+func (t *Target) Failed() <-chan error { return t.failed }
+
+func (t *Target) fail(err error) {
+	t.failOnce.Do(func() { t.failed <- err })
 }
 
 func (t *Target) emitEvent(ev lab.Event) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -80,7 +81,13 @@ func (t *Target) startTask(ctx context.Context) (*task, error) {
 		},
 		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}},
 	}
-	created, err := t.cli.ContainerCreate(ctx, cfg, host, nil, nil, tk.name)
+	// The create is not abandoned half-way when ctx ends (Ctrl-C): the
+	// daemon would finish it anyway, after Close has looked for the run's
+	// containers. Once it returns, the container is known and Close
+	// removes it.
+	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	created, err := t.cli.ContainerCreate(cctx, cfg, host, nil, nil, tk.name)
+	cancelCreate()
 	if err != nil {
 		return nil, fmt.Errorf("create task container %s: %w", tk.name, err)
 	}
@@ -88,7 +95,10 @@ func (t *Target) startTask(ctx context.Context) (*task, error) {
 	t.mu.Lock()
 	t.tasks[created.ID] = tk
 	t.mu.Unlock()
-	if err := t.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := t.startContainer(ctx, created.ID); err != nil {
 		return nil, fmt.Errorf("start task container %s: %w", tk.name, err)
 	}
 	tk.started = time.Now()
@@ -113,6 +123,34 @@ func (t *Target) startTask(ctx context.Context) (*task, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// createTimeout bounds a container create that ctx no longer bounds.
+const createTimeout = 30 * time.Second
+
+// portAttempts is how many host ports a task start tries: Docker picks
+// the next port of the ephemeral range without asking whether a host
+// process listens there, and then fails the start ("address already in
+// use"); the next attempt gets the next port.
+const portAttempts = 20
+
+// startContainer starts a created container, trying another host port
+// when the one Docker chose is taken.
+func (t *Target) startContainer(ctx context.Context, id string) error {
+	var err error
+	for range portAttempts {
+		if err = t.cli.ContainerStart(ctx, id, container.StartOptions{}); err == nil || !portTaken(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%d host ports taken in a row: %w", portAttempts, err)
+}
+
+// portTaken reports whether a start failed because the host port Docker
+// chose for the container is in use.
+func portTaken(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "address already in use") || strings.Contains(msg, "port is already allocated")
+}
 
 // taskAddr is where the balancer reaches a task: the container's address
 // on the run's network when the host can route to it, else the port

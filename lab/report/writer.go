@@ -47,6 +47,7 @@ type Writer struct {
 
 	mu      sync.Mutex
 	err     error
+	onFail  func() // called once, at the first error
 	ts      *os.File
 	tsCSV   *csv.Writer
 	events  *os.File
@@ -89,9 +90,21 @@ func (w *Writer) Err() error {
 	return w.err
 }
 
+// OnFail sets f to be called once, at the first write that fails (e.g.
+// the disk is full), from the observer call that failed: the run can
+// stop at once instead of losing its results silently.
+func (w *Writer) OnFail(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.onFail = f
+}
+
 func (w *Writer) fail(err error) {
 	if err != nil && w.err == nil {
 		w.err = err
+		if w.onFail != nil {
+			w.onFail()
+		}
 	}
 }
 
