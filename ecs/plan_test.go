@@ -231,11 +231,12 @@ workload: {builtin: true}
 service:
   cpu: 256
   memory: 512
-  health_check: {path: /healthz, interval: 10m, timeout: 1s, healthy_threshold: 2, unhealthy_threshold: 10}
+  health_check: {path: /healthz, interval: 10m, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 10}
 load: {path: /, phases: [{duration: 10s, rate: 1}]}
 `)
-	// The loader keeps thresholds within 2..10; the plan clamps them anyway.
-	sc.Service.HealthCheck.HealthyThreshold, sc.Service.HealthCheck.UnhealthyThreshold = 1, 12
+	// A threshold of 1 is local only; the loader keeps the upper bound at
+	// 10, and the plan clamps anyway.
+	sc.Service.HealthCheck.UnhealthyThreshold = 12
 	p := mustPlan(t, sc, fullSettings)
 	tgs := stepsOf[*elb.CreateTargetGroupInput](p)
 	if len(tgs) != 1 {

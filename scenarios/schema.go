@@ -169,8 +169,8 @@ func (r *reader) healthCheck(n ast.Node, path string, h *HealthCheck) bool {
 		{"path", false, into(r.urlPath, &h.Path)},
 		{"interval", false, into(r.positiveDuration, &h.Interval)},
 		{"timeout", false, into(r.positiveDuration, &h.Timeout)},
-		{"healthy_threshold", false, into(r.intBetween(2, 10), &h.HealthyThreshold)},
-		{"unhealthy_threshold", false, into(r.intBetween(2, 10), &h.UnhealthyThreshold)},
+		{"healthy_threshold", false, into(r.intBetween(1, 10), &h.HealthyThreshold)},
+		{"unhealthy_threshold", false, into(r.intBetween(1, 10), &h.UnhealthyThreshold)},
 		{"grace_period", false, into(r.duration, &h.GracePeriod)},
 	})
 }

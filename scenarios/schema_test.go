@@ -200,7 +200,7 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"name with a space", map[string]string{"name": `"my scenario"`}},
 		{"description a number", map[string]string{"description": "5"}},
 		{"health check", map[string]string{"service": "{cpu: 256, memory: 512, health_check: {path: /health, interval: 5s, timeout: 2s, healthy_threshold: 3, grace_period: 0}}"}},
-		{"health threshold 1", map[string]string{"service": "{cpu: 256, memory: 512, health_check: {healthy_threshold: 1}}"}},
+		{"health threshold 0", map[string]string{"service": "{cpu: 256, memory: 512, health_check: {healthy_threshold: 0}}"}},
 		{"health interval 0", map[string]string{"service": "{cpu: 256, memory: 512, health_check: {interval: 0}}"}},
 		{"health path no slash", map[string]string{"service": "{cpu: 256, memory: 512, health_check: {path: health}}"}},
 		{"image", map[string]string{"workload": "{image: myorg/api:1.4, port: 8080, command: [/api], env: {A: 1, B: x, C: true}}"}},
