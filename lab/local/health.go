@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -47,10 +48,12 @@ func (h *healthState) failed(hc scenarios.HealthCheck) bool {
 
 // checkHealth checks addr every interval, as ALB does, until ctx ends,
 // and calls onCheck after every check with the state and whether the
-// verdict changed. The first check goes right away.
+// verdict changed. The first check goes as soon as the port accepts
+// connections (at most one interval after the start).
 func checkHealth(ctx context.Context, client *http.Client, addr string, hc scenarios.HealthCheck, onCheck func(state healthState, changed bool)) {
 	var state healthState
 	url := "http://" + addr + hc.Path
+	waitListening(ctx, addr, hc.Interval)
 	ticker := time.NewTicker(hc.Interval)
 	defer ticker.Stop()
 	for {
@@ -64,6 +67,30 @@ func checkHealth(ctx context.Context, client *http.Client, addr string, hc scena
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		}
+	}
+}
+
+// waitListening waits until addr accepts a TCP connection, or for at most
+// limit. ECS registers a task with the target group once it runs; a
+// check sent while the app is still starting would fail for nothing and
+// cost a whole interval before the next one. These attempts are not
+// checks.
+func waitListening(ctx context.Context, addr string, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	var d net.Dialer
+	for time.Now().Before(deadline) {
+		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		c, err := d.DialContext(dctx, "tcp", addr)
+		cancel()
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

@@ -140,9 +140,21 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 	t.mu.Lock()
 	t.entry, t.emit, t.desired, t.deployed = e, emit, e.Count, false
 	t.mu.Unlock()
-	for range e.Count {
-		if _, err := t.startTask(ctx); err != nil {
-			return t.lost(err)
+	// The tasks start at once, as ECS starts a service's tasks: the
+	// entry is ready when the slowest is, not after the sum of them.
+	errs := make([]error, e.Count)
+	var wg sync.WaitGroup
+	for i := range e.Count {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = t.startTask(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return t.lost(err) // the first: the others fail the same way
 		}
 	}
 	if err := t.waitHealthy(ctx, e.Size, e.Count); err != nil {
