@@ -14,8 +14,15 @@
 // burst at their boundary. The schedule is pure arithmetic (see Schedule and
 // Curve): the sender asks it how many requests are due now, sends them all,
 // and sleeps until the next one is due, so high rates are reached exactly
-// without sleeping once per request. If requests would pile up, MaxInFlight
-// caps them (default 10000) and the sender waits for a free slot.
+// without sleeping once per request. Due requests go into a queue that a
+// pool of goroutines, one connection each, takes from. The pool grows when
+// requests wait in the queue (for a millisecond) and it is smaller than
+// twice what the rate and the time a request takes call for (Little's
+// law), at most doubling at once: a slow or stalled server gets a
+// connection per request in flight within milliseconds, while a hiccup of
+// the machine does not open thousands. If requests would pile up,
+// MaxInFlight caps the pool (default 10000) and the sender waits for a
+// free slot.
 //
 // A closed-model phase sets a number of workers: each sends a request,
 // waits for its response, and sends the next one at most 1/WorkerRate

@@ -255,7 +255,7 @@ func (g *Generator) Run(ctx context.Context) error {
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
-	arrivals := g.newArrivals(ctx, &wg)
+	arrivals := g.newArrivals(ctx, &wg, start)
 	var prev []chan struct{} // exits of the previous closed phase's workers
 	for i, p := range g.cfg.Phases {
 		seg := g.sched.segs[i]
@@ -321,73 +321,210 @@ func (g *Generator) runOpen(ctx context.Context, arrivals *arrivals, start time.
 			break
 		}
 		at, _ := g.sched.At(next)
-		if !clock.until(ctx, start.Add(at)) {
+		if !clock.until(ctx, arrivals.wake(start.Add(at))) {
 			return
 		}
 	}
-	clock.until(ctx, end)
+	for time.Now().Before(end) {
+		if !clock.until(ctx, arrivals.wake(end)) {
+			return
+		}
+	}
 }
+
+// growAfter is how long a request may wait in the queue for a free
+// goroutine (connection) before the pool grows; sampleEvery is the shortest
+// period over which the pool measures the time a request takes.
+const (
+	growAfter   = time.Millisecond
+	sampleEvery = 10 * time.Millisecond
+)
 
 // arrivals sends the open-model requests through a pool of goroutines,
 // each with its own sender (connection) that it keeps from one request to
-// the next. A request goes to an idle goroutine; when none is idle, a new
-// one starts, up to MaxInFlight; past that, send waits for one to be free
-// (and the wait shows in the latency, which runs from the due time).
+// the next. The pacer puts each request, at its due time, in a FIFO queue
+// that the idle goroutines take from.
+//
+// The pool grows when requests have waited growAfter in the queue and it
+// has fewer goroutines than twice the concurrency the load needs by
+// Little's law: the arrival rate times the time a request takes (from its
+// actual send to its response, measured over the last sampleEvery or more;
+// when nothing completes, at least as long as nothing has). It grows by as
+// many goroutines as requests have waited, at most doubling at once, up to
+// MaxInFlight. A server that is slow, or stalls, thus gets one connection
+// per request in flight within milliseconds, and the waits show in the
+// latency, which runs from the due time.
+//
+// Growing whenever a request finds no goroutine idle, as pools of
+// connections usually do, collapses on a busy machine: a goroutine whose
+// response has arrived but that the scheduler has not run yet is not idle,
+// so every scheduling hiccup opened connections (a dial on both sides, a
+// goroutine and buffers each), which cost CPU, made the next hiccup longer,
+// and grew the pool to MaxInFlight connections at 10k req/s. A hiccup of
+// the generator's own makes requests look slower too, but only by the
+// hiccup: the bound grows with it instead of doubling at every one.
+//
+// When MaxInFlight goroutines are busy and the queue (as long) is full,
+// send waits for room (and that wait shows in the latency too).
 type arrivals struct {
-	g       *Generator
-	ctx     context.Context
-	wg      *sync.WaitGroup
-	due     chan time.Time // unbuffered: taken only by an idle goroutine
-	done    chan struct{}  // closed when no more requests will come
-	started int
+	g     *Generator
+	ctx   context.Context
+	wg    *sync.WaitGroup
+	start time.Time      // Run's start, time 0 of the schedule
+	queue chan time.Time // due times; closed by stop
+	taken atomic.Int64   // requests taken from the queue by the pool
+	done  atomic.Int64   // requests completed by the pool
+	busy  atomic.Int64   // nanoseconds they took, from send to response
+
+	// The pacer's (Run's goroutine's) alone:
+	queued  int64     // requests put in the queue
+	workers int       // goroutines started
+	markN   int64     // queued when markAt was set
+	markAt  time.Time // zero when no backlog is being watched
+	sample  struct {
+		at         time.Time
+		done, busy int64
+	}
+	took time.Duration // a request's time as last measured
 }
 
-func (g *Generator) newArrivals(ctx context.Context, wg *sync.WaitGroup) *arrivals {
-	return &arrivals{g: g, ctx: ctx, wg: wg, due: make(chan time.Time), done: make(chan struct{})}
+func (g *Generator) newArrivals(ctx context.Context, wg *sync.WaitGroup, start time.Time) *arrivals {
+	a := &arrivals{g: g, ctx: ctx, wg: wg, start: start, queue: make(chan time.Time, g.cfg.MaxInFlight)}
+	a.sample.at = start
+	return a
 }
 
-// send sends one request due at the given time. It returns false if Run's
+// send queues one request due at the given time. It returns false if Run's
 // context is done first.
 func (a *arrivals) send(due time.Time) bool {
-	select {
-	case a.due <- due:
-	default:
-		if a.started < a.g.cfg.MaxInFlight {
-			a.started++
-			a.wg.Add(1)
-			go a.run(a.started, due)
-		} else {
-			select {
-			case a.due <- due:
-			case <-a.ctx.Done():
-				return false
-			}
-		}
+	if a.workers == 0 {
+		a.grow(1)
 	}
-	return true
+	a.queued++
+	select {
+	case a.queue <- due:
+		return true
+	default:
+	}
+	// As many requests wait as the pool may have goroutines.
+	a.grow(int(a.queued - a.taken.Load()))
+	select {
+	case a.queue <- due:
+		return true
+	case <-a.ctx.Done():
+		a.queued--
+		return false
+	}
 }
 
-// run is one goroutine of the pool: it sends first, then whatever it is
-// handed until stop.
-func (a *arrivals) run(id int, first time.Time) {
+// wake grows the pool if requests have waited in the queue for growAfter,
+// and returns when the pacer should look again: t, or earlier if requests
+// are waiting for a goroutine.
+func (a *arrivals) wake(t time.Time) time.Time {
+	taken := a.taken.Load()
+	if a.queued <= taken || a.workers >= a.g.cfg.MaxInFlight {
+		a.markAt = time.Time{}
+		return t
+	}
+	now := time.Now()
+	switch {
+	case a.markAt.IsZero() || taken >= a.markN:
+		// A new backlog: watch the requests queued so far.
+		a.markN, a.markAt = a.queued, now
+	case now.Sub(a.markAt) >= growAfter:
+		// The requests queued by markAt have waited at least growAfter.
+		a.grow(int(a.markN - taken))
+		a.markN, a.markAt = a.queued, now
+	}
+	if at := a.markAt.Add(growAfter); at.Before(t) {
+		return at
+	}
+	return t
+}
+
+// grow adds up to n goroutines to the pool: at most doubling it, never past
+// MaxInFlight, and, but for the first, only while the pool is smaller than
+// twice the concurrency the load needs (see arrivals).
+func (a *arrivals) grow(n int) {
+	if a.workers > 0 {
+		need := 2 * a.rate() * a.requestTime().Seconds()
+		if float64(a.workers) >= need {
+			return
+		}
+		n = min(n, int(math.Ceil(need))-a.workers)
+	}
+	n = min(n, max(a.workers, 1), a.g.cfg.MaxInFlight-a.workers)
+	for range n {
+		a.workers++
+		a.wg.Add(1)
+		go a.run(a.workers)
+	}
+}
+
+// requestTime is the time a request takes, from its send to its response,
+// over the last sampleEvery or more; when none has completed for that
+// long, at least the time since one did.
+func (a *arrivals) requestTime() time.Duration {
+	now := time.Now()
+	since := now.Sub(a.sample.at)
+	if since < sampleEvery {
+		return a.took
+	}
+	done, busy := a.done.Load(), a.busy.Load()
+	if done == a.sample.done {
+		return max(a.took, since) // keep the sample: the wait goes on
+	}
+	a.took = time.Duration((busy - a.sample.busy) / (done - a.sample.done))
+	a.sample.at, a.sample.done, a.sample.busy = now, done, busy
+	return a.took
+}
+
+// rate is the schedule's arrival rate now, in requests per second: the
+// largest of the counts due over the last and the next 100 ms and second,
+// each over its span.
+func (a *arrivals) rate() float64 {
+	e := time.Since(a.start)
+	due := a.g.sched.Due(e)
+	var r float64
+	for _, span := range []time.Duration{100 * time.Millisecond, time.Second} {
+		n := max(due-a.g.sched.Due(e-span), a.g.sched.Due(e+span)-due)
+		r = max(r, float64(n)/span.Seconds())
+	}
+	return r
+}
+
+// run is one goroutine of the pool: it sends the requests it takes from the
+// queue until the queue is closed and empty, or Run's context is done.
+func (a *arrivals) run(id int) {
 	defer a.wg.Done()
 	s := a.g.rec.shard(id)
 	snd := a.g.newSender(a.ctx)
 	defer snd.close()
-	for due := first; ; {
-		a.g.rec.sent(s)
-		code := snd.send()
-		a.g.rec.done(s, code, time.Since(due))
+	done := a.ctx.Done()
+	for {
+		var due time.Time
+		var ok bool
 		select {
-		case due = <-a.due:
-		case <-a.done:
+		case due, ok = <-a.queue:
+		case <-done:
 			return
 		}
+		if !ok {
+			return
+		}
+		a.taken.Add(1)
+		a.g.rec.sent(s)
+		sent := time.Now()
+		code := snd.send()
+		now := time.Now()
+		a.g.rec.done(s, code, now.Sub(due))
+		a.busy.Add(int64(now.Sub(sent)))
+		a.done.Add(1)
 	}
 }
 
-// stop lets the idle goroutines exit, and the busy ones once they are done.
-func (a *arrivals) stop() { close(a.done) }
+// stop closes the queue: the goroutines exit once it is empty.
+func (a *arrivals) stop() { close(a.queue) }
 
 // runClosed starts the workers of one closed phase and returns at the end of
 // the phase, with a channel per worker that is closed when it exits. Worker

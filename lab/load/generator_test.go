@@ -446,54 +446,116 @@ func testTransportError(t *testing.T, handler http.HandlerFunc, url string, time
 	}
 }
 
-// In the open model latency runs from the time a request was due. With at
-// most one request in flight and a server that stalls once for 1s, the
-// requests due during the stall go out late, and their wait shows in the
-// latency: from the actual send, only the stalled request would be slow.
-func TestOpenModelLatencyFromIntendedTime(t *testing.T) {
-	var stalled atomic.Bool
-	var ts *testServer
-	ts = newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		ts.mu.Lock()
-		since := time.Since(ts.start)
-		ts.mu.Unlock()
-		if since >= 500*ms && stalled.CompareAndSwap(false, true) {
-			time.Sleep(s)
-		}
-	})
-	g, err := New(Config{URL: ts.URL, MaxInFlight: 1, Phases: []Phase{{Duration: 2 * s, Rate: 20}}})
+// stallRun runs rate req/s for 3s against ts, closing a window every
+// second from the start of Run as lab's runner does, and returns the
+// windows and the totals.
+func stallRun(t *testing.T, ts *testServer, rate float64, maxInFlight int) ([]Window, Totals) {
+	t.Helper()
+	g, err := New(Config{URL: ts.URL, MaxInFlight: maxInFlight, Phases: []Phase{{Duration: 3 * s, Rate: rate}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var maxP99 float64
-	windows := make(chan struct{})
+	var windows []Window
+	closed := make(chan struct{})
+	ts.begin()
 	go func() {
-		defer close(windows)
-		tick := time.NewTicker(250 * ms)
+		defer close(closed)
+		tick := time.NewTicker(s)
 		defer tick.Stop()
-		for i := 0; i < 12; i++ {
+		for range 4 {
 			<-tick.C
-			maxP99 = max(maxP99, g.Window().Latency.P99)
+			windows = append(windows, g.Window())
 		}
 	}()
-	ts.begin()
 	if err := g.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	<-windows
-
+	<-closed
 	tot := g.Totals()
-	if tot.Sent != 40 || tot.OK != 40 {
-		t.Errorf("sent %d, OK %d; want 40, the late ones included", tot.Sent, tot.OK)
+	want := int64(3 * rate)
+	if tot.Sent != want || tot.OK != want {
+		t.Errorf("sent %d, OK %d; want %d, the late ones included", tot.Sent, tot.OK, want)
 	}
-	// ~20 requests on time (~0ms) and ~20 due during the stall that waited
-	// 1s, 950ms, ..., 50ms: the p90 is about 800ms (more on a slow machine,
-	// where the queue drains more slowly).
-	if tot.Latency.P90 < 500 || tot.Latency.Max < 950 || tot.Latency.Max > 5000 {
-		t.Errorf("latency = %+v, want p90 >= 500ms and max ~1s", tot.Latency)
+	checkBalanced(t, tot)
+	for i, w := range windows {
+		t.Logf("window %d: sent %d ok %d, latency %+v", i+1, w.Sent, w.OK, w.Latency)
 	}
-	if maxP99 < 900 {
-		t.Errorf("largest window p99 = %vms, want the stall (~1000ms) to show", maxP99)
+	return windows, tot
+}
+
+// In the open model latency runs from the time a request was due. The
+// server stalls for 1s at t=1s; in the one-second windows the runner
+// closes, the p99 of the window in which the requests due during the stall
+// complete shows the stall (~1s), whether the generator kept sending on
+// time or fell behind.
+func TestOpenModelLatencyFromIntendedTime(t *testing.T) {
+	// With at most one request in flight (a generator with one connection),
+	// the request sent at t=1s takes 1s and the 200 due meanwhile go out
+	// behind it at t=2s, each quickly answered. From the actual send, one
+	// request of ~400 in that window would be slow and its p99 would be a
+	// few ms: coordinated omission. From the due time, half the window
+	// waited between 0 and 1s.
+	t.Run("generator held back", func(t *testing.T) {
+		var stalled atomic.Bool
+		ts := newTestServer(t, nil)
+		ts.Config.Handler = stallOnce(ts, &stalled)
+		windows, tot := stallRun(t, ts, 200, 1)
+		checkStallShows(t, windows, tot)
+		// And the requests did go out late: none reached the server during
+		// the stall.
+		if n := ts.between(1050*ms, 1950*ms); n != 0 {
+			t.Errorf("%d requests reached the server during the stall, want none (one in flight at most)", n)
+		}
+	})
+	// Without a cap the generator keeps sending on time during the stall,
+	// opening connections as the requests pile up at the server, and each
+	// request's latency is the rest of the stall.
+	t.Run("generator on time", func(t *testing.T) {
+		ts := newTestServer(t, nil)
+		release := make(chan struct{})
+		inner := ts.Config.Handler
+		ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inner.ServeHTTP(w, r)
+			if at := ts.since(); at >= s && at < 2*s {
+				<-release
+			}
+		})
+		time.AfterFunc(2*s, func() { close(release) }) // 2s after begin, give or take the set-up
+		windows, tot := stallRun(t, ts, 200, 0)
+		checkStallShows(t, windows, tot)
+		if n := ts.between(1100*ms, 1900*ms); n < 120 {
+			t.Errorf("%d requests reached the server in the 800ms of the stall's middle, want about 160 (on time)", n)
+		}
+	})
+}
+
+// stallOnce returns ts's handler, made to hold the first request that
+// arrives at or after t=1s for 1s.
+func stallOnce(ts *testServer, stalled *atomic.Bool) http.Handler {
+	inner := ts.Config.Handler
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		if ts.since() >= s && stalled.CompareAndSwap(false, true) {
+			time.Sleep(s)
+		}
+	})
+}
+
+// checkStallShows checks that a 1s stall shows in the windows: one of them
+// has a p99 of about 1s and a p90 of at least half of it (the requests due
+// during the stall waited 1s, 995ms, ..., 5ms), and the totals a max of
+// about 1s.
+func checkStallShows(t *testing.T, windows []Window, tot Totals) {
+	t.Helper()
+	var p99, p90 float64
+	for _, w := range windows {
+		p99, p90 = max(p99, w.Latency.P99), max(p90, w.Latency.P90)
+	}
+	if p99 < 800 || p90 < 400 {
+		t.Errorf("largest window p99 %vms, p90 %vms; want the stall to show: p99 ~1000ms (>= 800), p90 >= 400ms", p99, p90)
+	}
+	if tot.Latency.Max < 950 || tot.Latency.Max > 5000 {
+		t.Errorf("latency = %+v, want a max of ~1s", tot.Latency)
 	}
 }
 
@@ -628,6 +690,29 @@ func TestPauseStopsSending(t *testing.T) {
 				t.Errorf("sent %d, want at most %d (60 less those of a %v pause)", tot.Sent, 60-skipped, resumed-paused)
 			}
 		})
+	}
+}
+
+// Against a fast server the open model's pool stays about as large as the
+// concurrency the rate needs (2000 req/s x ~0.2ms: one or two requests in
+// flight), even though requests now and then find every goroutine busy:
+// it used to open a connection each time, up to MaxInFlight on a busy
+// machine. (How fast it grows when the server is slow: see the "generator
+// on time" case of TestOpenModelLatencyFromIntendedTime.)
+func TestOpenModelPoolStaysSmall(t *testing.T) {
+	ts := newTestServer(t, nil)
+	phases := []Phase{{Duration: s, Rate: 2000}}
+	g, _ := run(t, ts, Config{Phases: phases})
+	tot := g.Totals()
+	if tot.OK != 2000 {
+		t.Errorf("OK %d, want 2000", tot.OK)
+	}
+	// A hiccup of the machine of d seconds lets the pool grow to about
+	// 2 x 2000 x d: 200 is a 50ms hiccup, far below the 2000 requests.
+	if n := ts.conns.Load(); n > 200 {
+		t.Errorf("%d connections for 2000 req/s against a fast server (p99 %vms)", n, tot.Latency.P99)
+	} else {
+		t.Logf("%d connections, p99 %vms", n, tot.Latency.P99)
 	}
 }
 
