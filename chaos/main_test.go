@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -28,21 +29,14 @@ import (
 var labBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lab-chaos")
+	bin, cleanup, err := labtest.Build("lab-chaos")
 	if err != nil {
-		panic(err)
-	}
-	labBinary = filepath.Join(dir, "lab")
-	build := exec.Command("go", "build", "-o", labBinary, "github.com/ecslab/lab/cmd/lab")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		fmt.Fprintf(os.Stderr, "build lab: %v\n", err)
-		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	labBinary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	report := cases.report()
 	fmt.Println(report)
 	// make chaos prints the line again last, after go test's own.

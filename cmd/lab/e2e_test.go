@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/ecslab/lab/internal/dockertest"
+	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -28,19 +30,14 @@ import (
 var labBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lab-e2e")
+	bin, cleanup, err := labtest.Build("lab-e2e")
 	if err != nil {
-		panic(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
-	labBinary = filepath.Join(dir, "lab")
-	build := exec.Command("go", "build", "-o", labBinary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		panic(err)
-	}
+	labBinary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
