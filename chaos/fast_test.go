@@ -26,6 +26,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/ecslab/lab/internal/dockertest"
+	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/workload"
 )
 
@@ -395,7 +396,7 @@ func TestWorkloadBrokenFromOutside(t *testing.T) {
 	e := s.Entries[0]
 	stopped := map[string]string{}
 	healthyAgain := map[string]bool{}
-	for _, ev := range readEvents(t, dir) {
+	for _, ev := range labtest.ReadEvents(t, dir) {
 		task, _ := ev["task"].(string)
 		switch {
 		case ev["type"] == "task_stopped" && ev["by_lab"] == nil:

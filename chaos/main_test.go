@@ -148,29 +148,10 @@ func runLab(t *testing.T, ctx context.Context, env []string, args ...string) res
 	return r
 }
 
-// lockedBuffer is a bytes.Buffer that a test may read while a process
-// writes to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is lab running in the background.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr *lockedBuffer
+	stdout, stderr *labtest.LockedBuffer
 	done           chan struct{}
 	err            error
 }
@@ -179,7 +160,7 @@ type proc struct {
 // it still runs.
 func startLab(t *testing.T, ctx context.Context, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.CommandContext(ctx, labBinary, args...), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: exec.CommandContext(ctx, labBinary, args...), stdout: &labtest.LockedBuffer{}, stderr: &labtest.LockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -301,27 +282,6 @@ func readSummary(t *testing.T, out string) (lab.Summary, string, bool) {
 		t.Fatalf("summary.json: %v\n%s", err, data)
 	}
 	return s, dirs[0], true
-}
-
-// readEvents reads a results directory's events.jsonl.
-func readEvents(t *testing.T, dir string) []map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if line == "" {
-			continue
-		}
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("events.jsonl line %q: %v", line, err)
-		}
-		out = append(out, ev)
-	}
-	return out
 }
 
 // lastLine is the last non-empty line of s.

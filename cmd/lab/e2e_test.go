@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -186,25 +185,6 @@ func TestInterruptCleansUp(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that a test may read while a process
-// writes to it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runResults runs a test scenario headless and returns its summary and
 // results directory.
 func runResults(t *testing.T, scenario string, wantCode int) (lab.Summary, string) {
@@ -227,23 +207,6 @@ func runResults(t *testing.T, scenario string, wantCode int) (lab.Summary, strin
 	return s, dirs[0]
 }
 
-func readEvents(t *testing.T, dir string) []map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var ev map[string]any
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("events.jsonl line %q: %v", line, err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
-
 func TestOOMKilledTasksAreReplaced(t *testing.T) {
 	cli := dockertest.Client(t)
 	s, dir := runResults(t, "testdata/oom.yaml", 0)
@@ -258,7 +221,7 @@ func TestOOMKilledTasksAreReplaced(t *testing.T) {
 	if e.Errors["502"]+e.Errors["503"] == 0 {
 		t.Errorf("errors %v, want 502s or 503s while no healthy task exists", e.Errors)
 	}
-	for _, ev := range readEvents(t, dir) {
+	for _, ev := range labtest.ReadEvents(t, dir) {
 		if ev["type"] == "task_stopped" && ev["by_lab"] == nil && (ev["oom"] != true || ev["exit_code"] != 137.0) {
 			t.Errorf("task_stopped event %v, want oom true and exit code 137", ev)
 		}
@@ -282,7 +245,7 @@ func TestServiceOperations(t *testing.T) {
 	// The killed task is replaced and healthy within start time +
 	// interval x healthy threshold + 2 s.
 	var stoppedAt, healthyAt float64 = -1, -1
-	for _, ev := range readEvents(t, dir) {
+	for _, ev := range labtest.ReadEvents(t, dir) {
 		t := ev["t"].(float64)
 		switch {
 		case ev["type"] == "task_stopped" && ev["by_lab"] == nil:
@@ -316,7 +279,7 @@ func TestServiceOperations(t *testing.T) {
 		}
 	}
 	var sizes []string
-	for _, ev := range readEvents(t, dir) {
+	for _, ev := range labtest.ReadEvents(t, dir) {
 		if ev["type"] == "task_started" {
 			sizes = append(sizes, ev["size"].(string))
 		}
@@ -365,10 +328,10 @@ func TestCPUVerticalReproducesTheArticle(t *testing.T) {
 
 // startRun starts lab with args in the background and waits until a
 // run's load is going.
-func startRun(t *testing.T, ctx context.Context, args ...string) (cmd *exec.Cmd, stdout, stderr *lockedBuffer) {
+func startRun(t *testing.T, ctx context.Context, args ...string) (cmd *exec.Cmd, stdout, stderr *labtest.LockedBuffer) {
 	t.Helper()
 	cmd = exec.CommandContext(ctx, labBinary, args...)
-	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
+	stdout, stderr = &labtest.LockedBuffer{}, &labtest.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
