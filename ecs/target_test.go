@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/smithy-go/encoding/cbor"
 
@@ -83,5 +84,54 @@ func TestTargetObservesTheService(t *testing.T) {
 	tg.poll(context.Background())
 	if len(events) != n {
 		t.Errorf("second poll reported again: %+v", events[n:])
+	}
+}
+
+// Resize registers a revision of the running task definition at the new
+// size and deploys it, waiting until the service is stable on it.
+func TestTargetResize(t *testing.T) {
+	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	f, c := newFakeAWS(t, func(op string, n int) reply {
+		switch op {
+		case "DescribeServices":
+			if n == 0 { // the current revision
+				return reply{body: `{"services":[{"status":"ACTIVE","taskDefinition":"arn:aws:ecs:us-east-1:1:task-definition/lab-x:3","desiredCount":2,"runningCount":2}]}`}
+			}
+			if n == 1 { // the deployment in progress
+				return reply{body: `{"services":[{"status":"ACTIVE","desiredCount":2,"runningCount":3,"deployments":[{"status":"PRIMARY"},{"status":"ACTIVE"}]}]}`}
+			}
+			return reply{body: `{"services":[{"status":"ACTIVE","desiredCount":2,"runningCount":2,"deployments":[{"status":"PRIMARY"}]}]}`}
+		case "DescribeTaskDefinition":
+			return reply{body: `{"taskDefinition":{"family":"lab-x","cpu":"256","memory":"512","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],
+				"executionRoleArn":"arn:aws:iam::1:role/exec","containerDefinitions":[{"name":"app","image":"img:1","essential":true}]},"tags":[{"key":"lab.scenario","value":"x"}]}`}
+		case "RegisterTaskDefinition":
+			return reply{body: `{"taskDefinition":{"taskDefinitionArn":"arn:aws:ecs:us-east-1:1:task-definition/lab-x:4","revision":4}}`}
+		}
+		return reply{}
+	})
+	plan := mustPlan(t, builtin(t, "cpu-vertical"), fullSettings)
+	st, _ := LoadState("us-east-1", "cpu-vertical")
+	tg, err := NewTarget(c, plan, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.ObservePoll = time.Millisecond
+	if err := tg.Resize(context.Background(), scenarios.Size{CPU: 1024, Memory: 2048}); err != nil {
+		t.Fatal(err)
+	}
+	reg := f.bodies("RegisterTaskDefinition")
+	if len(reg) != 1 || !strings.Contains(reg[0], `"cpu":"1024"`) || !strings.Contains(reg[0], `"memory":"2048"`) ||
+		!strings.Contains(reg[0], `"image":"img:1"`) || !strings.Contains(reg[0], `"executionRoleArn":"arn:aws:iam::1:role/exec"`) {
+		t.Errorf("RegisterTaskDefinition: %v", reg)
+	}
+	upd := f.bodies("UpdateService")
+	if len(upd) != 1 || !strings.Contains(upd[0], `"taskDefinition":"arn:aws:ecs:us-east-1:1:task-definition/lab-x:4"`) {
+		t.Errorf("UpdateService: %v", upd)
+	}
+	if n := len(f.bodies("DescribeServices")); n != 3 {
+		t.Errorf("DescribeServices %d times, want 3 (revision, deploying, stable)", n)
+	}
+	if len(st.TaskDefinitions) != 1 || st.TaskDefinitions[0] != "arn:aws:ecs:us-east-1:1:task-definition/lab-x:4" {
+		t.Errorf("state task definitions: %v (down must deregister the new revision)", st.TaskDefinitions)
 	}
 }
