@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -92,9 +91,6 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	}
 	if o.duration > 0 {
 		sc = sc.WithLoadDuration(o.duration)
-	}
-	if err := checkSupported(sc); err != nil {
-		return false, err
 	}
 	if o.dryRun {
 		if o.target == "ecs" {
@@ -285,21 +281,6 @@ func checkWritable(dir string) error {
 	}
 	if err != nil {
 		return fail(err)
-	}
-	return nil
-}
-
-// checkSupported refuses, before anything starts, what the scenario
-// language accepts but this version of the local target does not act on
-// yet: running it would silently ignore part of the experiment.
-func checkSupported(sc *scenarios.Scenario) error {
-	var missing []string
-	if len(sc.Load.Requests) > 0 {
-		missing = append(missing, "load.requests (use load.path)")
-	}
-	if len(missing) > 0 {
-		return usageError{fmt.Errorf("%s: %s not supported by lab run yet; remove %s to run the rest",
-			sc.Source, strings.Join(missing, ", "), map[bool]string{true: "it", false: "them"}[len(missing) == 1])}
 	}
 	return nil
 }

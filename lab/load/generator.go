@@ -77,6 +77,7 @@ func (p Phase) validate() error {
 type Config struct {
 	URL         string        // full URL to request, e.g. http://127.0.0.1:38123/cpu_intensive
 	Method      string        // default GET
+	Mix         []Request     // instead of URL and Method: a weighted mix of requests to one host
 	Timeout     time.Duration // per-request timeout, from the actual send; default 65s
 	Phases      []Phase       // run back to back
 	MaxInFlight int           // open model cap on concurrent requests; default 10000
@@ -97,7 +98,9 @@ type Generator struct {
 	raw     *rawSpec        // set when requests go through rawSender
 	client  *http.Client    // otherwise through this client
 	owned   *http.Transport // the default client's transport, closed after Run
-	tmpl    *http.Request   // shallow-copied by each sender; never mutated
+	tmpls   []*http.Request // one per kind of request; shallow-copied by each sender, never mutated
+	bodies  []string        // their bodies
+	mix     *mix            // which kind each request is
 	sched   Schedule
 	rec     *recorder
 	started atomic.Bool
@@ -122,20 +125,22 @@ func New(cfg Config) (*Generator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	tmpl, err := http.NewRequest(cfg.Method, cfg.URL, nil)
+	tmpls, bodies, weights, err := cfg.requests()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	g := &Generator{
 		cfg:      cfg,
 		client:   cfg.Client,
-		tmpl:     tmpl,
+		tmpls:    tmpls,
+		bodies:   bodies,
+		mix:      newMix(weights),
 		sched:    NewSchedule(cfg.Phases),
 		rec:      newRecorder(),
 		resumeCh: make(chan struct{}),
 	}
-	if g.client == nil && tmpl.URL.Scheme == "http" {
-		if g.raw, err = newRawSpec(tmpl, cfg.Timeout); err != nil {
+	if g.client == nil && tmpls[0].URL.Scheme == "http" {
+		if g.raw, err = newRawSpec(tmpls, cfg.Timeout); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	} else if g.client == nil {
@@ -155,12 +160,24 @@ func New(cfg Config) (*Generator, error) {
 }
 
 func (c Config) validate() error {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return fmt.Errorf("url: %w", err)
+	urls := []string{c.URL}
+	if len(c.Mix) > 0 {
+		if c.URL != "" {
+			return errors.New("give URL or Mix, not both")
+		}
+		urls = urls[:0]
+		for _, r := range c.Mix {
+			urls = append(urls, r.URL)
+		}
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("url %q: want http://host[:port]/path", c.URL)
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("url: %w", err)
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("url %q: want http://host[:port]/path", raw)
+		}
 	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("timeout %v must be positive", c.Timeout)

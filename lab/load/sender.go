@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -30,39 +31,40 @@ var (
 // from the Config, or https).
 func (g *Generator) newSender(ctx context.Context) sender {
 	if g.raw != nil {
-		return &rawSender{ctx: ctx, spec: g.raw}
+		return &rawSender{ctx: ctx, spec: g.raw, mix: g.mix}
 	}
-	return &httpSender{ctx: ctx, client: g.client, timeout: g.cfg.Timeout, tmpl: g.tmpl}
+	return &httpSender{ctx: ctx, client: g.client, timeout: g.cfg.Timeout, tmpls: g.tmpls, bodies: g.bodies, mix: g.mix}
 }
 
-// rawSpec is what every rawSender shares: the request serialised once, and
-// where to dial.
+// rawSpec is what every rawSender shares: each kind of request serialised
+// once, and where to dial.
 type rawSpec struct {
-	addr       string        // host:port
+	addr    string // host:port
+	kinds   []rawRequest
+	timeout time.Duration
+	dialer  net.Dialer
+}
+
+type rawRequest struct {
 	wire       []byte        // the request as sent on the wire
 	tmpl       *http.Request // tells http.ReadResponse the method (HEAD has no body)
-	timeout    time.Duration
-	idempotent bool // may be sent again after a reused connection failed before answering
-	dialer     net.Dialer
+	idempotent bool          // may be sent again after a reused connection failed before answering
 }
 
-func newRawSpec(tmpl *http.Request, timeout time.Duration) (*rawSpec, error) {
-	var wire bytes.Buffer
-	if err := tmpl.Write(&wire); err != nil {
-		return nil, err
+func newRawSpec(tmpls []*http.Request, timeout time.Duration) (*rawSpec, error) {
+	spec := &rawSpec{timeout: timeout, dialer: net.Dialer{KeepAlive: 30 * time.Second}}
+	for _, tmpl := range tmpls {
+		var wire bytes.Buffer
+		if err := tmpl.Write(&wire); err != nil {
+			return nil, err
+		}
+		spec.kinds = append(spec.kinds, rawRequest{wire: wire.Bytes(), tmpl: tmpl, idempotent: isIdempotent(tmpl.Method)})
 	}
-	host := tmpl.URL.Host
-	if tmpl.URL.Port() == "" {
-		host = net.JoinHostPort(tmpl.URL.Hostname(), "80")
+	spec.addr = tmpls[0].URL.Host
+	if tmpls[0].URL.Port() == "" {
+		spec.addr = net.JoinHostPort(tmpls[0].URL.Hostname(), "80")
 	}
-	return &rawSpec{
-		addr:       host,
-		wire:       wire.Bytes(),
-		tmpl:       tmpl,
-		timeout:    timeout,
-		idempotent: isIdempotent(tmpl.Method),
-		dialer:     net.Dialer{KeepAlive: 30 * time.Second},
-	}, nil
+	return spec, nil
 }
 
 // isIdempotent tells the methods net/http's Transport also sends again.
@@ -87,6 +89,8 @@ func isIdempotent(method string) bool {
 type rawSender struct {
 	ctx  context.Context
 	spec *rawSpec
+	mix  *mix
+	req  *rawRequest // of the send in progress
 
 	conn net.Conn
 	br   *bufio.Reader
@@ -95,6 +99,7 @@ type rawSender struct {
 }
 
 func (r *rawSender) send() int {
+	r.req = &r.spec.kinds[r.mix.pick()]
 	deadline := time.Now().Add(r.spec.timeout) // for the dial, the write and the read, retry included
 	for {
 		if r.conn == nil {
@@ -105,7 +110,7 @@ func (r *rawSender) send() int {
 		code, unanswered := r.roundTrip(deadline)
 		// Like net/http, send again once on a fresh connection when a kept-alive
 		// one turns out to have been closed by the server while it was idle.
-		if unanswered && r.used > 0 && r.spec.idempotent && r.ctx.Err() == nil {
+		if unanswered && r.used > 0 && r.req.idempotent && r.ctx.Err() == nil {
 			r.closeConn()
 			continue
 		}
@@ -130,16 +135,16 @@ func (r *rawSender) roundTrip(deadline time.Time) (code int, unanswered bool) {
 		// may have been overwritten.
 		return codeCancelled, false
 	}
-	if _, err := r.conn.Write(r.spec.wire); err != nil {
+	if _, err := r.conn.Write(r.req.wire); err != nil {
 		return r.classify(err), true
 	}
 	if _, err := r.br.Peek(1); err != nil {
 		return r.classify(err), !isTimeout(err)
 	}
-	resp, err := http.ReadResponse(r.br, r.spec.tmpl)
+	resp, err := http.ReadResponse(r.br, r.req.tmpl)
 	// An interim response (100 Continue, 103 Early Hints) precedes the real one.
 	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-		resp, err = http.ReadResponse(r.br, r.spec.tmpl)
+		resp, err = http.ReadResponse(r.br, r.req.tmpl)
 	}
 	if err != nil {
 		return r.classify(err), false
@@ -205,21 +210,32 @@ type httpSender struct {
 	ctx     context.Context // Run's
 	client  *http.Client
 	timeout time.Duration
-	tmpl    *http.Request
+	tmpls   []*http.Request
+	bodies  []string
+	mix     *mix
 
 	reqCtx context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
-	req    *http.Request // reusable once the previous response body is closed
+	reqs   []*http.Request // per kind, bound to reqCtx; reusable once the previous response body is closed
+	req    *http.Request   // of the send in progress
 }
 
 func (h *httpSender) send() int {
-	if h.req == nil {
+	if h.reqCtx == nil {
 		ctx, cancel := context.WithCancelCause(h.ctx)
-		h.reqCtx, h.cancel, h.req = ctx, cancel, h.tmpl.WithContext(ctx)
+		h.reqCtx, h.cancel, h.reqs = ctx, cancel, make([]*http.Request, len(h.tmpls))
 		h.timer = time.AfterFunc(h.timeout, func() { cancel(errRequestTimeout) })
 	} else {
 		h.timer.Reset(h.timeout)
+	}
+	i := h.mix.pick()
+	if h.reqs[i] == nil {
+		h.reqs[i] = h.tmpls[i].WithContext(h.reqCtx)
+	}
+	h.req = h.reqs[i]
+	if h.bodies[i] != "" {
+		h.req.Body = io.NopCloser(strings.NewReader(h.bodies[i])) // the last send read it
 	}
 	code := h.roundTrip()
 	// If the timer fired (or Run's context is done), the context is spent.
@@ -247,9 +263,9 @@ func (h *httpSender) roundTrip() int {
 }
 
 func (h *httpSender) close() {
-	if h.req != nil {
+	if h.reqCtx != nil {
 		h.timer.Stop()
 		h.cancel(nil)
-		h.req = nil
+		h.reqCtx, h.reqs, h.req = nil, nil, nil
 	}
 }

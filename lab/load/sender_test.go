@@ -28,11 +28,11 @@ func newRaw(t *testing.T, ctx context.Context, method, url string) *rawSender {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := newRawSpec(req, 5*s)
+	spec, err := newRawSpec([]*http.Request{req}, 5*s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd := &rawSender{ctx: ctx, spec: spec}
+	snd := &rawSender{ctx: ctx, spec: spec, mix: newMix([]int{1})}
 	t.Cleanup(snd.close)
 	return snd
 }
