@@ -48,12 +48,15 @@ type Target struct {
 	// Log receives progress lines (apply, waits, teardown); nil: silent.
 	Log func(string)
 
-	mu      sync.Mutex
-	obs     lab.Observation
-	emit    func(lab.Event)
-	sizes   map[string]scenarios.Size // task definition ARN -> size
-	seen    map[string]bool           // task ARNs, service event IDs, activity IDs already reported
-	noAct   bool                      // DescribeScalingActivities is not available (an emulator)
+	mu    sync.Mutex
+	obs   lab.Observation
+	emit  func(lab.Event)
+	sizes map[string]scenarios.Size // task definition ARN -> size
+	seen  map[string]bool           // task ARNs, service event IDs, activity IDs already reported
+	// pollMu serialises polls (the poller's and Deploy's first one); it
+	// guards noAct and lastCW.
+	pollMu  sync.Mutex
+	noAct   bool // DescribeScalingActivities is not available (an emulator)
 	lastCW  time.Time
 	cpu     float64
 	mem     float64
@@ -237,6 +240,8 @@ func (t *Target) stopPolling() {
 // poll takes one observation. Failures of a poll are reported as events
 // and the last observation stands: a throttled Describe must not end a run.
 func (t *Target) poll(ctx context.Context) {
+	t.pollMu.Lock()
+	defer t.pollMu.Unlock()
 	resp, err := t.c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(t.cluster), Services: []string{t.service}})
 	if err != nil || len(resp.Services) == 0 {
 		if err != nil && ctx.Err() == nil {
