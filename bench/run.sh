@@ -586,7 +586,7 @@ The backend is \`labbench server\` (bench/cmd/labbench), a Go hello server
 (6-byte body) on 127.0.0.1:$SRV_PORT, not pinned. \`labbench\` is built from
 this repository: \`load\`, \`open\` and \`soak\` run lab's generator (lab/load)
 as a run does, recording every latency in its HDR histograms and closing a
-window per second; \`balancer\` runs lab's balancer (lab/local) with
+window per second; \`balancer\` runs lab's balancer (lab/balancer) with
 GOMAXPROCS=1 and one healthy target. Sections 5 to 7 run lab itself
 (\`make build\`) on the local Docker.
 

@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -101,17 +102,17 @@ func (t *Target) reconcile() {
 // healthReporter turns a task's health checks into balancer state,
 // events, and, when the task keeps failing outside its grace period, a
 // stop with ECS's reason.
-func (t *Target) healthReporter(tk *task) func(healthState, bool) {
+func (t *Target) healthReporter(tk *task) func(balancer.HealthResult) {
 	hc := t.cfg.Scenario.Service.HealthCheck
-	return func(h healthState, changed bool) {
+	return func(h balancer.HealthResult) {
 		t.mu.Lock()
 		if tk.stopping {
 			t.mu.Unlock()
 			return
 		}
-		if changed {
-			tk.healthy = h.healthy
-			if h.healthy {
+		if h.Changed {
+			tk.healthy = h.Healthy
+			if h.Healthy {
 				tk.running = true
 			}
 		}
@@ -119,15 +120,15 @@ func (t *Target) healthReporter(tk *task) func(healthState, bool) {
 		if !tk.running {
 			grace = max(grace, initialGrace)
 		}
-		fail := h.failed(hc) && time.Since(tk.started) > grace
+		fail := h.Failing && time.Since(tk.started) > grace
 		if fail {
 			tk.stopping = true
 		}
 		t.mu.Unlock()
 
-		if changed {
-			t.bal.SetHealthy(tk.id, h.healthy)
-			t.emitEvent(lab.NewEvent(lab.EventHealthChanged, "task", tk.id, "healthy", h.healthy))
+		if h.Changed {
+			t.bal.SetHealthy(tk.id, h.Healthy)
+			t.emitEvent(lab.NewEvent(lab.EventHealthChanged, "task", tk.id, "healthy", h.Healthy))
 		}
 		if fail {
 			go func() {

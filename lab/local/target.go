@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -40,7 +41,7 @@ type Config struct {
 type Target struct {
 	cli    *client.Client
 	cfg    Config
-	bal    *Balancer
+	bal    *balancer.Balancer
 	health *http.Client
 
 	netName string
@@ -81,7 +82,7 @@ func New(ctx context.Context, cli *client.Client, cfg Config) (*Target, error) {
 	t := &Target{
 		cli:     cli,
 		cfg:     cfg,
-		bal:     NewBalancer(sc.Balancer.Algorithm, sc.Balancer.TargetTimeout),
+		bal:     balancer.New(algorithm(sc.Balancer.Algorithm), sc.Balancer.TargetTimeout),
 		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
 		netName: "lab-" + cfg.RunID,
 		tasks:   map[string]*task{},
@@ -199,7 +200,7 @@ func (t *Target) waitHealthy(ctx context.Context, size scenarios.Size, n int) er
 // Observe reports the tasks' state, health and resource use, and the
 // balancer's counters.
 func (t *Target) Observe() lab.Observation {
-	targets := map[string]TargetState{}
+	targets := map[string]balancer.TargetState{}
 	var obs lab.Observation
 	for _, ts := range t.bal.Targets() {
 		targets[ts.ID] = ts

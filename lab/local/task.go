@@ -16,6 +16,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -117,7 +118,7 @@ func (t *Target) startTask(ctx context.Context) (*task, error) {
 	t.mu.Unlock()
 	t.bal.Register(tk.id, addr)
 	go tk.stats.run(tctx, t.cli, created.ID, e.Size.CPU)
-	go checkHealth(tctx, t.health, addr, t.cfg.Scenario.Service.HealthCheck, t.healthReporter(tk))
+	go balancer.CheckHealth(tctx, t.health, addr, healthCheck(t.cfg.Scenario.Service.HealthCheck), t.healthReporter(tk))
 	t.emitEvent(lab.NewEvent(lab.EventTaskStarted, "task", tk.id, "size", e.Size.String(), "container", tk.name))
 	return tk, nil
 }

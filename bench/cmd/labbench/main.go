@@ -28,8 +28,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/lab/load"
-	"github.com/ecslab/lab/lab/local"
 )
 
 func main() {
@@ -45,7 +45,7 @@ func main() {
 	case "open":
 		err = open(args)
 	case "balancer":
-		err = balancer(args)
+		err = serveBalancer(args)
 	case "soak":
 		err = soak(args)
 	default:
@@ -248,7 +248,7 @@ func open(args []string) error {
 	})
 }
 
-func balancer(args []string) error {
+func serveBalancer(args []string) error {
 	fs := flag.NewFlagSet("balancer", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:18081", "listen address (127.0.0.1 only)")
 	backend := fs.String("backend", "http://127.0.0.1:18080", "backend URL (127.0.0.1 only)")
@@ -262,7 +262,7 @@ func balancer(args []string) error {
 	}
 	u, _ := url.Parse(*backend)
 	runtime.GOMAXPROCS(*procs)
-	b := local.NewBalancer(local.RoundRobin, 10*time.Second)
+	b := balancer.New(balancer.RoundRobin, 10*time.Second)
 	if err := b.Start(*addr); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package local
+package balancer
 
 import (
 	"context"
@@ -80,7 +80,7 @@ type TargetState struct {
 }
 
 // NewBalancer makes a balancer; Start makes it listen.
-func NewBalancer(algorithm string, targetTimeout time.Duration) *Balancer {
+func New(algorithm string, targetTimeout time.Duration) *Balancer {
 	if algorithm == "" {
 		algorithm = RoundRobin
 	}

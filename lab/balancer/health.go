@@ -1,4 +1,4 @@
-package local
+package balancer
 
 import (
 	"context"
@@ -6,9 +6,26 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/ecslab/lab/scenarios"
 )
+
+// HealthCheck is a target group's health check, as ALB configures it.
+type HealthCheck struct {
+	Path     string        // requested with GET; a 200 is a success
+	Interval time.Duration // between two checks of a target
+	Timeout  time.Duration // a check that takes longer fails
+	// HealthyThreshold consecutive successes make a target healthy,
+	// UnhealthyThreshold consecutive failures unhealthy.
+	HealthyThreshold, UnhealthyThreshold int
+}
+
+// A HealthResult is where a target's checks stand after one more check.
+type HealthResult struct {
+	Healthy bool // the verdict
+	Changed bool // this check changed the verdict
+	// Failing: the last UnhealthyThreshold checks failed, whether or not
+	// the target was ever healthy.
+	Failing bool
+}
 
 // healthState is ALB's per-target health state machine: a target becomes
 // healthy after HealthyThreshold consecutive successful checks and
@@ -21,7 +38,7 @@ type healthState struct {
 }
 
 // observe records one check and reports whether the verdict changed.
-func (h *healthState) observe(ok bool, hc scenarios.HealthCheck) (changed bool) {
+func (h *healthState) observe(ok bool, hc HealthCheck) (changed bool) {
 	if ok {
 		h.successes++
 		h.failures = 0
@@ -42,15 +59,16 @@ func (h *healthState) observe(ok bool, hc scenarios.HealthCheck) (changed bool) 
 
 // failed reports whether the target has failed UnhealthyThreshold checks
 // in a row, whether or not it was ever healthy.
-func (h *healthState) failed(hc scenarios.HealthCheck) bool {
+func (h *healthState) failed(hc HealthCheck) bool {
 	return h.failures >= hc.UnhealthyThreshold
 }
 
-// checkHealth checks addr every interval, as ALB does, until ctx ends,
-// and calls onCheck after every check with the state and whether the
-// verdict changed. The first check goes as soon as the port accepts
-// connections (at most one interval after the start).
-func checkHealth(ctx context.Context, client *http.Client, addr string, hc scenarios.HealthCheck, onCheck func(state healthState, changed bool)) {
+// CheckHealth checks the target at addr every interval, as ALB does, until
+// ctx ends, and calls onCheck after every check. The first check goes as
+// soon as the port accepts connections (at most one interval after the
+// start). It does not tell the balancer: the caller decides what a verdict
+// means (ECS also stops a task that keeps failing).
+func CheckHealth(ctx context.Context, client *http.Client, addr string, hc HealthCheck, onCheck func(HealthResult)) {
 	var state healthState
 	url := "http://" + addr + hc.Path
 	waitListening(ctx, addr, hc.Interval)
@@ -62,7 +80,7 @@ func checkHealth(ctx context.Context, client *http.Client, addr string, hc scena
 			return
 		}
 		changed := state.observe(ok, hc)
-		onCheck(state, changed)
+		onCheck(HealthResult{Healthy: state.healthy, Changed: changed, Failing: state.failed(hc)})
 		select {
 		case <-ctx.Done():
 			return

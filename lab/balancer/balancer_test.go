@@ -1,4 +1,4 @@
-package local
+package balancer
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 func startBalancer(t *testing.T, algorithm string, timeout time.Duration) *Balancer {
 	t.Helper()
-	b := NewBalancer(algorithm, timeout)
+	b := New(algorithm, timeout)
 	if err := b.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package local
+package balancer
 
 import (
 	"context"
@@ -8,12 +8,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/ecslab/lab/scenarios"
 )
 
 func TestHealthStateThresholds(t *testing.T) {
-	hc := scenarios.HealthCheck{HealthyThreshold: 2, UnhealthyThreshold: 3}
+	hc := HealthCheck{HealthyThreshold: 2, UnhealthyThreshold: 3}
 	var h healthState
 	steps := []struct {
 		ok          bool
@@ -50,14 +48,14 @@ func TestCheckHealthFollowsTheTarget(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	hc := scenarios.HealthCheck{Path: "/ping", Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond,
+	hc := HealthCheck{Path: "/ping", Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond,
 		HealthyThreshold: 2, UnhealthyThreshold: 2}
 	changes := make(chan bool, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go checkHealth(ctx, srv.Client(), strings.TrimPrefix(srv.URL, "http://"), hc, func(h healthState, changed bool) {
-		if changed {
-			changes <- h.healthy
+	go CheckHealth(ctx, srv.Client(), strings.TrimPrefix(srv.URL, "http://"), hc, func(h HealthResult) {
+		if h.Changed {
+			changes <- h.Healthy
 		}
 	})
 

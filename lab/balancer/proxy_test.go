@@ -1,4 +1,4 @@
-package local
+package balancer
 
 import (
 	"bufio"
@@ -539,7 +539,7 @@ func TestProxyLargeResponseHead(t *testing.T) {
 func TestProxyBalancerCloseEndsRequests(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	b := NewBalancer(RoundRobin, 10*time.Second)
+	b := New(RoundRobin, 10*time.Second)
 	if err := b.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +575,7 @@ func TestParseChunkSize(t *testing.T) {
 func BenchmarkBalancer(b *testing.B) {
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello\n") }))
 	defer target.Close()
-	bal := NewBalancer(RoundRobin, 10*time.Second)
+	bal := New(RoundRobin, 10*time.Second)
 	if err := bal.Start("127.0.0.1:0"); err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,26 @@
+package local
+
+import (
+	"github.com/ecslab/lab/lab/balancer"
+	"github.com/ecslab/lab/scenarios"
+)
+
+// The scenario's balancer and health check settings, in the balancer's
+// own terms.
+
+func algorithm(name string) string {
+	if name == scenarios.LeastOutstandingRequests {
+		return balancer.LeastOutstandingRequests
+	}
+	return balancer.RoundRobin
+}
+
+func healthCheck(hc scenarios.HealthCheck) balancer.HealthCheck {
+	return balancer.HealthCheck{
+		Path:               hc.Path,
+		Interval:           hc.Interval,
+		Timeout:            hc.Timeout,
+		HealthyThreshold:   hc.HealthyThreshold,
+		UnhealthyThreshold: hc.UnhealthyThreshold,
+	}
+}
