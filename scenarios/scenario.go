@@ -7,6 +7,8 @@ import (
 	"cmp"
 	"fmt"
 	"time"
+
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // Scenario is one validated experiment. Values are resolved: defaults are
@@ -43,7 +45,7 @@ type Workload struct {
 }
 
 // BuiltinPort is the port the built-in app listens on, as the original did.
-const BuiltinPort = 5000
+const BuiltinPort = knobs.DefaultPort
 
 // Service is the ECS service: task size and desired count.
 type Service struct {

@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // validate checks what no single field can: fields that exclude or need
@@ -32,9 +32,6 @@ func (r *reader) validate(s *Scenario) {
 	}
 }
 
-// builtinKnobs are the environment variables the built-in app reads.
-var builtinKnobs = []string{"CPU_WORK", "LEAK_PER_REQUEST", "DELAY_STEP"}
-
 func (r *reader) validateWorkload(w *Workload) {
 	switch {
 	case w.Builtin && w.Image != "":
@@ -58,9 +55,10 @@ func (r *reader) validateWorkload(w *Workload) {
 	}
 }
 
-// validateKnobs checks the built-in app's knobs in env: their values, and
-// names that look like a misspelled knob. Other names pass: the app is a
-// Go program, and GOMAXPROCS or GOGC mean something to it.
+// validateKnobs checks the built-in app's knobs in env with the parser
+// and bounds the app reads them with, and names that look like a
+// misspelled knob. Other names pass: the app is a Go program, and
+// GOMAXPROCS or GOGC mean something to it.
 func (r *reader) validateKnobs(path string, env map[string]string) {
 	keys := make([]string, 0, len(env))
 	for k := range env {
@@ -68,41 +66,22 @@ func (r *reader) validateKnobs(path string, env map[string]string) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		sub, v := joinPath(path, k), strings.TrimSpace(env[k])
+		sub := joinPath(path, k)
 		if r.failed(sub) {
 			continue
 		}
-		switch k {
-		case "CPU_WORK", "DELAY_STEP":
-			if d, err := time.ParseDuration(v); err != nil || d < 0 {
-				r.errorPath(sub, "%q is not a duration such as 80ms", clip(v))
-			}
-		case "LEAK_PER_REQUEST":
-			if !validByteSize(v) {
-				r.errorPath(sub, "%q is not a size such as 1MiB, 512KiB or 1048576", clip(v))
-			}
-		case "PORT":
+		var bad *knobs.Error
+		switch err := knobs.Check(k, env[k]); {
+		case k == knobs.Port:
 			r.errorAt(r.keyPos[sub], sub, "lab sets PORT for the built-in app (it listens on %d)", BuiltinPort)
-		default:
-			if s := suggest(k, builtinKnobs); s != "" {
+		case errors.As(err, &bad):
+			r.errorPath(sub, "%q: %s", clip(bad.Value), bad.Reason)
+		case !slices.Contains(knobs.Settable(), k):
+			if s := suggest(k, knobs.Settable()); s != "" {
 				r.errorAt(r.keyPos[sub], sub, "the built-in app has no knob %q; did you mean %q?", clip(k), s)
 			}
 		}
 	}
-}
-
-// validByteSize reports whether s is a byte count as the built-in app
-// reads LEAK_PER_REQUEST: "1048576", "512KiB", "1MiB", "1.5MB".
-func validByteSize(s string) bool {
-	num, unit := splitUnit(s)
-	if _, err := strconv.ParseFloat(num, 64); err != nil {
-		return false
-	}
-	switch strings.ToLower(unit) {
-	case "", "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib":
-		return true
-	}
-	return false
 }
 
 func (r *reader) validateService(sv *Service) {

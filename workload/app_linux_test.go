@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // residentBytes returns the process's resident set size.
@@ -34,7 +36,7 @@ func TestLeakIsResident(t *testing.T) {
 	}
 	grown := residentBytes(t) - before
 	if grown < n*per*3/4 {
-		t.Errorf("leaking %s grew the resident set by %s only", FormatSize(n*per), FormatSize(grown))
+		t.Errorf("leaking %s grew the resident set by %s only", knobs.FormatSize(n*per), knobs.FormatSize(grown))
 	}
 	runtime.KeepAlive(app)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // Labels and names of the workload image. The image survives `lab gc`
@@ -189,9 +192,9 @@ func imageRef(img image.Summary, tag string) string {
 }
 
 // dockerfile is the whole recipe: the binary alone on an empty base.
-const dockerfile = `FROM scratch
+var dockerfile = `FROM scratch
 COPY lab /lab
-EXPOSE 5000
+EXPOSE ` + strconv.Itoa(knobs.DefaultPort) + `
 ENTRYPOINT ["/lab", "workload"]
 `
 

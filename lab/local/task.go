@@ -18,6 +18,7 @@ import (
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/scenarios"
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // task is one container of the service. Fields other than stats are
@@ -203,7 +204,7 @@ func routable(addr string) bool {
 
 func envList(env map[string]string, port int) []string {
 	out := make([]string, 0, len(env)+1)
-	out = append(out, "PORT="+strconv.Itoa(port))
+	out = append(out, knobs.Port+"="+strconv.Itoa(port))
 	for k, v := range env {
 		out = append(out, k+"="+v)
 	}
