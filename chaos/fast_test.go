@@ -28,6 +28,7 @@ import (
 	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/workload"
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // dockerProxy stands between lab and the Docker socket, so that a test
@@ -467,7 +468,7 @@ func cutPort(t *testing.T, cli *client.Client, containerID, runID string) string
 	}
 	if _, err := exec.LookPath("nsenter"); err == nil && info.State != nil && info.State.Pid > 0 {
 		out, err := exec.Command("nsenter", "-t", strconv.Itoa(info.State.Pid), "-n",
-			"iptables", "-I", "INPUT", "-p", "tcp", "--dport", "5000", "-j", "REJECT", "--reject-with", "tcp-reset").CombinedOutput()
+			"iptables", "-I", "INPUT", "-p", "tcp", "--dport", strconv.Itoa(knobs.DefaultPort), "-j", "REJECT", "--reject-with", "tcp-reset").CombinedOutput()
 		if err == nil {
 			return "connections reset"
 		}
@@ -543,7 +544,7 @@ func TestPortsTaken(t *testing.T) {
 // tasks do, and returns the port Docker chose.
 func probePort(t *testing.T, ctx context.Context, cli *client.Client, image string) int {
 	t.Helper()
-	port := nat.Port("5000/tcp")
+	port := nat.Port(strconv.Itoa(knobs.DefaultPort) + "/tcp")
 	created, err := cli.ContainerCreate(ctx, &container.Config{Image: image, ExposedPorts: nat.PortSet{port: {}}},
 		&container.HostConfig{PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}}}, nil, nil, "")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/ecslab/lab/internal/dockertest"
+	"github.com/ecslab/lab/workload/knobs"
 )
 
 // buildTestApp builds internal/testapp, which serves the app as
@@ -124,7 +126,7 @@ func testContainer(t *testing.T, cli *client.Client, ref string) {
 		t.Fatal("the container has no address")
 	}
 
-	base := "http://" + ip + ":5000"
+	base := "http://" + ip + ":" + strconv.Itoa(knobs.DefaultPort)
 	httpc := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
