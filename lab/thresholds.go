@@ -6,39 +6,34 @@ import (
 	"github.com/ecslab/lab/scenarios"
 )
 
+// metricValues read each threshold metric off an entry's summary, in the
+// metric's canonical unit (ms for latencies, percent for rates and
+// utilizations).
+var metricValues = map[string]func(EntrySummary) float64{
+	scenarios.MetricP50:          func(s EntrySummary) float64 { return s.LatencyMS.P50 },
+	scenarios.MetricP90:          func(s EntrySummary) float64 { return s.LatencyMS.P90 },
+	scenarios.MetricP95:          func(s EntrySummary) float64 { return s.LatencyMS.P95 },
+	scenarios.MetricP99:          func(s EntrySummary) float64 { return s.LatencyMS.P99 },
+	scenarios.MetricLatencyMax:   func(s EntrySummary) float64 { return s.LatencyMS.Max },
+	scenarios.MetricErrorRate:    func(s EntrySummary) float64 { return 100 * s.ErrorRate },
+	scenarios.MetricAchievedRPS:  func(s EntrySummary) float64 { return s.AchievedRPS },
+	scenarios.MetricOfferedRPS:   func(s EntrySummary) float64 { return s.OfferedRPS },
+	scenarios.MetricCPUAvg:       func(s EntrySummary) float64 { return s.CPUUtilization.Avg },
+	scenarios.MetricCPUMax:       func(s EntrySummary) float64 { return s.CPUUtilization.Max },
+	scenarios.MetricMemAvg:       func(s EntrySummary) float64 { return s.MemoryUtilization.Avg },
+	scenarios.MetricMemMax:       func(s EntrySummary) float64 { return s.MemoryUtilization.Max },
+	scenarios.MetricTasksStopped: func(s EntrySummary) float64 { return float64(s.Tasks.Stopped) },
+}
+
 // MetricValue is the value of a threshold metric on an entry, in the
 // metric's canonical unit (ms for latencies, percent for rates and
 // utilizations).
 func MetricValue(s EntrySummary, metric string) (float64, error) {
-	switch metric {
-	case "p50":
-		return s.LatencyMS.P50, nil
-	case "p90":
-		return s.LatencyMS.P90, nil
-	case "p95":
-		return s.LatencyMS.P95, nil
-	case "p99":
-		return s.LatencyMS.P99, nil
-	case "max":
-		return s.LatencyMS.Max, nil
-	case "error_rate":
-		return 100 * s.ErrorRate, nil
-	case "achieved_rps":
-		return s.AchievedRPS, nil
-	case "offered_rps":
-		return s.OfferedRPS, nil
-	case "cpu_avg":
-		return s.CPUUtilization.Avg, nil
-	case "cpu_max":
-		return s.CPUUtilization.Max, nil
-	case "mem_avg":
-		return s.MemoryUtilization.Avg, nil
-	case "mem_max":
-		return s.MemoryUtilization.Max, nil
-	case "tasks_stopped":
-		return float64(s.Tasks.Stopped), nil
+	value, ok := metricValues[metric]
+	if !ok {
+		return 0, fmt.Errorf("unknown threshold metric %q", metric)
 	}
-	return 0, fmt.Errorf("unknown threshold metric %q", metric)
+	return value(s), nil
 }
 
 // Evaluate checks every threshold on an entry. Each outcome's value is in

@@ -19,31 +19,50 @@ const (
 	kindCount                       // a whole number, no unit
 )
 
+// The metrics a threshold can test. Their values are an entry's
+// summary.json figures, in the metric's canonical unit: milliseconds for
+// latencies, percent for the error rate and utilizations.
+const (
+	MetricP50          = "p50"
+	MetricP90          = "p90"
+	MetricP95          = "p95"
+	MetricP99          = "p99"
+	MetricLatencyMax   = "max"
+	MetricErrorRate    = "error_rate"
+	MetricAchievedRPS  = "achieved_rps"
+	MetricOfferedRPS   = "offered_rps"
+	MetricCPUAvg       = "cpu_avg"
+	MetricCPUMax       = "cpu_max"
+	MetricMemAvg       = "mem_avg"
+	MetricMemMax       = "mem_max"
+	MetricTasksStopped = "tasks_stopped"
+)
+
 // thresholdMetrics are the metrics a threshold can test, in the order they
-// are listed to people. Their values are the entry's summary.json figures.
+// are listed to people.
 var thresholdMetrics = []struct {
 	name string
 	kind metricKind
 }{
-	{"p50", kindLatency}, {"p90", kindLatency}, {"p95", kindLatency}, {"p99", kindLatency}, {"max", kindLatency},
-	{"error_rate", kindErrorRate},
-	{"achieved_rps", kindRate}, {"offered_rps", kindRate},
-	{"cpu_avg", kindPercent}, {"cpu_max", kindPercent}, {"mem_avg", kindPercent}, {"mem_max", kindPercent},
-	{"tasks_stopped", kindCount},
+	{MetricP50, kindLatency}, {MetricP90, kindLatency}, {MetricP95, kindLatency}, {MetricP99, kindLatency}, {MetricLatencyMax, kindLatency},
+	{MetricErrorRate, kindErrorRate},
+	{MetricAchievedRPS, kindRate}, {MetricOfferedRPS, kindRate},
+	{MetricCPUAvg, kindPercent}, {MetricCPUMax, kindPercent}, {MetricMemAvg, kindPercent}, {MetricMemMax, kindPercent},
+	{MetricTasksStopped, kindCount},
 }
 
 // metricAliases are other spellings of the metrics, named as summary.json
 // names the figures.
 var metricAliases = map[string]string{
-	"cpu_utilization.avg":    "cpu_avg",
-	"cpu_utilization.max":    "cpu_max",
-	"memory_utilization.avg": "mem_avg",
-	"memory_utilization.max": "mem_max",
-	"latency_ms.p50":         "p50",
-	"latency_ms.p90":         "p90",
-	"latency_ms.p95":         "p95",
-	"latency_ms.p99":         "p99",
-	"latency_ms.max":         "max",
+	"cpu_utilization.avg":    MetricCPUAvg,
+	"cpu_utilization.max":    MetricCPUMax,
+	"memory_utilization.avg": MetricMemAvg,
+	"memory_utilization.max": MetricMemMax,
+	"latency_ms.p50":         MetricP50,
+	"latency_ms.p90":         MetricP90,
+	"latency_ms.p95":         MetricP95,
+	"latency_ms.p99":         MetricP99,
+	"latency_ms.max":         MetricLatencyMax,
 }
 
 var thresholdOps = []string{"<=", ">=", "==", "!=", "<", ">"}

@@ -131,7 +131,7 @@ func (b *thresholdBoard) view(w int, st Styles) string {
 
 func isPercentile(metric string) bool {
 	switch metric {
-	case "p50", "p90", "p95", "p99":
+	case scenarios.MetricP50, scenarios.MetricP90, scenarios.MetricP95, scenarios.MetricP99:
 		return true
 	}
 	return false
