@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 //go:embed builtin/*.yaml
@@ -60,10 +62,10 @@ func BuiltinSource(name string) ([]byte, error) {
 func unknownBuiltin(name string) error {
 	names := builtinNames()
 	msg := fmt.Sprintf("no such file, and no built-in scenario of that name (built-ins: %s)", strings.Join(names, ", "))
-	if s := suggest(name, names); s != "" {
+	if s := strictyaml.Suggest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	}
-	return fileError(name, nil, "%s", msg)
+	return strictyaml.FileError(name, nil, "%s", msg)
 }
 
 func builtinNames() []string {

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/ecslab/lab/internal/format"
 )
 
 // YAML writes the resolved scenario, defaults included, as a scenario file
@@ -14,7 +16,7 @@ func (s *Scenario) YAML() ([]byte, error) {
 		yaml.IndentSequence(true),
 		yaml.UseLiteralStyleIfMultiline(true),
 		yaml.CustomMarshaler[time.Duration](func(d time.Duration) ([]byte, error) {
-			return []byte(formatDuration(d)), nil
+			return []byte(format.Duration(d)), nil
 		}),
 	)
 }

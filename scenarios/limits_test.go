@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 // TestHostileInput feeds the loader inputs made to be slow or large; each
@@ -36,11 +38,11 @@ func TestHostileInput(t *testing.T) {
 	}
 	for name, data := range map[string]string{
 		// Just under the token limit: what the parser is given at worst.
-		"deep flow lists, parsed":  strings.Repeat("[", maxTokens-10),
-		"deep block lists, parsed": strings.Repeat("- ", maxTokens-10) + "x",
-		"deep flow maps, parsed":   strings.Repeat("{a: ", (maxTokens-10)/3),
-		"many keys, parsed":        keys((maxTokens - 10) / 3),
-		"many phases, parsed":      phases((maxTokens-100)/12, "    - {duration: 1s, rate: 1}\n"),
+		"deep flow lists, parsed":  strings.Repeat("[", strictyaml.MaxTokens-10),
+		"deep block lists, parsed": strings.Repeat("- ", strictyaml.MaxTokens-10) + "x",
+		"deep flow maps, parsed":   strings.Repeat("{a: ", (strictyaml.MaxTokens-10)/3),
+		"many keys, parsed":        keys((strictyaml.MaxTokens - 10) / 3),
+		"many phases, parsed":      phases((strictyaml.MaxTokens-100)/12, "    - {duration: 1s, rate: 1}\n"),
 		// Over it: refused after lexing.
 		"deep flow lists":     many("["),
 		"deep flow mappings":  many("{a: "),
@@ -70,8 +72,8 @@ func TestHostileInput(t *testing.T) {
 				}
 				t.Fatalf("loads: %+v", s)
 			}
-			if n := len(err.(ErrorList)); n > maxErrors+1 {
-				t.Errorf("%d errors, want at most %d", n, maxErrors+1)
+			if n := len(err.(ErrorList)); n > strictyaml.MaxErrors+1 {
+				t.Errorf("%d errors, want at most %d", n, strictyaml.MaxErrors+1)
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 // Parse reads a scenario from data, strictly: unknown fields, duplicate
@@ -17,13 +19,13 @@ import (
 func Parse(name string, data []byte) (*Scenario, error) {
 	data = stripBOM(data)
 	r := newReader(name, data)
-	body := r.document(data)
+	body := r.Document(data)
 	if body == nil {
-		return nil, r.result().err()
+		return nil, r.Err()
 	}
 	s := r.scenario(body)
 	r.validate(s)
-	if err := r.result().err(); err != nil {
+	if err := r.Err(); err != nil {
 		return nil, err
 	}
 	s.Source = name
@@ -62,13 +64,13 @@ func looksLikeFile(arg string) bool {
 func ParseECS(name string, data []byte) (*ECS, error) {
 	data = stripBOM(data)
 	r := newReader(name, data)
-	body := r.document(data)
+	body := r.Document(data)
 	if body == nil {
-		return nil, r.result().err()
+		return nil, r.Err()
 	}
 	e := &ECS{}
 	r.object(body, "", ecsFields(r, e))
-	if err := r.result().err(); err != nil {
+	if err := r.Err(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -94,18 +96,18 @@ func stripBOM(data []byte) []byte {
 func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fileError(path, err, "cannot read: %v", pathErrorCause(err))
+		return nil, strictyaml.FileError(path, err, "cannot read: %v", pathErrorCause(err))
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fileError(path, nil, "is a directory, not a scenario file")
+		return nil, strictyaml.FileError(path, nil, "is a directory, not a scenario file")
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fileError(path, err, "cannot read: %v", pathErrorCause(err))
+		return nil, strictyaml.FileError(path, err, "cannot read: %v", pathErrorCause(err))
 	}
 	if len(data) > MaxFileSize {
-		return nil, fileError(path, nil, "file is larger than %d bytes (1 MiB); a scenario file is not", MaxFileSize)
+		return nil, strictyaml.FileError(path, nil, "file is larger than %d bytes (1 MiB); a scenario file is not", MaxFileSize)
 	}
 	return data, nil
 }

@@ -1,5 +1,6 @@
 // Package scenarios is lab's scenario language: the model of a scenario
-// file, its strict loading with positioned errors, its validation, the
+// file, its schema and strict loading with positioned errors (on the
+// generic reader of scenarios/internal/strictyaml), its validation, the
 // Fargate size table, and the built-in scenarios embedded beside the code.
 package scenarios
 

@@ -6,25 +6,73 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 // The schema: which fields each mapping of a scenario file has, and how
 // each is read into the model. Checks that involve a single value are made
 // here, at the node; checks across fields are in validate.go.
 
+// reader reads a scenario file: the strict YAML reader, with the
+// scenario's schema and checks as its methods.
+type reader struct {
+	*strictyaml.Reader
+}
+
+// scenarioFile is what the reader says of a scenario file as a whole.
+var scenarioFile = strictyaml.Options{
+	Noun:  "a scenario file",
+	Empty: "file is empty; a scenario needs at least name, workload, service and load (lab init writes a starter)",
+	Homes: map[string]string{
+		"cpu": "service", "memory": "service", "count": "service", "health_check": "service",
+		"image": "workload", "port": "workload", "env": "workload", "builtin": "workload", "command": "workload",
+		"path": "load", "phases": "load", "timeout": "load", "requests": "load",
+		"algorithm": "balancer", "target_timeout": "balancer", "deregistration_delay": "balancer",
+		"policies": "autoscaling", "min": "autoscaling", "max": "autoscaling",
+	},
+}
+
+func newReader(file string, data []byte) *reader {
+	return &reader{strictyaml.New(file, data, scenarioFile)}
+}
+
+// field is one key of a mapping in the schema, written {name, required,
+// into(read, &dst)}: strictyaml.Field without its field names.
+type field struct {
+	name     string
+	required bool
+	read     func(n ast.Node, path string)
+}
+
+// object reads the mapping n at path with fields (strictyaml's Object).
+func (r *reader) object(n ast.Node, path string, fields []field) bool {
+	fs := make([]strictyaml.Field, len(fields))
+	for i, f := range fields {
+		fs[i] = strictyaml.Field{Name: f.name, Required: f.required, Read: f.read}
+	}
+	return r.Object(n, path, fs)
+}
+
+// into adapts a read function (a reader method such as Str) to a field's
+// read.
+func into[T any](read func(ast.Node, string, *T) bool, dst *T) func(ast.Node, string) {
+	return func(n ast.Node, path string) { read(n, path, dst) }
+}
+
 func (r *reader) scenario(n ast.Node) *Scenario {
 	s := defaultScenario()
 	r.object(n, "", []field{
 		{"name", true, into(r.name, &s.Name)},
-		{"description", false, into(r.str, &s.Description)},
+		{"description", false, into(r.Str, &s.Description)},
 		{"workload", true, into(r.workload, &s.Workload)},
 		{"service", true, into(r.service, &s.Service)},
 		{"balancer", false, into(r.balancer, &s.Balancer)},
 		{"load", true, into(r.load, &s.Load)},
-		{"actions", false, into(listOf(r, r.action), &s.Actions)},
-		{"matrix", false, into(listOf(r, r.override), &s.Matrix)},
+		{"actions", false, into(strictyaml.ListOf(r.Reader, r.action), &s.Actions)},
+		{"matrix", false, into(strictyaml.ListOf(r.Reader, r.override), &s.Matrix)},
 		{"autoscaling", false, into(r.autoscaling, &s.Autoscaling)},
-		{"thresholds", false, into(listOf(r, r.threshold), &s.Thresholds)},
+		{"thresholds", false, into(strictyaml.ListOf(r.Reader, r.threshold), &s.Thresholds)},
 		{"ecs", false, into(r.ecs, &s.ECS)},
 	})
 	return s
@@ -34,11 +82,11 @@ func (r *reader) scenario(n ast.Node) *Scenario {
 // container labels, so it is kept to a safe alphabet.
 func (r *reader) name(n ast.Node, path string, dst *string) bool {
 	var s string
-	if !r.str(n, path, &s) {
+	if !r.Str(n, path, &s) {
 		return false
 	}
 	if !validName(s) {
-		r.errorf(n, path, "%q is not a valid name: use letters, digits, '-', '_' and '.', starting with a letter or digit, at most 64 characters (it names the results directory)", clip(s))
+		r.Errorf(n, path, "%q is not a valid name: use letters, digits, '-', '_' and '.', starting with a letter or digit, at most 64 characters (it names the results directory)", strictyaml.Clip(s))
 		return false
 	}
 	*dst = s
@@ -59,23 +107,23 @@ func validName(s string) bool {
 
 func (r *reader) workload(n ast.Node, path string, w *Workload) bool {
 	return r.object(n, path, []field{
-		{"builtin", false, into(r.boolean, &w.Builtin)},
-		{"image", false, into(r.str, &w.Image)},
-		{"port", false, into(r.intBetween(1, 65535), &w.Port)},
+		{"builtin", false, into(r.Boolean, &w.Builtin)},
+		{"image", false, into(r.Str, &w.Image)},
+		{"port", false, into(r.IntBetween(1, 65535), &w.Port)},
 		{"env", false, into(r.env, &w.Env)},
-		{"command", false, into(listOf(r, r.str), &w.Command)},
+		{"command", false, into(strictyaml.ListOf(r.Reader, r.Str), &w.Command)},
 	})
 }
 
 // env reads environment variables: names as a shell takes them, values
 // any scalar (1 is "1").
 func (r *reader) env(n ast.Node, path string, dst *map[string]string) bool {
-	if !r.stringMap(n, path, dst) {
+	if !r.StringMap(n, path, dst) {
 		return false
 	}
 	for k := range *dst {
 		if !validEnvName(k) {
-			r.errorAt(r.keyPos[joinPath(path, k)], joinPath(path, k), "%q is not a valid environment variable name (letters, digits and '_', not starting with a digit)", clip(k))
+			r.ErrorAtKey(strictyaml.JoinPath(path, k), "%q is not a valid environment variable name (letters, digits and '_', not starting with a digit)", strictyaml.Clip(k))
 		}
 	}
 	return true
@@ -97,20 +145,20 @@ func (r *reader) service(n ast.Node, path string, s *Service) bool {
 	return r.object(n, path, []field{
 		{"cpu", true, into(r.cpu, &s.CPU)},
 		{"memory", true, into(r.memory, &s.Memory)},
-		{"count", false, into(r.atLeast(1), &s.Count)},
+		{"count", false, into(r.AtLeast(1), &s.Count)},
 		{"health_check", false, into(r.healthCheck, &s.HealthCheck)},
 	})
 }
 
 // cpu reads Fargate cpu units: 256 or 0.25vCPU.
 func (r *reader) cpu(n ast.Node, path string, dst *int) bool {
-	s, _, ok := r.scalar(n, path, "a cpu such as 256 or 0.25vCPU")
+	s, _, ok := r.Scalar(n, path, "a cpu such as 256 or 0.25vCPU")
 	if !ok {
 		return false
 	}
 	v, err := ParseCPU(s)
 	if err != nil {
-		r.errorf(n, path, "%v", err)
+		r.Errorf(n, path, "%v", err)
 		return false
 	}
 	*dst = v
@@ -119,13 +167,13 @@ func (r *reader) cpu(n ast.Node, path string, dst *int) bool {
 
 // memory reads MiB: 512, 512MiB or 1GB.
 func (r *reader) memory(n ast.Node, path string, dst *int) bool {
-	s, _, ok := r.scalar(n, path, "a memory size such as 512 or 1GB")
+	s, _, ok := r.Scalar(n, path, "a memory size such as 512 or 1GB")
 	if !ok {
 		return false
 	}
 	v, err := ParseMemory(s)
 	if err != nil {
-		r.errorf(n, path, "%v", err)
+		r.Errorf(n, path, "%v", err)
 		return false
 	}
 	*dst = v
@@ -134,7 +182,7 @@ func (r *reader) memory(n ast.Node, path string, dst *int) bool {
 
 // size reads a task size: "512/1024", or a mapping with cpu and memory.
 func (r *reader) size(n ast.Node, path string, dst **Size) bool {
-	if r.isScalar(n) {
+	if r.IsScalar(n) {
 		return r.sizeText(n, path, dst)
 	}
 	var s Size
@@ -150,14 +198,14 @@ func (r *reader) size(n ast.Node, path string, dst **Size) bool {
 
 func (r *reader) sizeText(n ast.Node, path string, dst **Size) bool {
 	var text string
-	if !r.str(n, path, &text) {
+	if !r.Str(n, path, &text) {
 		return false
 	}
 	c, m, ok := strings.Cut(text, "/")
 	cpu, err1 := ParseCPU(c)
 	mem, err2 := ParseMemory(m)
 	if !ok || err1 != nil || err2 != nil {
-		r.errorf(n, path, "%q is not a size: write CPU/MEMORY, e.g. 512/1024, or {cpu: 512, memory: 1024}", clip(text))
+		r.Errorf(n, path, "%q is not a size: write CPU/MEMORY, e.g. 512/1024, or {cpu: 512, memory: 1024}", strictyaml.Clip(text))
 		return false
 	}
 	*dst = &Size{CPU: cpu, Memory: mem}
@@ -167,22 +215,22 @@ func (r *reader) sizeText(n ast.Node, path string, dst **Size) bool {
 func (r *reader) healthCheck(n ast.Node, path string, h *HealthCheck) bool {
 	return r.object(n, path, []field{
 		{"path", false, into(r.urlPath, &h.Path)},
-		{"interval", false, into(r.positiveDuration, &h.Interval)},
-		{"timeout", false, into(r.positiveDuration, &h.Timeout)},
-		{"healthy_threshold", false, into(r.intBetween(1, 10), &h.HealthyThreshold)},
-		{"unhealthy_threshold", false, into(r.intBetween(1, 10), &h.UnhealthyThreshold)},
-		{"grace_period", false, into(r.duration, &h.GracePeriod)},
+		{"interval", false, into(r.PositiveDuration, &h.Interval)},
+		{"timeout", false, into(r.PositiveDuration, &h.Timeout)},
+		{"healthy_threshold", false, into(r.IntBetween(1, 10), &h.HealthyThreshold)},
+		{"unhealthy_threshold", false, into(r.IntBetween(1, 10), &h.UnhealthyThreshold)},
+		{"grace_period", false, into(r.Duration, &h.GracePeriod)},
 	})
 }
 
 // urlPath reads an HTTP path: it starts with /.
 func (r *reader) urlPath(n ast.Node, path string, dst *string) bool {
 	var s string
-	if !r.str(n, path, &s) {
+	if !r.Str(n, path, &s) {
 		return false
 	}
 	if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, " \t\r\n") {
-		r.errorf(n, path, "%q is not a path: it starts with / and has no spaces, e.g. /cpu_intensive", clip(s))
+		r.Errorf(n, path, "%q is not a path: it starts with / and has no spaces, e.g. /cpu_intensive", strictyaml.Clip(s))
 		return false
 	}
 	*dst = s
@@ -191,54 +239,54 @@ func (r *reader) urlPath(n ast.Node, path string, dst *string) bool {
 
 func (r *reader) balancer(n ast.Node, path string, b *Balancer) bool {
 	return r.object(n, path, []field{
-		{"algorithm", false, into(r.oneOf(RoundRobin, LeastOutstandingRequests), &b.Algorithm)},
-		{"target_timeout", false, into(r.positiveDuration, &b.TargetTimeout)},
-		{"deregistration_delay", false, into(r.duration, &b.DeregistrationDelay)},
+		{"algorithm", false, into(r.OneOf(RoundRobin, LeastOutstandingRequests), &b.Algorithm)},
+		{"target_timeout", false, into(r.PositiveDuration, &b.TargetTimeout)},
+		{"deregistration_delay", false, into(r.Duration, &b.DeregistrationDelay)},
 	})
 }
 
 func (r *reader) load(n ast.Node, path string, l *LoadSpec) bool {
 	return r.object(n, path, []field{
 		{"path", false, into(r.urlPath, &l.Path)},
-		{"requests", false, into(listOf(r, r.request), &l.Requests)},
-		{"timeout", false, into(r.positiveDuration, &l.Timeout)},
-		{"phases", true, into(listOf(r, r.phase), &l.Phases)},
+		{"requests", false, into(strictyaml.ListOf(r.Reader, r.request), &l.Requests)},
+		{"timeout", false, into(r.PositiveDuration, &l.Timeout)},
+		{"phases", true, into(strictyaml.ListOf(r.Reader, r.phase), &l.Phases)},
 	})
 }
 
 func (r *reader) request(n ast.Node, path string, q *Request) bool {
 	*q = Request{Method: DefaultMethod, Weight: DefaultWeight}
 	return r.object(n, path, []field{
-		{"method", false, into(r.oneOf("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"), &q.Method)},
+		{"method", false, into(r.OneOf("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"), &q.Method)},
 		{"path", true, into(r.urlPath, &q.Path)},
-		{"headers", false, into(r.stringMap, &q.Headers)},
-		{"body", false, into(r.str, &q.Body)},
-		{"weight", false, into(r.atLeast(1), &q.Weight)},
+		{"headers", false, into(r.StringMap, &q.Headers)},
+		{"body", false, into(r.Str, &q.Body)},
+		{"weight", false, into(r.AtLeast(1), &q.Weight)},
 	})
 }
 
 func (r *reader) phase(n ast.Node, path string, p *Phase) bool {
 	return r.object(n, path, []field{
-		{"duration", true, into(r.positiveDuration, &p.Duration)},
-		{"rate", false, into(r.positive, &p.Rate)},
-		{"ramp_to", false, into(r.positive, &p.RampTo)},
-		{"workers", false, into(r.atLeast(1), &p.Workers)},
-		{"worker_rate", false, into(r.positive, &p.WorkerRate)},
+		{"duration", true, into(r.PositiveDuration, &p.Duration)},
+		{"rate", false, into(r.Positive, &p.Rate)},
+		{"ramp_to", false, into(r.Positive, &p.RampTo)},
+		{"workers", false, into(r.AtLeast(1), &p.Workers)},
+		{"worker_rate", false, into(r.Positive, &p.WorkerRate)},
 	})
 }
 
 func (r *reader) action(n ast.Node, path string, a *Action) bool {
 	return r.object(n, path, []field{
-		{"at", true, into(r.duration, &a.At)},
-		{"scale", false, into(r.atLeast(1), &a.Scale)},
+		{"at", true, into(r.Duration, &a.At)},
+		{"scale", false, into(r.AtLeast(1), &a.Scale)},
 		{"resize", false, into(r.size, &a.Resize)},
-		{"kill_task", false, into(r.atLeast(1), &a.KillTask)},
+		{"kill_task", false, into(r.AtLeast(1), &a.KillTask)},
 	})
 }
 
 // override reads a matrix entry: a mapping, or a size alone ("512/1024").
 func (r *reader) override(n ast.Node, path string, o *Override) bool {
-	if r.isScalar(n) {
+	if r.IsScalar(n) {
 		var s *Size
 		if !r.sizeText(n, path, &s) {
 			return false
@@ -250,7 +298,7 @@ func (r *reader) override(n ast.Node, path string, o *Override) bool {
 		{"label", false, into(r.name, &o.Label)},
 		{"cpu", false, into(r.cpu, &o.CPU)},
 		{"memory", false, into(r.memory, &o.Memory)},
-		{"count", false, into(r.atLeast(1), &o.Count)},
+		{"count", false, into(r.AtLeast(1), &o.Count)},
 		{"env", false, into(r.env, &o.Env)},
 	})
 }
@@ -259,12 +307,12 @@ func (r *reader) override(n ast.Node, path string, o *Override) bool {
 // the character where it is, when the expression sits on one line.
 func (r *reader) threshold(n ast.Node, path string, dst *Threshold) bool {
 	var s string
-	if !r.str(n, path, &s) {
+	if !r.Str(n, path, &s) {
 		return false
 	}
 	t, err := ParseThreshold(s)
 	if err != nil {
-		p := position(n)
+		p := strictyaml.Position(n)
 		msg := err.Error()
 		var ee *exprError
 		if errors.As(err, &ee) {
@@ -273,7 +321,7 @@ func (r *reader) threshold(n ast.Node, path string, dst *Threshold) bool {
 				p.Column += off + ee.column()
 			}
 		}
-		r.errorAt(p, path, "%s", msg)
+		r.ErrorAt(p, path, "%s", msg)
 		return false
 	}
 	*dst = t
@@ -296,19 +344,4 @@ func inlineOffset(n ast.Node) (int, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-// listOf reads a list whose items read reads. Every item is kept, read or
-// not, so that item i of the result is the item at path[i].
-func listOf[T any](r *reader, read func(ast.Node, string, *T) bool) func(ast.Node, string, *[]T) bool {
-	return func(n ast.Node, path string, dst *[]T) bool {
-		var out []T
-		ok := r.list(n, path, func(_ int, item ast.Node, sub string) {
-			var v T
-			read(item, sub, &v)
-			out = append(out, v)
-		})
-		*dst = out
-		return ok
-	}
 }

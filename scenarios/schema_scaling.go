@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 // The schema of the autoscaling and ecs sections.
@@ -14,12 +16,12 @@ func (r *reader) autoscaling(n ast.Node, path string, dst **Autoscaling) bool {
 	a := defaultAutoscaling()
 	*dst = a
 	return r.object(n, path, []field{
-		{"min", true, into(r.atLeast(0), &a.Min)},
-		{"max", true, into(r.atLeast(1), &a.Max)},
-		{"metric_period", false, into(r.positiveDuration, &a.MetricPeriod)},
-		{"high_datapoints", false, into(r.atLeast(1), &a.HighDatapoints)},
-		{"low_datapoints", false, into(r.atLeast(1), &a.LowDatapoints)},
-		{"policies", true, into(listOf(r, r.policy), &a.Policies)},
+		{"min", true, into(r.AtLeast(0), &a.Min)},
+		{"max", true, into(r.AtLeast(1), &a.Max)},
+		{"metric_period", false, into(r.PositiveDuration, &a.MetricPeriod)},
+		{"high_datapoints", false, into(r.AtLeast(1), &a.HighDatapoints)},
+		{"low_datapoints", false, into(r.AtLeast(1), &a.LowDatapoints)},
+		{"policies", true, into(strictyaml.ListOf(r.Reader, r.policy), &a.Policies)},
 	})
 }
 
@@ -36,20 +38,20 @@ func (r *reader) targetTracking(n ast.Node, path string, dst **TargetTracking) b
 	*dst = t
 	var target ast.Node
 	ok := r.object(n, path, []field{
-		{"metric", true, into(r.oneOf(ScalingMetrics()...), &t.Metric)},
+		{"metric", true, into(r.OneOf(ScalingMetrics()...), &t.Metric)},
 		{"target", true, func(n ast.Node, _ string) { target = n }},
-		{"scale_out_cooldown", false, into(r.duration, &t.ScaleOutCooldown)},
-		{"scale_in_cooldown", false, into(r.duration, &t.ScaleInCooldown)},
-		{"disable_scale_in", false, into(r.boolean, &t.DisableScaleIn)},
+		{"scale_out_cooldown", false, into(r.Duration, &t.ScaleOutCooldown)},
+		{"scale_in_cooldown", false, into(r.Duration, &t.ScaleInCooldown)},
+		{"disable_scale_in", false, into(r.Boolean, &t.DisableScaleIn)},
 	})
 	if target != nil && t.Metric != "" {
-		p := joinPath(path, "target")
+		p := strictyaml.JoinPath(path, "target")
 		if r.metricValue(target, p, t.Metric, &t.Target) {
 			switch {
 			case t.Target <= 0:
-				r.errorf(target, p, "must be greater than 0")
+				r.Errorf(target, p, "must be greater than 0")
 			case isPercentMetric(t.Metric) && t.Target > 100:
-				r.errorf(target, p, "a %s target is a percentage: at most 100", t.Metric)
+				r.Errorf(target, p, "a %s target is a percentage: at most 100", t.Metric)
 			}
 		}
 	}
@@ -61,23 +63,23 @@ func (r *reader) stepScaling(n ast.Node, path string, dst **StepScaling) bool {
 	*dst = s
 	var threshold, steps ast.Node
 	ok := r.object(n, path, []field{
-		{"metric", true, into(r.oneOf(ScalingMetrics()...), &s.Metric)},
-		{"comparison", true, into(r.oneOf(">", ">=", "<", "<="), &s.Comparison)},
+		{"metric", true, into(r.OneOf(ScalingMetrics()...), &s.Metric)},
+		{"comparison", true, into(r.OneOf(">", ">=", "<", "<="), &s.Comparison)},
 		{"threshold", true, func(n ast.Node, _ string) { threshold = n }},
-		{"datapoints", false, into(r.atLeast(1), &s.Datapoints)},
-		{"adjustment_type", false, into(r.oneOf(ChangeInCapacity, ExactCapacity, PercentChangeInCapacity), &s.AdjustmentType)},
-		{"min_adjustment_magnitude", false, into(r.atLeast(1), &s.MinAdjustmentMagnitude)},
-		{"cooldown", false, into(r.duration, &s.Cooldown)},
+		{"datapoints", false, into(r.AtLeast(1), &s.Datapoints)},
+		{"adjustment_type", false, into(r.OneOf(ChangeInCapacity, ExactCapacity, PercentChangeInCapacity), &s.AdjustmentType)},
+		{"min_adjustment_magnitude", false, into(r.AtLeast(1), &s.MinAdjustmentMagnitude)},
+		{"cooldown", false, into(r.Duration, &s.Cooldown)},
 		{"steps", true, func(n ast.Node, _ string) { steps = n }},
 	})
 	if s.Metric == "" {
 		return ok // the metric's problem is reported; its values cannot be read
 	}
 	if threshold != nil {
-		r.metricValue(threshold, joinPath(path, "threshold"), s.Metric, &s.Threshold)
+		r.metricValue(threshold, strictyaml.JoinPath(path, "threshold"), s.Metric, &s.Threshold)
 	}
 	if steps != nil {
-		listOf(r, r.step(s.Metric))(steps, joinPath(path, "steps"), &s.Steps)
+		strictyaml.ListOf(r.Reader, r.step(s.Metric))(steps, strictyaml.JoinPath(path, "steps"), &s.Steps)
 	}
 	return ok
 }
@@ -95,7 +97,7 @@ func (r *reader) step(metric string) func(ast.Node, string, *Step) bool {
 		return r.object(n, path, []field{
 			{"lower", false, bound(&st.Lower)},
 			{"upper", false, bound(&st.Upper)},
-			{"adjustment", true, into(r.integer, &st.Adjustment)},
+			{"adjustment", true, into(r.Integer, &st.Adjustment)},
 		})
 	}
 }
@@ -108,7 +110,7 @@ func isPercentMetric(m string) bool { return m == MetricCPU || m == MetricMemory
 func (r *reader) metricValue(n ast.Node, path, metric string, dst *float64) bool {
 	switch metric {
 	case MetricResponseTime:
-		s, isString, ok := r.scalar(n, path, "a duration such as 2s")
+		s, isString, ok := r.Scalar(n, path, "a duration such as 2s")
 		if !ok {
 			return false
 		}
@@ -118,7 +120,7 @@ func (r *reader) metricValue(n ast.Node, path, metric string, dst *float64) bool
 		}
 		d, err := time.ParseDuration(s)
 		if !isString || err != nil {
-			r.errorf(n, path, "a response_time value is a duration, such as 2s or 500ms")
+			r.Errorf(n, path, "a response_time value is a duration, such as 2s or 500ms")
 			return false
 		}
 		*dst = float64(d) / float64(time.Millisecond)
@@ -127,19 +129,19 @@ func (r *reader) metricValue(n ast.Node, path, metric string, dst *float64) bool
 		}
 		return true
 	case MetricCPU, MetricMemory:
-		s, isString, ok := r.scalar(n, path, "a percentage such as 60")
+		s, isString, ok := r.Scalar(n, path, "a percentage such as 60")
 		if !ok {
 			return false
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%")), 64)
 		if err != nil || (isString && !strings.HasSuffix(strings.TrimSpace(s), "%")) {
-			r.errorf(n, path, "a %s value is a percentage of the task size, such as 60 or 60%%", metric)
+			r.Errorf(n, path, "a %s value is a percentage of the task size, such as 60 or 60%%", metric)
 			return false
 		}
 		*dst = v
 		return true
 	default:
-		return r.number(n, path, dst)
+		return r.Number(n, path, dst)
 	}
 }
 
@@ -151,12 +153,12 @@ func (r *reader) ecs(n ast.Node, path string, dst **ECS) bool {
 
 func ecsFields(r *reader, e *ECS) []field {
 	return []field{
-		{"region", false, into(r.str, &e.Region)},
-		{"cluster", false, into(r.str, &e.Cluster)},
-		{"subnets", false, into(listOf(r, r.prefixed("subnet-")), &e.Subnets)},
-		{"security_groups", false, into(listOf(r, r.prefixed("sg-")), &e.SecurityGroups)},
-		{"assign_public_ip", false, into(r.boolean, &e.AssignPublicIP)},
-		{"image", false, into(r.str, &e.Image)},
+		{"region", false, into(r.Str, &e.Region)},
+		{"cluster", false, into(r.Str, &e.Cluster)},
+		{"subnets", false, into(strictyaml.ListOf(r.Reader, r.prefixed("subnet-")), &e.Subnets)},
+		{"security_groups", false, into(strictyaml.ListOf(r.Reader, r.prefixed("sg-")), &e.SecurityGroups)},
+		{"assign_public_ip", false, into(r.Boolean, &e.AssignPublicIP)},
+		{"image", false, into(r.Str, &e.Image)},
 		{"execution_role_arn", false, into(r.prefixed("arn:"), &e.ExecutionRoleARN)},
 		{"target_group_arn", false, into(r.prefixed("arn:"), &e.TargetGroupARN)},
 		{"endpoint", false, into(r.prefixed("http"), &e.Endpoint)},
@@ -167,11 +169,11 @@ func ecsFields(r *reader, e *ECS) []field {
 func (r *reader) prefixed(prefix string) func(ast.Node, string, *string) bool {
 	return func(n ast.Node, path string, dst *string) bool {
 		var s string
-		if !r.str(n, path, &s) {
+		if !r.Str(n, path, &s) {
 			return false
 		}
 		if !strings.HasPrefix(s, prefix) {
-			r.errorf(n, path, "%q does not start with %q", clip(s), prefix)
+			r.Errorf(n, path, "%q does not start with %q", strictyaml.Clip(s), prefix)
 			return false
 		}
 		*dst = s

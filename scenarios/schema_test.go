@@ -17,6 +17,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 // schema.json is the scenario file's JSON Schema, for editors (the YAML
@@ -78,7 +80,7 @@ func TestSchemaMatchesLoaderFields(t *testing.T) {
 				m[probeKey] = 1
 				return m
 			})
-			probe := joinPath(at, probeKey)
+			probe := strictyaml.JoinPath(at, probeKey)
 			e := findError(parseErrors(t, doc), probe, "unknown field")
 			if e == nil {
 				t.Fatalf("the loader does not read %s as a mapping with fixed fields (no unknown-field error at %s)", at, probe)
@@ -98,8 +100,9 @@ func TestSchemaMatchesLoaderFields(t *testing.T) {
 			doc, at = setPath(base, s.path, func(any) any { return map[string]any{probeKey: 1} })
 			var missing []string
 			for _, e := range parseErrors(t, doc) {
-				if e.Message == "missing required field" && parentPath(e.Field) == at {
-					missing = append(missing, strings.TrimPrefix(e.Field[len(at):], "."))
+				name, under := strings.CutPrefix(e.Field, strictyaml.JoinPath(at, ""))
+				if e.Message == "missing required field" && under && !strings.ContainsAny(name, ".[") {
+					missing = append(missing, name)
 				}
 			}
 			slices.Sort(missing)
@@ -731,7 +734,7 @@ func (v *schemaValidator) check(s any, x any, at string, problems *[]string) {
 		case "properties":
 			for name, ps := range val.(map[string]any) {
 				if pv, ok := obj[name]; ok && isObj {
-					v.check(ps, pv, joinPath(at, name), problems)
+					v.check(ps, pv, strictyaml.JoinPath(at, name), problems)
 				}
 			}
 		case "required":
@@ -744,12 +747,12 @@ func (v *schemaValidator) check(s any, x any, at string, problems *[]string) {
 			props, _ := m["properties"].(map[string]any)
 			for name, pv := range obj {
 				if _, ok := props[name]; !ok {
-					v.check(val, pv, joinPath(at, name), problems)
+					v.check(val, pv, strictyaml.JoinPath(at, name), problems)
 				}
 			}
 		case "propertyNames":
 			for name := range obj {
-				v.check(val, name, joinPath(at, name), problems)
+				v.check(val, name, strictyaml.JoinPath(at, name), problems)
 			}
 		case "minProperties":
 			if isObj && float64(len(obj)) < val.(float64) {

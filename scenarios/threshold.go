@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 )
 
 // metricKind says which units a threshold metric takes.
@@ -119,7 +121,7 @@ func ParseThreshold(expr string) (Threshold, error) {
 	metric, kind, ok := lookupMetric(name)
 	if !ok {
 		msg := fmt.Sprintf("unknown metric %q", name)
-		if s := suggest(name, ThresholdMetrics()); s != "" {
+		if s := strictyaml.Suggest(name, ThresholdMetrics()); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return fail(mStart, "%s (metrics: %s)", msg, strings.Join(ThresholdMetrics(), ", "))

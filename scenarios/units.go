@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ParseCPU reads a task cpu as Fargate counts it: integer units ("256",
@@ -80,21 +79,4 @@ func splitUnit(s string) (num, unit string) {
 		i++
 	}
 	return s[:i], strings.TrimSpace(s[i:])
-}
-
-// formatDuration writes d for people and for time.ParseDuration: whole
-// seconds under ten minutes as seconds ("65s"), else as Go does without
-// the zero tails ("15m" rather than "15m0s", "1.5s", "250ms").
-func formatDuration(d time.Duration) string {
-	if d%time.Second == 0 && d > 0 && d < 10*time.Minute {
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

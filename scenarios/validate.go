@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ecslab/lab/internal/format"
+	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 	"github.com/ecslab/lab/workload/knobs"
 )
 
@@ -18,16 +20,16 @@ import (
 func (r *reader) validate(s *Scenario) {
 	// A section that is not a mapping has been reported as such; its
 	// fields, all missing, are not reported again.
-	if !r.shapeless["workload"] {
+	if !r.Shapeless("workload") {
 		r.validateWorkload(&s.Workload)
 	}
 	r.validateService(&s.Service)
-	if !r.shapeless["load"] {
+	if !r.Shapeless("load") {
 		r.validateLoad(&s.Load)
 	}
 	r.validateActions(s)
 	r.validateMatrix(s)
-	if !r.shapeless["autoscaling"] {
+	if !r.Shapeless("autoscaling") {
 		r.validateAutoscaling(s)
 	}
 }
@@ -35,23 +37,23 @@ func (r *reader) validate(s *Scenario) {
 func (r *reader) validateWorkload(w *Workload) {
 	switch {
 	case w.Builtin && w.Image != "":
-		r.errorPath("workload.image", "builtin: true and image exclude each other: run the built-in app or your image")
+		r.ErrorPath("workload.image", "builtin: true and image exclude each other: run the built-in app or your image")
 		return
-	case !w.Builtin && w.Image == "" && r.has("workload") && !r.failed("workload.builtin", "workload.image"):
-		r.errorPath("workload", "set builtin: true for the built-in app, or image: NAME and port: PORT for your own")
+	case !w.Builtin && w.Image == "" && r.Has("workload") && !r.Failed("workload.builtin", "workload.image"):
+		r.ErrorPath("workload", "set builtin: true for the built-in app, or image: NAME and port: PORT for your own")
 	}
 	if w.Builtin {
-		if r.has("workload.port") && w.Port != BuiltinPort && !r.failed("workload.port") {
-			r.errorPath("workload.port", "the built-in app listens on %d; port is for an image", BuiltinPort)
+		if r.Has("workload.port") && w.Port != BuiltinPort && !r.Failed("workload.port") {
+			r.ErrorPath("workload.port", "the built-in app listens on %d; port is for an image", BuiltinPort)
 		}
 		w.Port = BuiltinPort
 		if len(w.Command) > 0 {
-			r.errorPath("workload.command", "command is for an image; the built-in app takes its knobs from env")
+			r.ErrorPath("workload.command", "command is for an image; the built-in app takes its knobs from env")
 		}
 		r.validateKnobs("workload.env", w.Env)
 	}
-	if w.Image != "" && w.Port == 0 && !r.failed("workload.port") {
-		r.missing("workload", "port", "the port your image listens on")
+	if w.Image != "" && w.Port == 0 && !r.Failed("workload.port") {
+		r.Missing("workload", "port", "the port your image listens on")
 	}
 }
 
@@ -66,75 +68,75 @@ func (r *reader) validateKnobs(path string, env map[string]string) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		sub := joinPath(path, k)
-		if r.failed(sub) {
+		sub := strictyaml.JoinPath(path, k)
+		if r.Failed(sub) {
 			continue
 		}
 		var bad *knobs.Error
 		switch err := knobs.Check(k, env[k]); {
 		case k == knobs.Port:
-			r.errorAt(r.keyPos[sub], sub, "lab sets PORT for the built-in app (it listens on %d)", BuiltinPort)
+			r.ErrorAtKey(sub, "lab sets PORT for the built-in app (it listens on %d)", BuiltinPort)
 		case errors.As(err, &bad):
-			r.errorPath(sub, "%q: %s", clip(bad.Value), bad.Reason)
+			r.ErrorPath(sub, "%q: %s", strictyaml.Clip(bad.Value), bad.Reason)
 		case !slices.Contains(knobs.Settable(), k):
-			if s := suggest(k, knobs.Settable()); s != "" {
-				r.errorAt(r.keyPos[sub], sub, "the built-in app has no knob %q; did you mean %q?", clip(k), s)
+			if s := strictyaml.Suggest(k, knobs.Settable()); s != "" {
+				r.ErrorAtKey(sub, "the built-in app has no knob %q; did you mean %q?", strictyaml.Clip(k), s)
 			}
 		}
 	}
 }
 
 func (r *reader) validateService(sv *Service) {
-	if !r.failed("service.cpu", "service.memory") && sv.CPU > 0 && sv.Memory > 0 {
+	if !r.Failed("service.cpu", "service.memory") && sv.CPU > 0 && sv.Memory > 0 {
 		if err := CheckSize(sv.CPU, sv.Memory); err != nil {
 			path := "service.memory"
 			if rowOf(sv.CPU) < 0 {
 				path = "service.cpu"
 			}
-			r.errorPath(path, "%v", err)
+			r.ErrorPath(path, "%v", err)
 		}
 	}
 	hc := sv.HealthCheck
-	if !r.failed("service.health_check") && hc.Timeout >= hc.Interval {
-		r.errorPath("service.health_check.timeout", "timeout %s must be shorter than the interval (%s)", formatDuration(hc.Timeout), formatDuration(hc.Interval))
+	if !r.Failed("service.health_check") && hc.Timeout >= hc.Interval {
+		r.ErrorPath("service.health_check.timeout", "timeout %s must be shorter than the interval (%s)", format.Duration(hc.Timeout), format.Duration(hc.Interval))
 	}
 }
 
 func (r *reader) validateLoad(l *LoadSpec) {
 	switch {
 	case l.Path != "" && len(l.Requests) > 0:
-		r.errorPath("load.requests", "path and requests exclude each other: give one path, or a weighted list of requests")
-	case l.Path == "" && len(l.Requests) == 0 && r.has("load") && !r.failed("load.path", "load.requests"):
-		r.missing("load", "path", "the path to send requests to, e.g. /cpu_intensive, or a list of requests")
+		r.ErrorPath("load.requests", "path and requests exclude each other: give one path, or a weighted list of requests")
+	case l.Path == "" && len(l.Requests) == 0 && r.Has("load") && !r.Failed("load.path", "load.requests"):
+		r.Missing("load", "path", "the path to send requests to, e.g. /cpu_intensive, or a list of requests")
 	}
-	if r.has("load.phases") && len(l.Phases) == 0 && !r.failed("load.phases") {
-		r.errorPath("load.phases", "needs at least one phase, e.g. {duration: 60s, rate: 5}")
+	if r.Has("load.phases") && len(l.Phases) == 0 && !r.Failed("load.phases") {
+		r.ErrorPath("load.phases", "needs at least one phase, e.g. {duration: 60s, rate: 5}")
 	}
 	for i, p := range l.Phases {
 		path := fmt.Sprintf("load.phases[%d]", i)
-		if r.failed(path) {
+		if r.Failed(path) {
 			continue
 		}
 		open, closed := p.Rate > 0 || p.RampTo > 0, p.Workers > 0 || p.WorkerRate > 0
 		switch {
 		case p.Rate > 0 && p.RampTo > 0:
-			r.errorPath(path+".ramp_to", "rate and ramp_to exclude each other: rate holds a constant rate, ramp_to ramps from the previous phase's rate")
+			r.ErrorPath(path+".ramp_to", "rate and ramp_to exclude each other: rate holds a constant rate, ramp_to ramps from the previous phase's rate")
 		case open && closed:
-			r.errorPath(path+".workers", "rate or ramp_to (open model) and workers (closed model) exclude each other: make them two phases")
+			r.ErrorPath(path+".workers", "rate or ramp_to (open model) and workers (closed model) exclude each other: make them two phases")
 		case p.WorkerRate > 0 && p.Workers == 0:
-			r.errorPath(path+".worker_rate", "worker_rate needs workers: the rate is per worker")
+			r.ErrorPath(path+".worker_rate", "worker_rate needs workers: the rate is per worker")
 		case !open && !closed:
-			r.errorPath(path, "a phase needs rate, ramp_to or workers")
+			r.ErrorPath(path, "a phase needs rate, ramp_to or workers")
 		}
 	}
 }
 
 func (r *reader) validateActions(s *Scenario) {
 	total := s.LoadDuration()
-	timed := len(s.Load.Phases) > 0 && !r.failed("load.phases")
+	timed := len(s.Load.Phases) > 0 && !r.Failed("load.phases")
 	for i, a := range s.Actions {
 		path := fmt.Sprintf("actions[%d]", i)
-		if r.failed(path) {
+		if r.Failed(path) {
 			continue
 		}
 		ops := 0
@@ -145,16 +147,16 @@ func (r *reader) validateActions(s *Scenario) {
 		}
 		switch {
 		case ops == 0:
-			r.errorPath(path, "an action needs scale, resize or kill_task")
+			r.ErrorPath(path, "an action needs scale, resize or kill_task")
 		case ops > 1:
-			r.errorPath(path, "an action does one of scale, resize or kill_task: make two actions at the same time")
+			r.ErrorPath(path, "an action does one of scale, resize or kill_task: make two actions at the same time")
 		}
 		if timed && a.At >= total {
-			r.errorPath(path+".at", "%s is not within the load, which lasts %s", formatDuration(a.At), formatDuration(total))
+			r.ErrorPath(path+".at", "%s is not within the load, which lasts %s", format.Duration(a.At), format.Duration(total))
 		}
 		if a.Resize != nil {
 			if err := CheckSize(a.Resize.CPU, a.Resize.Memory); err != nil {
-				r.errorPath(path+".resize", "%v", err)
+				r.ErrorPath(path+".resize", "%v", err)
 			}
 		}
 	}
@@ -162,33 +164,33 @@ func (r *reader) validateActions(s *Scenario) {
 }
 
 func (r *reader) validateMatrix(s *Scenario) {
-	sizeKnown := !r.failed("service.cpu", "service.memory")
+	sizeKnown := !r.Failed("service.cpu", "service.memory")
 	for i, o := range s.Matrix {
 		path := fmt.Sprintf("matrix[%d]", i)
-		if r.failed(path) {
+		if r.Failed(path) {
 			continue
 		}
 		if o.Label == "" && o.CPU == 0 && o.Memory == 0 && o.Count == 0 && len(o.Env) == 0 {
-			r.errorPath(path, "the entry changes nothing: set cpu, memory, count or env")
+			r.ErrorPath(path, "the entry changes nothing: set cpu, memory, count or env")
 			continue
 		}
 		size := Size{CPU: cmp.Or(o.CPU, s.Service.CPU), Memory: cmp.Or(o.Memory, s.Service.Memory)}
 		if (sizeKnown || o.CPU > 0 && o.Memory > 0) && size.CPU > 0 && size.Memory > 0 {
 			if err := CheckSize(size.CPU, size.Memory); err != nil {
-				r.errorPath(path, "%v", err)
+				r.ErrorPath(path, "%v", err)
 			}
 		}
 		if s.Workload.Builtin {
 			r.validateKnobs(path+".env", o.Env)
 		}
 	}
-	if r.failed("matrix") {
+	if r.Failed("matrix") {
 		return
 	}
 	first := map[string]int{}
 	for _, e := range s.Entries() {
 		if i, dup := first[e.Label]; dup {
-			r.errorPath(fmt.Sprintf("matrix[%d]", e.Index), "same label as matrix[%d] (%s): give one of them a label", i, e.Label)
+			r.ErrorPath(fmt.Sprintf("matrix[%d]", e.Index), "same label as matrix[%d] (%s): give one of them a label", i, e.Label)
 			continue
 		}
 		first[e.Label] = e.Index
@@ -200,35 +202,35 @@ func (r *reader) validateAutoscaling(s *Scenario) {
 	if a == nil {
 		return
 	}
-	if !r.failed("autoscaling.min", "autoscaling.max") && a.Min > a.Max {
-		r.errorPath("autoscaling.min", "min %d is above max %d", a.Min, a.Max)
+	if !r.Failed("autoscaling.min", "autoscaling.max") && a.Min > a.Max {
+		r.ErrorPath("autoscaling.min", "min %d is above max %d", a.Min, a.Max)
 	}
-	if r.has("autoscaling.policies") && len(a.Policies) == 0 && !r.failed("autoscaling.policies") {
-		r.errorPath("autoscaling.policies", "needs at least one policy: target_tracking or step_scaling")
+	if r.Has("autoscaling.policies") && len(a.Policies) == 0 && !r.Failed("autoscaling.policies") {
+		r.ErrorPath("autoscaling.policies", "needs at least one policy: target_tracking or step_scaling")
 	}
-	if !r.failed("service.count", "autoscaling.min", "autoscaling.max") && (s.Service.Count < a.Min || s.Service.Count > a.Max) {
-		r.errorPath("service.count", "count %d is outside autoscaling min..max (%d..%d)", s.Service.Count, a.Min, a.Max)
+	if !r.Failed("service.count", "autoscaling.min", "autoscaling.max") && (s.Service.Count < a.Min || s.Service.Count > a.Max) {
+		r.ErrorPath("service.count", "count %d is outside autoscaling min..max (%d..%d)", s.Service.Count, a.Min, a.Max)
 	}
 	names := map[string]int{}
 	for i := range a.Policies {
 		p := &a.Policies[i]
 		path := fmt.Sprintf("autoscaling.policies[%d]", i)
-		if r.failed(path) {
+		if r.Failed(path) {
 			continue
 		}
 		switch {
 		case p.TargetTracking == nil && p.StepScaling == nil:
-			r.errorPath(path, "a policy needs target_tracking or step_scaling")
+			r.ErrorPath(path, "a policy needs target_tracking or step_scaling")
 			continue
 		case p.TargetTracking != nil && p.StepScaling != nil:
-			r.errorPath(path+".step_scaling", "a policy is target_tracking or step_scaling, not both: make two policies")
+			r.ErrorPath(path+".step_scaling", "a policy is target_tracking or step_scaling, not both: make two policies")
 			continue
 		}
 		if p.Name == "" {
 			p.Name = defaultPolicyName(p)
 		}
 		if j, dup := names[p.Name]; dup {
-			r.errorPath(path+".name", "policies[%d] is also named %q: give each policy its own name", j, p.Name)
+			r.ErrorPath(path+".name", "policies[%d] is also named %q: give each policy its own name", j, p.Name)
 		}
 		names[p.Name] = i
 		if p.StepScaling != nil {
@@ -247,32 +249,32 @@ func defaultPolicyName(p *Policy) string {
 // validateSteps checks step adjustments as Application Auto Scaling does:
 // in order, without overlaps or gaps, only the ends unbounded.
 func (r *reader) validateSteps(path string, ss *StepScaling) {
-	if r.failed(path + ".steps") {
+	if r.Failed(path + ".steps") {
 		return
 	}
-	if r.has(path+".steps") && len(ss.Steps) == 0 {
-		r.errorPath(path+".steps", "needs at least one step, e.g. {lower: 0, adjustment: 1}")
+	if r.Has(path+".steps") && len(ss.Steps) == 0 {
+		r.ErrorPath(path+".steps", "needs at least one step, e.g. {lower: 0, adjustment: 1}")
 	}
 	for i, st := range ss.Steps {
 		sp := fmt.Sprintf("%s.steps[%d]", path, i)
 		switch {
 		case st.Lower == nil && i > 0:
-			r.errorPath(sp, "only the first step may leave out lower (minus infinity)")
+			r.ErrorPath(sp, "only the first step may leave out lower (minus infinity)")
 		case st.Upper == nil && i < len(ss.Steps)-1:
-			r.errorPath(sp, "only the last step may leave out upper (infinity)")
+			r.ErrorPath(sp, "only the last step may leave out upper (infinity)")
 		case st.Lower != nil && st.Upper != nil && *st.Lower >= *st.Upper:
-			r.errorPath(sp+".upper", "must be above lower (%g)", *st.Lower)
+			r.ErrorPath(sp+".upper", "must be above lower (%g)", *st.Lower)
 		case i > 0 && st.Lower != nil && ss.Steps[i-1].Upper != nil && *st.Lower != *ss.Steps[i-1].Upper:
-			r.errorPath(sp+".lower", "must equal the previous step's upper (%g): steps neither overlap nor leave gaps", *ss.Steps[i-1].Upper)
+			r.ErrorPath(sp+".lower", "must equal the previous step's upper (%g): steps neither overlap nor leave gaps", *ss.Steps[i-1].Upper)
 		}
 		switch {
 		case ss.AdjustmentType == ExactCapacity && st.Adjustment < 0:
-			r.errorPath(sp+".adjustment", "an exact capacity is 0 or more")
+			r.ErrorPath(sp+".adjustment", "an exact capacity is 0 or more")
 		case ss.AdjustmentType != ExactCapacity && st.Adjustment == 0:
-			r.errorPath(sp+".adjustment", "must not be 0")
+			r.ErrorPath(sp+".adjustment", "must not be 0")
 		}
 	}
 	if ss.MinAdjustmentMagnitude > 0 && ss.AdjustmentType != PercentChangeInCapacity {
-		r.errorPath(path+".min_adjustment_magnitude", "applies only to adjustment_type %s", PercentChangeInCapacity)
+		r.ErrorPath(path+".min_adjustment_magnitude", "applies only to adjustment_type %s", PercentChangeInCapacity)
 	}
 }

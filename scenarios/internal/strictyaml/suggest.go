@@ -1,14 +1,14 @@
-package scenarios
+package strictyaml
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// suggest returns the candidate nearest to s when it is near enough to be
+// Suggest returns the candidate nearest to s when it is near enough to be
 // a likely misspelling, or "". Case, '-' and '_' do not count: healthCheck
 // finds health_check.
-func suggest(s string, candidates []string) string {
+func Suggest(s string, candidates []string) string {
 	ns := normalizeName(s)
 	best, bestDist := "", -1
 	for _, c := range candidates {
@@ -63,8 +63,8 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// quoteList writes names as `a, b or c`.
-func quoteList(names []string, conj string) string {
+// QuoteList writes names as `a, b or c` (conj "or").
+func QuoteList(names []string, conj string) string {
 	switch len(names) {
 	case 0:
 		return ""

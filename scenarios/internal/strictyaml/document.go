@@ -1,4 +1,4 @@
-package scenarios
+package strictyaml
 
 import (
 	"fmt"
@@ -12,33 +12,35 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// Limits on what the loader accepts. A scenario is a few dozen lines; these
-// only stop hostile or broken input before it costs time or memory.
+// Limits on what a Reader accepts. The documents it reads are a few dozen
+// lines; these only stop hostile or broken input before it costs time or
+// memory.
 const (
-	// MaxFileSize is the largest scenario file the loader reads.
+	// MaxFileSize is the largest document a Reader reads.
 	MaxFileSize = 1 << 20
-	// maxTokens bounds what the YAML parser is given: its time grows faster
-	// than the number of tokens (deep nesting especially), and a scenario
+	// MaxTokens bounds what the YAML parser is given: its time grows faster
+	// than the number of tokens (deep nesting especially), and a document
 	// of a few hundred lines has a few thousand.
-	maxTokens = 20000
+	MaxTokens = 20000
 	// maxNodes bounds the document's size with its aliases expanded, so
 	// that an alias bomb is refused without being expanded.
 	maxNodes = 10000
 	// maxDepth bounds nesting.
 	maxDepth = 64
-	// maxDuration bounds every duration, so that sums of them stay far
+	// MaxDuration bounds every duration, so that sums of them stay far
 	// from overflowing.
-	maxDuration = 7 * 24 * time.Hour
-	// maxErrors bounds the errors reported for one file.
-	maxErrors = 50
+	MaxDuration = 7 * 24 * time.Hour
+	// MaxErrors bounds the errors reported for one file (one more says
+	// how many were left out).
+	MaxErrors = 50
 )
 
-// document parses data into the body of its single YAML document. It
+// Document parses data into the body of its single YAML document. It
 // returns nil, with the problem recorded, when there is nothing to read:
 // a syntax error, no document or several, an alias bomb.
-func (r *reader) document(data []byte) ast.Node {
+func (r *Reader) Document(data []byte) ast.Node {
 	if len(data) > MaxFileSize {
-		r.errs = fileError(r.file, nil, "file is %d bytes; a scenario file may have at most %d (1 MiB)", len(data), MaxFileSize)
+		r.errs = FileError(r.file, nil, "file is %d bytes; %s may have at most %d (1 MiB)", len(data), r.opts.Noun, MaxFileSize)
 		return nil
 	}
 	f, err := r.parse(data)
@@ -53,55 +55,55 @@ func (r *reader) document(data []byte) ast.Node {
 		}
 	}
 	if len(docs) == 0 {
-		r.errs = fileError(r.file, nil, "file is empty; a scenario needs at least name, workload, service and load (lab init writes a starter)")
+		r.errs = FileError(r.file, nil, "%s", r.opts.Empty)
 		return nil
 	}
 	if len(docs) > 1 {
-		r.errorf(docs[1].Body, "", "a scenario file holds one YAML document; a second one starts here")
+		r.Errorf(docs[1].Body, "", "%s holds one YAML document; a second one starts here", r.opts.Noun)
 		return nil
 	}
 	body := docs[0].Body
 	if !r.scanAnchors(body) {
 		return nil
 	}
-	r.pos[""] = position(body)
+	r.pos[""] = Position(body)
 	return body
 }
 
 // parse runs the YAML lexer and parser, refusing input with more than
-// maxTokens tokens, and turning a panic in them into an error: input that
+// MaxTokens tokens, and turning a panic in them into an error: input that
 // breaks the parser is refused like any other bad input.
-func (r *reader) parse(data []byte) (f *ast.File, err error) {
+func (r *Reader) parse(data []byte) (f *ast.File, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			f, err = nil, fmt.Errorf("the YAML parser failed on this input (%v)", p)
 		}
 	}()
 	tokens := lexer.Tokenize(string(data))
-	if len(tokens) > maxTokens {
-		return nil, fmt.Errorf("file has %d YAML tokens; a scenario file may have at most %d (a few thousand lines)", len(tokens), maxTokens)
+	if len(tokens) > MaxTokens {
+		return nil, fmt.Errorf("file has %d YAML tokens; %s may have at most %d (a few thousand lines)", len(tokens), r.opts.Noun, MaxTokens)
 	}
 	// Duplicate keys are allowed here so that the reader reports each one,
 	// with the other problems, instead of the parser stopping at the first.
 	return parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 }
 
-func (r *reader) syntaxError(err error) {
+func (r *Reader) syntaxError(err error) {
 	if ye, ok := err.(yaml.Error); ok && ye.GetToken() != nil && ye.GetToken().Position != nil {
 		msg := ye.GetMessage()
 		if strings.Contains(msg, "'\t'") {
 			msg = "a tab where YAML wants spaces (YAML indents with spaces, never tabs)"
 		}
-		r.errorAt(*ye.GetToken().Position, "", "YAML syntax: %s", msg)
+		r.ErrorAt(*ye.GetToken().Position, "", "YAML syntax: %s", msg)
 		return
 	}
-	r.errs = fileError(r.file, nil, "%v", err)
+	r.errs = FileError(r.file, nil, "%v", err)
 }
 
 // scanAnchors records the document's anchors and checks its aliases: each
 // must name an anchor defined before it and outside it, and the document
 // with its aliases expanded must stay small. Nothing is expanded.
-func (r *reader) scanAnchors(body ast.Node) bool {
+func (r *Reader) scanAnchors(body ast.Node) bool {
 	open := map[string]bool{}
 	ok := true
 	var firstAlias ast.Node
@@ -111,7 +113,7 @@ func (r *reader) scanAnchors(body ast.Node) bool {
 			return
 		}
 		if depth > maxDepth {
-			r.errorf(n, "", "nested more than %d levels deep", maxDepth)
+			r.Errorf(n, "", "nested more than %d levels deep", maxDepth)
 			ok = false
 			return
 		}
@@ -119,7 +121,7 @@ func (r *reader) scanAnchors(body ast.Node) bool {
 		case *ast.AnchorNode:
 			name := nameOf(v.Name)
 			if prev, dup := r.anchors[name]; dup {
-				r.errorf(v, "", "anchor &%s is defined twice (first on line %d)", name, position(prev).Line)
+				r.Errorf(v, "", "anchor &%s is defined twice (first on line %d)", name, Position(prev).Line)
 				ok = false
 				return
 			}
@@ -135,10 +137,10 @@ func (r *reader) scanAnchors(body ast.Node) bool {
 			}
 			switch {
 			case open[name]:
-				r.errorf(v, "", "alias *%s is inside its own anchor", name)
+				r.Errorf(v, "", "alias *%s is inside its own anchor", name)
 				ok = false
 			case r.anchors[name] == nil:
-				r.errorf(v, "", "alias *%s names no anchor defined before it", name)
+				r.Errorf(v, "", "alias *%s names no anchor defined before it", name)
 				ok = false
 			}
 			return
@@ -152,7 +154,7 @@ func (r *reader) scanAnchors(body ast.Node) bool {
 		return false
 	}
 	if n := r.expandedSize(body, map[ast.Node]int{}); n > maxNodes {
-		r.errorf(firstAlias, "", "with its aliases expanded this document would have more than %d nodes; refusing it (an alias bomb?)", maxNodes)
+		r.Errorf(firstAlias, "", "with its aliases expanded this document would have more than %d nodes; refusing it (an alias bomb?)", maxNodes)
 		return false
 	}
 	return true
@@ -160,7 +162,7 @@ func (r *reader) scanAnchors(body ast.Node) bool {
 
 // expandedSize counts the nodes of n with aliases expanded, stopping once
 // the count passes maxNodes. Each anchor is counted once (memo).
-func (r *reader) expandedSize(n ast.Node, memo map[ast.Node]int) int {
+func (r *Reader) expandedSize(n ast.Node, memo map[ast.Node]int) int {
 	if a, ok := n.(*ast.AliasNode); ok {
 		target := r.anchors[nameOf(a.Value)]
 		if target == nil {
@@ -221,20 +223,20 @@ func nameOf(n ast.Node) string {
 	return n.String()
 }
 
-// position is where a node starts: a block mapping at its first key, any
+// Position is where a node starts: a block mapping at its first key, any
 // other node at its first token.
-func position(n ast.Node) token.Position {
+func Position(n ast.Node) token.Position {
 	switch v := n.(type) {
 	case nil:
 		return token.Position{}
 	case *ast.MappingNode:
 		if !v.IsFlowStyle && len(v.Values) > 0 {
-			return position(v.Values[0])
+			return Position(v.Values[0])
 		}
 	case *ast.MappingValueNode:
-		return position(v.Key)
+		return Position(v.Key)
 	case *ast.DocumentNode:
-		return position(v.Body)
+		return Position(v.Body)
 	}
 	if tk := n.GetToken(); tk != nil && tk.Position != nil {
 		return *tk.Position
