@@ -2,9 +2,6 @@ package ecs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -261,287 +258,47 @@ func walkStrings(v reflect.Value, f func(string) string) {
 
 // call sends one input, fills out with the response fields later steps
 // refer to, records created resources in the state, and says what it did.
+// Each kind of resource has its own method (apply_calls.go).
 func (a *Applier) call(ctx context.Context, in any, out map[string]string) (string, error) {
-	c, st := a.c, a.state
 	switch in := in.(type) {
 	case *cloudwatchlogs.CreateLogGroupInput:
-		_, err := c.Logs.CreateLogGroup(ctx, in)
-		if apiCode(err) == "ResourceAlreadyExistsException" {
-			return aws.ToString(in.LogGroupName) + " exists: kept", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		st.LogGroup = aws.ToString(in.LogGroupName)
-		return st.LogGroup + " created", a.save()
-
+		return a.createLogGroup(ctx, in)
 	case *ecs.DescribeClustersInput:
-		resp, err := c.ECS.DescribeClusters(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		for _, cl := range resp.Clusters {
-			if aws.ToString(cl.Status) == "ACTIVE" {
-				out["exists"] = "true"
-				return aws.ToString(cl.ClusterName) + " exists", nil
-			}
-		}
-		return "no active cluster " + strings.Join(in.Clusters, ","), nil
-
+		return a.describeClusters(ctx, in, out)
 	case *ecs.CreateClusterInput:
-		if a.clusterExists() {
-			return "skipped: the cluster exists", nil
-		}
-		if _, err := c.ECS.CreateCluster(ctx, in); err != nil {
-			return "", err
-		}
-		st.ClusterCreated = true
-		return aws.ToString(in.ClusterName) + " created", a.save()
-
+		return a.createCluster(ctx, in)
 	case *ec2.DescribeSubnetsInput:
-		resp, err := c.EC2.DescribeSubnets(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		vpc := ""
-		for _, sn := range resp.Subnets {
-			if vpc != "" && aws.ToString(sn.VpcId) != vpc {
-				return "", fmt.Errorf("the subnets are in different VPCs (%s, %s): give subnets of one VPC", vpc, aws.ToString(sn.VpcId))
-			}
-			vpc = aws.ToString(sn.VpcId)
-		}
-		if vpc == "" {
-			return "", fmt.Errorf("no subnet found among %s: check ecs.subnets and the region", strings.Join(in.SubnetIds, ", "))
-		}
-		out["VpcId"] = vpc
-		return "VPC " + vpc, nil
-
+		return a.describeSubnets(ctx, in, out)
 	case *elb.CreateLoadBalancerInput:
-		lb, err := a.findLoadBalancer(ctx, aws.ToString(in.Name))
-		if err != nil {
-			return "", err
-		}
-		verb := "exists: taken over"
-		if lb == nil {
-			resp, err := c.ELB.CreateLoadBalancer(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			if len(resp.LoadBalancers) == 0 {
-				return "", errors.New("the response names no load balancer")
-			}
-			lb = &lbInfo{arn: aws.ToString(resp.LoadBalancers[0].LoadBalancerArn), dns: aws.ToString(resp.LoadBalancers[0].DNSName)}
-			verb = "created"
-		}
-		st.LoadBalancerARN = lb.arn
-		out["LoadBalancerArn"], out["LoadBalancer dimension"], out["DNSName"] = lb.arn, loadBalancerDimension(lb.arn), lb.dns
-		return aws.ToString(in.Name) + " " + verb + " (" + lb.dns + ")", a.save()
-
+		return a.createLoadBalancer(ctx, in, out)
 	case *elb.ModifyLoadBalancerAttributesInput:
-		_, err := c.ELB.ModifyLoadBalancerAttributes(ctx, in)
+		_, err := a.c.ELB.ModifyLoadBalancerAttributes(ctx, in)
 		return "done", err
-
-	case *elb.CreateTargetGroupInput:
-		arn, err := a.findTargetGroup(ctx, aws.ToString(in.Name))
-		if err != nil {
-			return "", err
-		}
-		verb := "exists: taken over"
-		if arn == "" {
-			resp, err := c.ELB.CreateTargetGroup(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			if len(resp.TargetGroups) == 0 {
-				return "", errors.New("the response names no target group")
-			}
-			arn, verb = aws.ToString(resp.TargetGroups[0].TargetGroupArn), "created"
-		}
-		st.TargetGroupARN = arn
-		out["TargetGroupArn"], out["TargetGroup dimension"] = arn, targetGroupDimension(arn)
-		return aws.ToString(in.Name) + " " + verb, a.save()
-
-	case *elb.ModifyTargetGroupAttributesInput:
-		_, err := c.ELB.ModifyTargetGroupAttributes(ctx, in)
-		return "done", err
-
-	case *elb.CreateListenerInput:
-		ls, err := c.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: in.LoadBalancerArn})
-		if err != nil {
-			return "", err
-		}
-		for _, l := range ls.Listeners {
-			if aws.ToInt32(l.Port) == aws.ToInt32(in.Port) {
-				st.ListenerARN = aws.ToString(l.ListenerArn)
-				out["ListenerArn"] = st.ListenerARN
-				return fmt.Sprintf("port %d exists: taken over", aws.ToInt32(in.Port)), a.save()
-			}
-		}
-		resp, err := c.ELB.CreateListener(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		if len(resp.Listeners) > 0 {
-			st.ListenerARN = aws.ToString(resp.Listeners[0].ListenerArn)
-			out["ListenerArn"] = st.ListenerARN
-		}
-		return fmt.Sprintf("port %d created", aws.ToInt32(in.Port)), a.save()
-
-	case *elb.DescribeTargetGroupsInput:
-		resp, err := c.ELB.DescribeTargetGroups(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		if len(resp.TargetGroups) == 0 || len(resp.TargetGroups[0].LoadBalancerArns) == 0 {
-			return "", fmt.Errorf("target group %s is not attached to a load balancer: add it to a listener of an ALB, or leave target_group_arn out and lab creates one", strings.Join(in.TargetGroupArns, ","))
-		}
-		lbARN := resp.TargetGroups[0].LoadBalancerArns[0]
-		out["LoadBalancerArn"], out["LoadBalancer dimension"] = lbARN, loadBalancerDimension(lbARN)
-		out["TargetGroupArn"] = aws.ToString(resp.TargetGroups[0].TargetGroupArn)
-		return "behind " + lbARN, nil
-
 	case *elb.DescribeLoadBalancersInput:
-		resp, err := c.ELB.DescribeLoadBalancers(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		if len(resp.LoadBalancers) == 0 {
-			return "", errors.New("the load balancer is gone")
-		}
-		out["DNSName"] = aws.ToString(resp.LoadBalancers[0].DNSName)
-		out["LoadBalancerArn"] = aws.ToString(resp.LoadBalancers[0].LoadBalancerArn)
-		return out["DNSName"], nil
-
+		return a.describeLoadBalancers(ctx, in, out)
+	case *elb.CreateTargetGroupInput:
+		return a.createTargetGroup(ctx, in, out)
+	case *elb.ModifyTargetGroupAttributesInput:
+		_, err := a.c.ELB.ModifyTargetGroupAttributes(ctx, in)
+		return "done", err
+	case *elb.DescribeTargetGroupsInput:
+		return a.describeTargetGroups(ctx, in, out)
+	case *elb.CreateListenerInput:
+		return a.createListener(ctx, in, out)
 	case *ecs.RegisterTaskDefinitionInput:
-		resp, err := c.ECS.RegisterTaskDefinition(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		arn := aws.ToString(resp.TaskDefinition.TaskDefinitionArn)
-		st.TaskDefinitions = addUnique(st.TaskDefinitions, arn)
-		out["TaskDefinitionArn"] = arn
-		return fmt.Sprintf("%s:%d (cpu %s, memory %s)", aws.ToString(in.Family), resp.TaskDefinition.Revision, aws.ToString(in.Cpu), aws.ToString(in.Memory)), a.save()
-
+		return a.registerTaskDefinition(ctx, in, out)
 	case *ecs.CreateServiceInput:
 		return a.createService(ctx, in)
-
 	case *ecs.UpdateServiceInput:
-		resp, err := c.ECS.UpdateService(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		st.ServiceARN = aws.ToString(resp.Service.ServiceArn)
-		return fmt.Sprintf("deploying %s, desired %d", lastPart(aws.ToString(in.TaskDefinition)), aws.ToInt32(in.DesiredCount)), a.save()
-
+		return a.updateService(ctx, in)
 	case *aas.RegisterScalableTargetInput:
-		if _, err := c.Autoscaling.RegisterScalableTarget(ctx, in); err != nil {
-			return "", err
-		}
-		st.ScalableTarget = aws.ToString(in.ResourceId)
-		return fmt.Sprintf("min %d, max %d", aws.ToInt32(in.MinCapacity), aws.ToInt32(in.MaxCapacity)), a.save()
-
+		return a.registerScalableTarget(ctx, in)
 	case *aas.PutScalingPolicyInput:
-		resp, err := c.Autoscaling.PutScalingPolicy(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		st.Policies = addUnique(st.Policies, aws.ToString(in.PolicyName))
-		out["PolicyARN"] = aws.ToString(resp.PolicyARN)
-		return aws.ToString(in.PolicyName), a.save()
-
+		return a.putScalingPolicy(ctx, in, out)
 	case *cloudwatch.PutMetricAlarmInput:
-		if _, err := c.CloudWatch.PutMetricAlarm(ctx, in); err != nil {
-			return "", err
-		}
-		st.Alarms = addUnique(st.Alarms, aws.ToString(in.AlarmName))
-		return aws.ToString(in.AlarmName), a.save()
+		return a.putMetricAlarm(ctx, in)
 	}
 	return "", fmt.Errorf("lab cannot send %T", in)
-}
-
-func (a *Applier) clusterExists() bool {
-	for i, s := range a.plan.Steps {
-		if s.Operation == "DescribeClusters" && a.outputs[i] != nil {
-			return a.outputs[i]["exists"] == "true"
-		}
-	}
-	return false
-}
-
-// createService creates the service, or deploys the entry's revision to
-// it when a service of that name is already active (a rerun of up).
-func (a *Applier) createService(ctx context.Context, in *ecs.CreateServiceInput) (string, error) {
-	c, st := a.c, a.state
-	resp, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: in.Cluster, Services: []string{aws.ToString(in.ServiceName)}})
-	if err != nil && apiCode(err) != "ClusterNotFoundException" {
-		return "", err
-	}
-	if resp != nil {
-		for _, s := range resp.Services {
-			switch aws.ToString(s.Status) {
-			case "ACTIVE":
-				st.ServiceARN = aws.ToString(s.ServiceArn)
-				if err := a.save(); err != nil {
-					return "", err
-				}
-				if _, err := c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
-					Cluster: in.Cluster, Service: in.ServiceName,
-					TaskDefinition: in.TaskDefinition, DesiredCount: in.DesiredCount,
-				}); err != nil {
-					return "", err
-				}
-				return fmt.Sprintf("%s exists: deploying %s to it", aws.ToString(in.ServiceName), lastPart(aws.ToString(in.TaskDefinition))), nil
-			case "DRAINING":
-				return "", fmt.Errorf("service %s is still being deleted (DRAINING): wait a few minutes and run again", aws.ToString(in.ServiceName))
-			}
-		}
-	}
-	in.ClientToken = aws.String(clientToken(aws.ToString(in.Cluster), aws.ToString(in.ServiceName), aws.ToString(in.TaskDefinition)))
-	created, err := c.ECS.CreateService(ctx, in)
-	if err != nil {
-		return "", err
-	}
-	st.ServiceARN = aws.ToString(created.Service.ServiceArn)
-	return fmt.Sprintf("%s created with %s, desired %d", aws.ToString(in.ServiceName), lastPart(aws.ToString(in.TaskDefinition)), aws.ToInt32(in.DesiredCount)), a.save()
-}
-
-// clientToken makes CreateService idempotent across the SDK's retries and
-// reruns: the same service and revision give the same token (at most 36
-// characters, as ECS allows).
-func clientToken(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return "lab-" + hex.EncodeToString(h[:16])
-}
-
-type lbInfo struct{ arn, dns string }
-
-func (a *Applier) findLoadBalancer(ctx context.Context, name string) (*lbInfo, error) {
-	resp, err := a.c.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{name}})
-	if apiCode(err) == "LoadBalancerNotFound" {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(resp.LoadBalancers) == 0 {
-		return nil, nil
-	}
-	lb := resp.LoadBalancers[0]
-	return &lbInfo{arn: aws.ToString(lb.LoadBalancerArn), dns: aws.ToString(lb.DNSName)}, nil
-}
-
-func (a *Applier) findTargetGroup(ctx context.Context, name string) (string, error) {
-	resp, err := a.c.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{name}})
-	if apiCode(err) == "TargetGroupNotFound" {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if len(resp.TargetGroups) == 0 {
-		return "", nil
-	}
-	return aws.ToString(resp.TargetGroups[0].TargetGroupArn), nil
 }
 
 // loadBalancerDimension is the LoadBalancer dimension of an ALB ARN:
@@ -564,35 +321,49 @@ func lastPart(arn string) string {
 // deployment with running == desired, up to timeout. On timeout the
 // error names what it still waits for and the service's last event.
 func (a *Applier) WaitStable(ctx context.Context, timeout time.Duration) error {
-	return waitStable(ctx, a.c, a.plan.Cluster, a.plan.Service, timeout, a.Poll, a.logf)
+	return stableWait{
+		c: a.c, cluster: a.plan.Cluster, service: a.plan.Service,
+		timeout: timeout, poll: a.Poll, logf: a.logf,
+	}.wait(ctx)
 }
 
-func waitStable(ctx context.Context, c *Clients, cluster, service string, timeout, poll time.Duration, logf func(string, ...any)) error {
-	deadline := time.Now().Add(timeout)
+// stableWait is one wait for a service to be stable: one deployment,
+// running == desired.
+type stableWait struct {
+	c                *Clients
+	cluster, service string
+	timeout          time.Duration // how long at most
+	poll             time.Duration // between two DescribeServices
+	// logf gets what the service still waits for, each time that changes.
+	logf func(format string, args ...any)
+}
+
+func (w stableWait) wait(ctx context.Context) error {
+	deadline := time.Now().Add(w.timeout)
 	waiting := "the first DescribeServices"
 	for {
-		resp, err := c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+		resp, err := w.c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(w.cluster), Services: []string{w.service}})
 		if err != nil {
 			return Explain(err)
 		}
 		if len(resp.Services) == 0 || aws.ToString(resp.Services[0].Status) != "ACTIVE" {
-			return fmt.Errorf("service %s is not active in cluster %s", service, cluster)
+			return fmt.Errorf("service %s is not active in cluster %s", w.service, w.cluster)
 		}
 		s := resp.Services[0]
 		if len(s.Deployments) <= 1 && s.RunningCount == s.DesiredCount {
 			return nil
 		}
-		if w := pendingWork(s); w != waiting {
-			logf("waiting for %s: %s", service, w)
-			waiting = w
+		if p := pendingWork(s); p != waiting {
+			w.logf("waiting for %s: %s", w.service, p)
+			waiting = p
 		}
-		if time.Now().Add(poll).After(deadline) {
-			return fmt.Errorf("service %s not stable after %s: still waiting for %s", service, timeout, waiting)
+		if time.Now().Add(w.poll).After(deadline) {
+			return fmt.Errorf("service %s not stable after %s: still waiting for %s", w.service, w.timeout, waiting)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(poll):
+		case <-time.After(w.poll):
 		}
 	}
 }

@@ -171,7 +171,10 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 	if _, err := t.c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(t.cluster), Service: aws.String(t.service), TaskDefinition: aws.String(arn)}); err != nil {
 		return Explain(err)
 	}
-	return waitStable(ctx, t.c, t.cluster, t.service, t.StableTimeout, t.ObservePoll, t.logf)
+	return stableWait{
+		c: t.c, cluster: t.cluster, service: t.service,
+		timeout: t.StableTimeout, poll: t.ObservePoll, logf: t.logf,
+	}.wait(ctx)
 }
 
 // KillTask stops n running tasks, as a crash would; ECS replaces them.
