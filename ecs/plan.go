@@ -300,24 +300,36 @@ func (pl *planner) cluster() {
 // balancer plans the ALB, or the look-ups of the given target group.
 func (pl *planner) balancer() {
 	if arn := pl.set.TargetGroupARN; arn != "" {
-		pl.targetGroup = arn
-		pl.tgDimension = targetGroupDimension(arn)
-		n := pl.add(Step{Service: ServiceELB, Operation: "DescribeTargetGroups", Entry: -1, ReadOnly: true,
-			Note:  "the given target group: its load balancer (for the endpoint and the scaling metrics)",
-			Input: &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}}})
-		lbARN := Ref{Step: n, Field: "LoadBalancerArn"}.String()
-		pl.lbDimension = Ref{Step: n, Field: "LoadBalancer dimension"}.String()
-		pl.add(Step{Service: ServiceELB, Operation: "DescribeLoadBalancers", Entry: -1, ReadOnly: true,
-			Note:  "the endpoint the load goes to: the load balancer's DNSName",
-			Input: &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbARN}}})
+		pl.givenTargetGroup(arn)
 		return
 	}
-
 	name := ELBName(pl.sc.Name)
 	vpcStep := pl.add(Step{Service: ServiceEC2, Operation: "DescribeSubnets", Entry: -1, ReadOnly: true,
 		Note:  "the VPC of the subnets, for the target group",
 		Input: &ec2.DescribeSubnetsInput{SubnetIds: pl.subnets}})
+	lbARN := pl.loadBalancer(name)
+	pl.targetGroupOf(name, Ref{Step: vpcStep, Field: "VpcId"}.String())
+	pl.listener(lbARN)
+}
 
+// givenTargetGroup plans the look-ups of a target group the settings
+// name: its load balancer, for the endpoint and the scaling metrics.
+func (pl *planner) givenTargetGroup(arn string) {
+	pl.targetGroup = arn
+	pl.tgDimension = targetGroupDimension(arn)
+	n := pl.add(Step{Service: ServiceELB, Operation: "DescribeTargetGroups", Entry: -1, ReadOnly: true,
+		Note:  "the given target group: its load balancer (for the endpoint and the scaling metrics)",
+		Input: &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}}})
+	lbARN := Ref{Step: n, Field: "LoadBalancerArn"}.String()
+	pl.lbDimension = Ref{Step: n, Field: "LoadBalancer dimension"}.String()
+	pl.add(Step{Service: ServiceELB, Operation: "DescribeLoadBalancers", Entry: -1, ReadOnly: true,
+		Note:  "the endpoint the load goes to: the load balancer's DNSName",
+		Input: &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbARN}}})
+}
+
+// loadBalancer plans the ALB lab creates and its idle timeout, and
+// returns the reference to its ARN.
+func (pl *planner) loadBalancer(name string) string {
 	lbStep := pl.add(Step{Service: ServiceELB, Operation: "CreateLoadBalancer", Entry: -1,
 		Note: "no target_group_arn given: lab creates an internet-facing ALB; its DNSName is the endpoint the load goes to",
 		Input: &elb.CreateLoadBalancerInput{
@@ -341,38 +353,25 @@ func (pl *planner) balancer() {
 				{Key: aws.String("idle_timeout.timeout_seconds"), Value: aws.String(seconds(idle))},
 			},
 		}})
+	return lbARN
+}
 
-	hc := pl.sc.Service.HealthCheck
-	interval := pl.clampDuration("service.health_check.interval", hc.Interval, minHealthInterval, maxHealthInterval)
-	timeout := pl.clampDuration("service.health_check.timeout", hc.Timeout, minHealthTimeout, maxHealthTimeout)
-	if timeout >= interval {
-		t := max(interval-time.Second, minHealthTimeout)
-		pl.warn("service.health_check.timeout %s must be shorter than the interval %s on ALB: the target group uses %s", timeout, interval, t)
-		timeout = t
+// targetGroupOf plans the target group lab creates in the VPC vpcID (a
+// reference) with the scenario's health check, and its attributes.
+func (pl *planner) targetGroupOf(name, vpcID string) {
+	input := &elb.CreateTargetGroupInput{
+		Name:       aws.String(name),
+		TargetType: elbtypes.TargetTypeEnumIp,
+		Protocol:   elbtypes.ProtocolEnumHttp,
+		Port:       aws.Int32(pl.port),
+		VpcId:      aws.String(vpcID),
+		Matcher:    &elbtypes.Matcher{HttpCode: aws.String("200")},
+		Tags:       pl.elbTags("target-group"),
 	}
-	healthy := pl.clampInt("service.health_check.healthy_threshold", hc.HealthyThreshold, minHealthThreshold, maxHealthThreshold)
-	unhealthy := pl.clampInt("service.health_check.unhealthy_threshold", hc.UnhealthyThreshold, minHealthThreshold, maxHealthThreshold)
-	path := hc.Path
-	if path == "" {
-		path = scenarios.DefaultHealthPath
-	}
+	pl.healthCheck(input)
 	tgStep := pl.add(Step{Service: ServiceELB, Operation: "CreateTargetGroup", Entry: -1,
-		Note: "IP targets (awsvpc); the health check is the scenario's, within ALB's limits",
-		Input: &elb.CreateTargetGroupInput{
-			Name:                       aws.String(name),
-			TargetType:                 elbtypes.TargetTypeEnumIp,
-			Protocol:                   elbtypes.ProtocolEnumHttp,
-			Port:                       aws.Int32(pl.port),
-			VpcId:                      aws.String(Ref{Step: vpcStep, Field: "VpcId"}.String()),
-			HealthCheckProtocol:        elbtypes.ProtocolEnumHttp,
-			HealthCheckPath:            aws.String(path),
-			HealthCheckIntervalSeconds: aws.Int32(int32(interval / time.Second)),
-			HealthCheckTimeoutSeconds:  aws.Int32(int32(timeout / time.Second)),
-			HealthyThresholdCount:      aws.Int32(int32(healthy)),
-			UnhealthyThresholdCount:    aws.Int32(int32(unhealthy)),
-			Matcher:                    &elbtypes.Matcher{HttpCode: aws.String("200")},
-			Tags:                       pl.elbTags("target-group"),
-		}})
+		Note:  "IP targets (awsvpc); the health check is the scenario's, within ALB's limits",
+		Input: input})
 	pl.targetGroup = Ref{Step: tgStep, Field: "TargetGroupArn"}.String()
 	pl.tgDimension = Ref{Step: tgStep, Field: "TargetGroup dimension"}.String()
 
@@ -390,7 +389,35 @@ func (pl *planner) balancer() {
 				{Key: aws.String("load_balancing.algorithm.type"), Value: aws.String(algorithm)},
 			},
 		}})
+}
 
+// healthCheck sets the target group's health check to the scenario's,
+// within ALB's limits (with a warning for each value it changes).
+func (pl *planner) healthCheck(tg *elb.CreateTargetGroupInput) {
+	hc := pl.sc.Service.HealthCheck
+	interval := pl.clampDuration("service.health_check.interval", hc.Interval, minHealthInterval, maxHealthInterval)
+	timeout := pl.clampDuration("service.health_check.timeout", hc.Timeout, minHealthTimeout, maxHealthTimeout)
+	if timeout >= interval {
+		t := max(interval-time.Second, minHealthTimeout)
+		pl.warn("service.health_check.timeout %s must be shorter than the interval %s on ALB: the target group uses %s", timeout, interval, t)
+		timeout = t
+	}
+	healthy := pl.clampInt("service.health_check.healthy_threshold", hc.HealthyThreshold, minHealthThreshold, maxHealthThreshold)
+	unhealthy := pl.clampInt("service.health_check.unhealthy_threshold", hc.UnhealthyThreshold, minHealthThreshold, maxHealthThreshold)
+	path := hc.Path
+	if path == "" {
+		path = scenarios.DefaultHealthPath
+	}
+	tg.HealthCheckProtocol = elbtypes.ProtocolEnumHttp
+	tg.HealthCheckPath = aws.String(path)
+	tg.HealthCheckIntervalSeconds = aws.Int32(int32(interval / time.Second))
+	tg.HealthCheckTimeoutSeconds = aws.Int32(int32(timeout / time.Second))
+	tg.HealthyThresholdCount = aws.Int32(int32(healthy))
+	tg.UnhealthyThresholdCount = aws.Int32(int32(unhealthy))
+}
+
+// listener plans the ALB's HTTP listener, forwarding to the target group.
+func (pl *planner) listener(lbARN string) {
 	pl.add(Step{Service: ServiceELB, Operation: "CreateListener", Entry: -1,
 		Note: fmt.Sprintf("HTTP on port %d, forwarding to the target group", ListenerPort),
 		Input: &elb.CreateListenerInput{
