@@ -110,80 +110,73 @@ func ParseRepository(uri string) (Repository, error) {
 	return r, nil
 }
 
-// Push pushes lab's workload image to repository (a URI as
-// ParseRepository reads it) and returns the reference pushed
-// (repository:tag) and the digest the registry stored it under.
+// PushOptions say what Push pushes, where to, and with which credentials.
+type PushOptions struct {
+	// Docker is the engine that builds (or reuses), tags and pushes the
+	// image.
+	Docker PushAPI
+	// Token, when not nil, is asked for an ECR login token, which is sent
+	// to the engine as the push's credentials (X-Registry-Auth). nil
+	// pushes without credentials, e.g. to a local registry.
+	Token TokenSource
+	// Repository is the URI to push to, as ParseRepository reads it.
+	Repository string
+	// Tag is the tag to push; "" means the tag in Repository, or else the
+	// image's content hash.
+	Tag string
+	// Progress gets one line per layer and status change ("5f70bf18a086:
+	// Pushed"); nil discards them.
+	Progress io.Writer
+	// Image is passed to workload.EnsureImage.
+	Image []workload.ImageOption
+}
+
+// Push pushes lab's workload image to opts.Repository and returns the
+// reference pushed (repository:tag) and the digest the registry stored
+// it under.
 //
-// It builds or reuses the image as workload.EnsureImage does (imageOpts
-// are passed to it), tags it repository:tag, pushes it through the Docker
-// Engine API, and removes that tag from the engine again: the engine is
-// left as it was, with only lab-workload:<hash>. The tag is, in order:
-// tag, a tag in the repository URI, or the first 12 hex digits of the
-// image's lab.hash label, the same tag the image has locally. lab pushes
-// no "latest": an immutable ECR repository would refuse to move it, and a
-// scenario that names the content tag runs exactly the binary it names.
+// It builds or reuses the image as workload.EnsureImage does, tags it
+// repository:tag, pushes it through the Docker Engine API, and removes
+// that tag from the engine again: the engine is left as it was, with only
+// lab-workload:<hash>. The tag is, in order: opts.Tag, a tag in the
+// repository URI, or the first 12 hex digits of the image's lab.hash
+// label, the same tag the image has locally. lab pushes no "latest": an
+// immutable ECR repository would refuse to move it, and a scenario that
+// names the content tag runs exactly the binary it names.
 //
-// token, when not nil, is asked for an ECR login token, which is sent to
-// the engine as the push's credentials (X-Registry-Auth). The registry
-// host must be the one the token is for (its proxyEndpoint), or, for ECR,
-// a registry of another account in the same region (a cross-account
-// repository): the password is sent to no other host. A nil token pushes
-// without credentials, e.g. to a local registry.
-//
-// progress gets one line per layer and status change ("5f70bf18a086:
-// Pushed"); nil discards them. Errors are one line that says what to do;
-// none contains the password or the token.
-func Push(ctx context.Context, docker PushAPI, token TokenSource, repository, tag string, progress io.Writer, imageOpts ...workload.ImageOption) (ref, digest string, err error) {
+// With a Token, the registry host must be the one the token is for (its
+// proxyEndpoint), or, for ECR, a registry of another account in the same
+// region (a cross-account repository): the password is sent to no other
+// host. Errors are one line that says what to do; none contains the
+// password or the token.
+func Push(ctx context.Context, opts PushOptions) (ref, digest string, err error) {
+	progress := opts.Progress
 	if progress == nil {
 		progress = io.Discard
 	}
-	repo, err := ParseRepository(repository)
+	repo, err := ParseRepository(opts.Repository)
 	if err != nil {
 		return "", "", err
 	}
-	switch {
-	case tag != "" && repo.Tag != "" && tag != repo.Tag:
-		return "", "", fmt.Errorf("the repository URI has tag %q and the tag given is %q: give one", repo.Tag, tag)
-	case tag == "":
-		tag = repo.Tag
+	tag, err := pushTag(repo, opts.Tag)
+	if err != nil {
+		return "", "", err
 	}
-	if tag != "" && !ValidTag(tag) {
-		return "", "", fmt.Errorf("invalid tag %q: up to 128 letters, digits, _ . and -, not starting with . or -", tag)
-	}
-
 	// Credentials first: a push that cannot authenticate fails before
 	// building anything.
-	var auth string
-	var secrets []string
-	if token != nil {
-		cfg, err := ecrAuth(ctx, token, repo)
-		if err != nil {
-			return "", "", err
-		}
-		secrets = []string{cfg.Password, base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))}
-		if auth, err = registry.EncodeAuthConfig(cfg); err != nil {
-			return "", "", fmt.Errorf("encode the registry credentials: %w", err)
-		}
-		secrets = append(secrets, auth)
+	auth, secrets, err := pushCredentials(ctx, opts.Token, repo)
+	if err != nil {
+		return "", "", err
 	}
-
-	local, _, err := workload.EnsureImage(ctx, docker, imageOpts...)
+	docker := opts.Docker
+	local, _, err := workload.EnsureImage(ctx, docker, opts.Image...)
 	if err != nil {
 		return "", "", err
 	}
 	if tag == "" {
-		img, err := docker.ImageInspect(ctx, local)
-		if err != nil {
-			return "", "", fmt.Errorf("inspect the workload image %s: %w", local, err)
+		if tag, err = contentTag(ctx, docker, local); err != nil {
+			return "", "", err
 		}
-		hash := ""
-		if img.Config != nil {
-			hash = img.Config.Labels[workload.HashLabel]
-		}
-		if len(hash) < 12 {
-			return "", "", fmt.Errorf("the workload image %s has no %s label: remove it (lab gc --images) and run again", local, workload.HashLabel)
-		}
-		tag = hash[:12]
 	}
 	ref = repo.String() + ":" + tag
 
@@ -201,14 +194,14 @@ func Push(ctx context.Context, docker PushAPI, token TokenSource, repository, ta
 	fmt.Fprintf(progress, "pushing %s to %s\n", local, ref)
 	body, err := docker.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
 	if err != nil {
-		return "", "", redact(pushError(repo, token != nil, err.Error()), secrets)
+		return "", "", redact(pushError(repo, opts.Token != nil, err.Error()), secrets)
 	}
 	defer body.Close()
 	digest, err = readPushStream(body, progress)
 	if err != nil {
 		var se streamError
 		if errors.As(err, &se) {
-			return "", "", redact(pushError(repo, token != nil, string(se)), secrets)
+			return "", "", redact(pushError(repo, opts.Token != nil, string(se)), secrets)
 		}
 		return "", "", redact(fmt.Errorf("push %s: %w", ref, err), secrets)
 	}
@@ -216,6 +209,56 @@ func Push(ctx context.Context, docker PushAPI, token TokenSource, repository, ta
 		return "", "", fmt.Errorf("push %s: Docker reported no digest for the pushed image: check the registry (GET /v2/%s/manifests/%s)", ref, repo.Path, tag)
 	}
 	return ref, digest, nil
+}
+
+// pushTag is the tag given, or the one in the repository URI; "" when
+// neither names one (the image's content hash is then the tag).
+func pushTag(repo Repository, tag string) (string, error) {
+	switch {
+	case tag != "" && repo.Tag != "" && tag != repo.Tag:
+		return "", fmt.Errorf("the repository URI has tag %q and the tag given is %q: give one", repo.Tag, tag)
+	case tag == "":
+		tag = repo.Tag
+	}
+	if tag != "" && !ValidTag(tag) {
+		return "", fmt.Errorf("invalid tag %q: up to 128 letters, digits, _ . and -, not starting with . or -", tag)
+	}
+	return tag, nil
+}
+
+// pushCredentials asks token (nil: none) for the registry credentials
+// and returns them encoded for the engine, with every form of the secret
+// that an error message must not show.
+func pushCredentials(ctx context.Context, token TokenSource, repo Repository) (auth string, secrets []string, err error) {
+	if token == nil {
+		return "", nil, nil
+	}
+	cfg, err := ecrAuth(ctx, token, repo)
+	if err != nil {
+		return "", nil, err
+	}
+	secrets = []string{cfg.Password, base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))}
+	if auth, err = registry.EncodeAuthConfig(cfg); err != nil {
+		return "", nil, fmt.Errorf("encode the registry credentials: %w", err)
+	}
+	return auth, append(secrets, auth), nil
+}
+
+// contentTag is the first 12 hex digits of the local image's content
+// hash (its lab.hash label), the tag it has locally.
+func contentTag(ctx context.Context, docker PushAPI, local string) (string, error) {
+	img, err := docker.ImageInspect(ctx, local)
+	if err != nil {
+		return "", fmt.Errorf("inspect the workload image %s: %w", local, err)
+	}
+	hash := ""
+	if img.Config != nil {
+		hash = img.Config.Labels[workload.HashLabel]
+	}
+	if len(hash) < 12 {
+		return "", fmt.Errorf("the workload image %s has no %s label: remove it (lab gc --images) and run again", local, workload.HashLabel)
+	}
+	return hash[:12], nil
 }
 
 // ecrAuth asks token for an ECR login and returns it as Docker registry

@@ -221,6 +221,12 @@ func pushContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// pushImage builds the pushed image from the test's workload binary and
+// keeps other tests' images.
+func pushImage(bin string) []workload.ImageOption {
+	return []workload.ImageOption{workload.WithBinary(bin), workload.WithKeepStale()}
+}
+
 func TestPushToLocalRegistry(t *testing.T) {
 	docker := dockertest.Client(t)
 	host := registryHost(t)
@@ -228,7 +234,7 @@ func TestPushToLocalRegistry(t *testing.T) {
 	token := &fakeToken{endpoint: "http://" + host, password: pushTestPassword}
 	var progress bytes.Buffer
 
-	ref, digest, err := Push(pushContext(t), docker, token, host+"/lab/workload", "", &progress, workload.WithBinary(bin), workload.WithKeepStale())
+	ref, digest, err := Push(pushContext(t), PushOptions{Docker: docker, Token: token, Repository: host + "/lab/workload", Progress: &progress, Image: pushImage(bin)})
 	t.Logf("progress:\n%s", progress.String())
 	if err != nil {
 		t.Fatalf("Push: %v", err)
@@ -261,7 +267,7 @@ func TestPushToLocalRegistry(t *testing.T) {
 	}
 
 	// Again, with a tag of our choosing: the same image, the same digest.
-	ref2, digest2, err := Push(pushContext(t), docker, token, host+"/lab/workload", "v1", nil, workload.WithBinary(bin), workload.WithKeepStale())
+	ref2, digest2, err := Push(pushContext(t), PushOptions{Docker: docker, Token: token, Repository: host + "/lab/workload", Tag: "v1", Image: pushImage(bin)})
 	if err != nil {
 		t.Fatalf("Push --tag v1: %v", err)
 	}
@@ -303,7 +309,7 @@ func TestPushWrongPassword(t *testing.T) {
 	bin, _ := workloadBinary(t, docker)
 	token := &fakeToken{endpoint: "http://" + host, password: "not-the-password-42"}
 	var progress bytes.Buffer
-	_, _, err := Push(pushContext(t), docker, token, host+"/lab/workload", "", &progress, workload.WithBinary(bin), workload.WithKeepStale())
+	_, _, err := Push(pushContext(t), PushOptions{Docker: docker, Token: token, Repository: host + "/lab/workload", Progress: &progress, Image: pushImage(bin)})
 	secrets := append(token.secretsOf(), pushTestPassword)
 	checkOneLine(t, err, secrets, "push to "+host+"/lab/workload failed", "refused the ECR login token")
 	for _, s := range secrets {
@@ -317,7 +323,7 @@ func TestPushWithoutCredentials(t *testing.T) {
 	docker := dockertest.Client(t)
 	host := registryHost(t)
 	bin, _ := workloadBinary(t, docker)
-	_, _, err := Push(pushContext(t), docker, nil, host+"/lab/workload", "", nil, workload.WithBinary(bin), workload.WithKeepStale())
+	_, _, err := Push(pushContext(t), PushOptions{Docker: docker, Repository: host + "/lab/workload", Image: pushImage(bin)})
 	checkOneLine(t, err, nil, "push to "+host+"/lab/workload failed", "--auth ecr")
 }
 
@@ -326,7 +332,7 @@ func TestPushUnreachableRegistry(t *testing.T) {
 	bin, _ := workloadBinary(t, docker)
 	host := "127.0.0.1:" + freePort(t) // nothing listens there
 	token := &fakeToken{endpoint: "http://" + host, password: pushTestPassword}
-	_, _, err := Push(pushContext(t), docker, token, host+"/lab/workload", "", nil, workload.WithBinary(bin), workload.WithKeepStale())
+	_, _, err := Push(pushContext(t), PushOptions{Docker: docker, Token: token, Repository: host + "/lab/workload", Image: pushImage(bin)})
 	checkOneLine(t, err, token.secretsOf(), "push to "+host+"/lab/workload failed", "Docker cannot reach the registry "+host)
 }
 
@@ -346,7 +352,7 @@ func TestPushTokenForAnotherRegistry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			token := &fakeToken{endpoint: tt.endpoint, password: pushTestPassword}
-			_, _, err := Push(context.Background(), nil, token, tt.repo, "", nil)
+			_, _, err := Push(context.Background(), PushOptions{Token: token, Repository: tt.repo})
 			checkOneLine(t, err, token.secretsOf(), tt.want)
 		})
 	}
@@ -354,7 +360,7 @@ func TestPushTokenForAnotherRegistry(t *testing.T) {
 
 func TestPushTokenError(t *testing.T) {
 	token := &fakeToken{err: errors.New("operation error ECR: GetAuthorizationToken, failed to refresh cached credentials, no EC2 IMDS role found")}
-	_, _, err := Push(context.Background(), nil, token, "123456789012.dkr.ecr.us-east-1.amazonaws.com/lab", "", nil)
+	_, _, err := Push(context.Background(), PushOptions{Token: token, Repository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/lab"})
 	checkOneLine(t, err, nil, "get an ECR login token: ", "no EC2 IMDS role found")
 }
 

@@ -85,7 +85,10 @@ workload image; progress goes to stderr.`,
 			defer docker.Close()
 
 			stderr := cmd.ErrOrStderr()
-			ref, digest, err := ecs.Push(ctx, docker, token, repository, tag, prefixWriter{stderr, "lab: "})
+			ref, digest, err := ecs.Push(ctx, ecs.PushOptions{
+				Docker: docker, Token: token, Repository: repository, Tag: tag,
+				Progress: prefixWriter{stderr, "lab: "},
+			})
 			if err != nil {
 				return err
 			}
