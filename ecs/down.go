@@ -202,65 +202,57 @@ func gone(err error) bool {
 // created: those in the state, and those of the scenario's name that
 // carry its tags.
 func (d *Teardown) removeBalancer(ctx context.Context, c *Clients) error {
-	st, name := d.State, ELBName(d.Scenario)
-	lbARN := st.LoadBalancerARN
-	if lbARN == "" {
-		resp, err := c.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{name}})
-		if err != nil && apiCode(err) != "LoadBalancerNotFound" {
-			return err
-		}
-		if resp != nil && len(resp.LoadBalancers) > 0 {
-			arn := aws.ToString(resp.LoadBalancers[0].LoadBalancerArn)
-			if ok, err := d.taggedELB(ctx, c, arn); err != nil {
-				return err
-			} else if ok {
-				lbARN = arn
-			} else {
-				d.logf("load balancer %s is not tagged %s=%s: left alone", name, TagScenario, d.Scenario)
-			}
-		}
+	if err := d.removeLoadBalancer(ctx, c); err != nil {
+		return err
 	}
-	if lbARN != "" {
-		ls, err := c.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN)})
-		if err != nil && apiCode(err) != "LoadBalancerNotFound" {
-			return err
-		}
-		if ls != nil {
-			for _, l := range ls.Listeners {
-				if _, err := c.ELB.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.ListenerArn}); err != nil && apiCode(err) != "ListenerNotFound" {
-					return err
-				}
-				d.logf("listener port %d deleted", aws.ToInt32(l.Port))
-			}
-		}
-		st.ListenerARN = ""
-		if _, err := c.ELB.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lbARN)}); err != nil && apiCode(err) != "LoadBalancerNotFound" {
-			return err
-		}
-		d.logf("load balancer %s deleted", loadBalancerDimension(lbARN))
-		st.LoadBalancerARN = ""
-	}
+	return d.removeTargetGroup(ctx, c)
+}
 
-	tgARN := st.TargetGroupARN
-	if tgARN == "" {
-		resp, err := c.ELB.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{name}})
-		if err != nil && apiCode(err) != "TargetGroupNotFound" {
-			return err
+// removeLoadBalancer deletes the ALB's listeners, then the ALB.
+func (d *Teardown) removeLoadBalancer(ctx context.Context, c *Clients) error {
+	st := d.State
+	lbARN, err := d.ours(ctx, c, "load balancer", st.LoadBalancerARN, func(name string) (string, error) {
+		lb, err := loadBalancerNamed(ctx, c, name)
+		if lb == nil {
+			return "", err
 		}
-		if resp != nil && len(resp.TargetGroups) > 0 {
-			arn := aws.ToString(resp.TargetGroups[0].TargetGroupArn)
-			if ok, err := d.taggedELB(ctx, c, arn); err != nil {
+		return lb.arn, err
+	})
+	if err != nil || lbARN == "" {
+		return err
+	}
+	ls, err := c.ELB.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN)})
+	if err != nil && apiCode(err) != "LoadBalancerNotFound" {
+		return err
+	}
+	if ls != nil {
+		for _, l := range ls.Listeners {
+			if _, err := c.ELB.DeleteListener(ctx, &elb.DeleteListenerInput{ListenerArn: l.ListenerArn}); err != nil && apiCode(err) != "ListenerNotFound" {
 				return err
-			} else if ok {
-				tgARN = arn
 			}
+			d.logf("listener port %d deleted", aws.ToInt32(l.Port))
 		}
 	}
-	if tgARN == "" {
-		return nil
+	st.ListenerARN = ""
+	if _, err := c.ELB.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lbARN)}); err != nil && apiCode(err) != "LoadBalancerNotFound" {
+		return err
+	}
+	d.logf("load balancer %s deleted", loadBalancerDimension(lbARN))
+	st.LoadBalancerARN = ""
+	return nil
+}
+
+// removeTargetGroup deletes the target group once the deleted ALB has let
+// go of it.
+func (d *Teardown) removeTargetGroup(ctx context.Context, c *Clients) error {
+	st := d.State
+	tgARN, err := d.ours(ctx, c, "target group", st.TargetGroupARN, func(name string) (string, error) {
+		return targetGroupNamed(ctx, c, name)
+	})
+	if err != nil || tgARN == "" {
+		return err
 	}
 	// The ALB lets go of its target group a moment after it is deleted.
-	var err error
 	for attempt := 0; attempt < 10; attempt++ {
 		_, err = c.ELB.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(tgARN)})
 		if err == nil || apiCode(err) == "TargetGroupNotFound" {
@@ -280,19 +272,32 @@ func (d *Teardown) removeBalancer(ctx context.Context, c *Clients) error {
 	return err
 }
 
-func (d *Teardown) taggedELB(ctx context.Context, c *Clients, arn string) (bool, error) {
+// ours is the ARN of the scenario's load balancer or target group (what):
+// known, the one the state names, or else the one that named finds by the
+// scenario's name, when it carries the scenario's tag. "" when there is
+// none, or (with a log line saying so) when it is not tagged as lab's.
+func (d *Teardown) ours(ctx context.Context, c *Clients, what, known string, named func(name string) (string, error)) (string, error) {
+	if known != "" {
+		return known, nil
+	}
+	name := ELBName(d.Scenario)
+	arn, err := named(name)
+	if err != nil || arn == "" {
+		return "", err
+	}
 	resp, err := c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{ResourceArns: []string{arn}})
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for _, td := range resp.TagDescriptions {
 		for _, t := range td.Tags {
 			if aws.ToString(t.Key) == TagScenario && aws.ToString(t.Value) == d.Scenario {
-				return true, nil
+				return arn, nil
 			}
 		}
 	}
-	return false, nil
+	d.logf("%s %s is not tagged %s=%s: left alone", what, name, TagScenario, d.Scenario)
+	return "", nil
 }
 
 // removeTaskDefinitions deregisters every active revision of the
