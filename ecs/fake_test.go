@@ -209,7 +209,15 @@ func applyWith(t *testing.T, special map[string]func(n int) reply) (*fakeAWS, *S
 		Region: "us-east-1", Cluster: "lab", Subnets: []string{"subnet-1", "subnet-2"}, SecurityGroups: []string{"sg-1"},
 		Image: "img:1", ExecutionRoleARN: "arn:aws:iam::1:role/exec",
 	})
-	st, err := LoadState("us-east-1", "cpu-vertical")
+	st, ap := newApplier(t, c, plan)
+	return f, st, ap.ApplyEntry(context.Background(), 0)
+}
+
+// newApplier loads the state of plan's scenario in c's region, as lab
+// does, and prepares to apply plan into it.
+func newApplier(t *testing.T, c *Clients, plan *Plan) (*State, *Applier) {
+	t.Helper()
+	st, err := LoadState(c.Region, plan.Scenario)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +225,7 @@ func applyWith(t *testing.T, special map[string]func(n int) reply) (*fakeAWS, *S
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f, st, ap.ApplyEntry(context.Background(), 0)
+	return st, ap
 }
 
 func TestApplyAgainstFakeAWS(t *testing.T) {
@@ -361,6 +369,58 @@ func TestFailedApplyThenDownFromState(t *testing.T) {
 	}
 	if again, _ := LoadState("us-east-1", "cpu-vertical"); !again.Empty() {
 		t.Errorf("state after down: %+v", again)
+	}
+}
+
+// Without a state, down finds the load balancer and the target group by
+// the scenario's names and removes only what carries the scenario's tag.
+func TestDownByNameRemovesOnlyWhatIsTagged(t *testing.T) {
+	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	const lbARN = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/lab-x/abc"
+	const tgARN = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lab-x/def"
+	f, c := newFakeAWS(t, func(op string, n int) reply {
+		switch op {
+		case "DescribeScalingPolicies":
+			return reply{body: `{"ScalingPolicies":[]}`}
+		case "DescribeScalableTargets":
+			return reply{body: `{"ScalableTargets":[]}`}
+		case "DescribeServices":
+			return reply{body: `{"services":[]}`}
+		case "DescribeLoadBalancers":
+			return reply{body: `<LoadBalancers><member><LoadBalancerArn>` + lbARN + `</LoadBalancerArn><DNSName>lab-x.example</DNSName></member></LoadBalancers>`}
+		case "DescribeTargetGroups":
+			return reply{body: `<TargetGroups><member><TargetGroupArn>` + tgARN + `</TargetGroupArn></member></TargetGroups>`}
+		case "DescribeTags": // the load balancer first: the scenario's; then the target group: another's
+			owner := map[bool]string{true: "cpu-vertical", false: "someone-else"}[n == 0]
+			return reply{body: `<TagDescriptions><member><Tags><member><Key>lab.scenario</Key><Value>` + owner + `</Value></member></Tags></member></TagDescriptions>`}
+		case "DescribeListeners":
+			return reply{body: `<Listeners></Listeners>`}
+		case "ListTaskDefinitions":
+			return reply{body: `{"taskDefinitionArns":[]}`}
+		case "DescribeLogGroups":
+			return reply{body: `{"logGroups":[]}`}
+		case "DescribeClusters":
+			return reply{body: `{"clusters":[]}`}
+		}
+		return reply{}
+	})
+	st, err := LoadState("us-east-1", "cpu-vertical")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	d := &Teardown{Scenario: "cpu-vertical", Cluster: "lab", State: st, Poll: time.Millisecond, Log: func(s string) { log = append(log, s) }}
+	if err := d.Down(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if del := f.bodies("DeleteLoadBalancer"); len(del) != 1 || !strings.Contains(del[0], url.QueryEscape(lbARN)) {
+		t.Errorf("DeleteLoadBalancer: %v, want one call for the tagged %s", del, lbARN)
+	}
+	if del := f.bodies("DeleteTargetGroup"); len(del) != 0 {
+		t.Errorf("DeleteTargetGroup: %v, want none: the target group is another scenario's", del)
+	}
+	if want := "target group " + ELBName("cpu-vertical") + " is not tagged lab.scenario=cpu-vertical: left alone"; !strings.Contains(strings.Join(log, "\n"), want) {
+		t.Errorf("log %q does not say %q", log, want)
 	}
 }
 

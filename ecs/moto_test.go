@@ -32,37 +32,27 @@ func motoSettings(n mototest.Network) *scenarios.ECS {
 	}
 }
 
-// motoClients connects as lab does: the standard chain, pointed at moto.
-func motoClients(t *testing.T, srv *mototest.Server) *Clients {
+// startMoto starts moto with a VPC for the tasks and connects as lab
+// does: the standard chain, pointed at moto.
+func startMoto(t *testing.T) (*Clients, mototest.Network) {
 	t.Helper()
+	srv := mototest.Start(t, 1)
 	srv.Env(t)
 	t.Setenv("LAB_STATE_DIR", t.TempDir())
 	c, err := Connect(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c, srv.NewNetwork(t)
 }
 
 func TestMotoUpScaleDown(t *testing.T) {
-	srv := mototest.Start(t, 1)
-	c := motoClients(t, srv)
-	net := srv.NewNetwork(t)
+	c, net := startMoto(t)
 	ctx := context.Background()
 
 	sc := builtin(t, "response-time-scaling")
-	plan, err := NewPlan(sc, motoSettings(net))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := LoadState(c.Region, sc.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ap, err := NewApplier(c, plan, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := mustPlan(t, sc, motoSettings(net))
+	st, ap := newApplier(t, c, plan)
 	ap.Poll = 100 * time.Millisecond
 	var log []string
 	ap.Log = func(s string) { log = append(log, s) }
@@ -137,17 +127,12 @@ func TestMotoUpScaleDown(t *testing.T) {
 // A failure half-way through apply leaves a state from which down removes
 // what was made; and without the state, the names and tags suffice.
 func TestMotoFailedApplyThenDown(t *testing.T) {
-	srv := mototest.Start(t, 1)
-	c := motoClients(t, srv)
-	net := srv.NewNetwork(t)
+	c, net := startMoto(t)
 	ctx := context.Background()
 
 	sc := builtin(t, "cpu-vertical")
 	set := motoSettings(net)
-	plan, err := NewPlan(sc, set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := mustPlan(t, sc, set)
 	// Break the plan after the balancer: a service in a cluster that the
 	// plan claims exists but does not.
 	for i := range plan.Steps {
@@ -155,12 +140,8 @@ func TestMotoFailedApplyThenDown(t *testing.T) {
 			in.Cluster = aws.String("no-such-cluster")
 		}
 	}
-	st, _ := LoadState(c.Region, sc.Name)
-	ap, err := NewApplier(c, plan, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = ap.ApplyEntry(ctx, 0)
+	st, ap := newApplier(t, c, plan)
+	err := ap.ApplyEntry(ctx, 0)
 	if err == nil {
 		t.Fatal("apply into a missing cluster succeeded")
 	}
