@@ -318,6 +318,17 @@ func TestAWSErrorsAreExplained(t *testing.T) {
 	}
 }
 
+// nothingListed answers down's look-ups (JSON services) with empty lists;
+// a test answers the calls it is about itself.
+var nothingListed = map[string]string{
+	"DescribeScalingPolicies": `{"ScalingPolicies":[]}`,
+	"DescribeScalableTargets": `{"ScalableTargets":[]}`,
+	"DescribeServices":        `{"services":[]}`,
+	"ListTaskDefinitions":     `{"taskDefinitionArns":[]}`,
+	"DescribeLogGroups":       `{"logGroups":[]}`,
+	"DescribeClusters":        `{"clusters":[]}`,
+}
+
 // A failure half-way leaves a saved state naming what exists, and down
 // removes it from there.
 func TestFailedApplyThenDownFromState(t *testing.T) {
@@ -336,24 +347,16 @@ func TestFailedApplyThenDownFromState(t *testing.T) {
 
 	f.answer = func(op string, n int) reply {
 		switch op {
-		case "DescribeScalingPolicies":
-			return reply{body: `{"ScalingPolicies":[]}`}
-		case "DescribeScalableTargets":
-			return reply{body: `{"ScalableTargets":[]}`}
-		case "DescribeServices":
-			return reply{body: `{"services":[]}`}
 		case "DescribeListeners":
 			return reply{body: `<Listeners><member><ListenerArn>arn:listener</ListenerArn><Port>80</Port></member></Listeners>`}
 		case "DeleteTargetGroup":
 			if n == 0 {
 				return reply{code: "ResourceInUse", message: "Target group is currently in use by a listener or a rule"}
 			}
-		case "ListTaskDefinitions":
-			return reply{body: `{"taskDefinitionArns":[]}`}
 		case "DescribeClusters":
 			return reply{body: `{"clusters":[{"clusterName":"lab","status":"ACTIVE","tags":[{"key":"lab.scenario","value":"cpu-vertical"}]}]}`}
 		}
-		return reply{}
+		return reply{body: nothingListed[op]}
 	}
 	d := &Teardown{Scenario: "cpu-vertical", Cluster: "lab", State: st, Poll: time.Millisecond}
 	if err := d.Down(context.Background(), clientsFor(f)); err != nil {
@@ -380,12 +383,6 @@ func TestDownByNameRemovesOnlyWhatIsTagged(t *testing.T) {
 	const tgARN = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lab-x/def"
 	f, c := newFakeAWS(t, func(op string, n int) reply {
 		switch op {
-		case "DescribeScalingPolicies":
-			return reply{body: `{"ScalingPolicies":[]}`}
-		case "DescribeScalableTargets":
-			return reply{body: `{"ScalableTargets":[]}`}
-		case "DescribeServices":
-			return reply{body: `{"services":[]}`}
 		case "DescribeLoadBalancers":
 			return reply{body: `<LoadBalancers><member><LoadBalancerArn>` + lbARN + `</LoadBalancerArn><DNSName>lab-x.example</DNSName></member></LoadBalancers>`}
 		case "DescribeTargetGroups":
@@ -395,14 +392,8 @@ func TestDownByNameRemovesOnlyWhatIsTagged(t *testing.T) {
 			return reply{body: `<TagDescriptions><member><Tags><member><Key>lab.scenario</Key><Value>` + owner + `</Value></member></Tags></member></TagDescriptions>`}
 		case "DescribeListeners":
 			return reply{body: `<Listeners></Listeners>`}
-		case "ListTaskDefinitions":
-			return reply{body: `{"taskDefinitionArns":[]}`}
-		case "DescribeLogGroups":
-			return reply{body: `{"logGroups":[]}`}
-		case "DescribeClusters":
-			return reply{body: `{"clusters":[]}`}
 		}
-		return reply{}
+		return reply{body: nothingListed[op]}
 	})
 	st, err := LoadState("us-east-1", "cpu-vertical")
 	if err != nil {
