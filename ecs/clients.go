@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go/logging"
+
+	"github.com/ecslab/lab/internal/format"
 )
 
 // Clients are the AWS service clients lab uses, all from one
@@ -69,7 +71,7 @@ func Connect(ctx context.Context, region string) (*Clients, error) {
 		return nil, errors.New("no AWS region: set ecs.region in the scenario or the --ecs file, AWS_REGION, or a region in your AWS profile")
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE, or run `aws sso login` (%s)", firstLine(Explain(err).Error()))
+		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE, or run `aws sso login` (%s)", format.FirstLine(Explain(err).Error()))
 	}
 	return NewClients(cfg), nil
 }

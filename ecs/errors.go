@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ecslab/lab/internal/format"
 )
 
 // explained is an AWS error turned into one line that says what happened
@@ -46,7 +48,7 @@ func Explain(err error) error {
 		var opErr *net.OpError
 		switch {
 		case errors.As(err, &dns), errors.As(err, &opErr):
-			return &explained{op + "cannot reach the AWS endpoint (" + firstLine(err.Error()) + "): check the network, the region, and AWS_ENDPOINT_URL if you use one", err}
+			return &explained{op + "cannot reach the AWS endpoint (" + format.FirstLine(err.Error()) + "): check the network, the region, and AWS_ENDPOINT_URL if you use one", err}
 		}
 		var resp *smithyhttp.ResponseError
 		if errors.As(err, &resp) {
@@ -54,11 +56,11 @@ func Explain(err error) error {
 		}
 		var maxAtt *retry.MaxAttemptsError
 		if errors.As(err, &maxAtt) {
-			return &explained{op + "gave up after " + fmt.Sprint(maxAtt.Attempt) + " attempts: " + firstLine(maxAtt.Err.Error()), err}
+			return &explained{op + "gave up after " + fmt.Sprint(maxAtt.Attempt) + " attempts: " + format.FirstLine(maxAtt.Err.Error()), err}
 		}
-		return &explained{op + firstLine(err.Error()), err}
+		return &explained{op + format.FirstLine(err.Error()), err}
 	}
-	code, msg := api.ErrorCode(), firstLine(api.ErrorMessage())
+	code, msg := api.ErrorCode(), format.FirstLine(api.ErrorMessage())
 	say := func(what string) error { return &explained{op + what, err} }
 	switch {
 	case code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation" || code == "UnauthorizedException":
@@ -137,12 +139,4 @@ func apiCode(err error) string {
 		return api.ErrorCode()
 	}
 	return ""
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

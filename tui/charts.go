@@ -11,6 +11,7 @@ import (
 	"github.com/NimbleMarkets/ntcharts/canvas/graph"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/autoscale"
 )
@@ -133,28 +134,26 @@ type chart struct {
 	yfmt  func(float64) string
 }
 
-func pct(v float64) string { return fmt.Sprintf("%.0f%%", v) }
-
 func (c *charts) specs() []chart {
 	errLines := c.errorLines()
 	return []chart{
 		{title: "req/s", lines: []line{
-			{"offered", c.offered, num},
-			{"ok", c.achieved, num},
-		}, yfmt: num},
+			{"offered", c.offered, format.OneDecimal},
+			{"ok", c.achieved, format.OneDecimal},
+		}, yfmt: format.OneDecimal},
 		{title: "latency", lines: []line{
-			{"p50", c.p50, msString},
-			{"p99", c.p99, msString},
-		}, yfmt: msString},
-		{title: "errors", lines: errLines, yfmt: pct},
+			{"p50", c.p50, format.Latency},
+			{"p99", c.p99, format.Latency},
+		}, yfmt: format.Latency},
+		{title: "errors", lines: errLines, yfmt: format.WholePercent},
 		{title: "tasks", lines: []line{
-			{"run", c.running, num},
-			{"want", c.desired, num},
-		}, step: true, marks: c.marks, yfmt: num},
+			{"run", c.running, format.OneDecimal},
+			{"want", c.desired, format.OneDecimal},
+		}, step: true, marks: c.marks, yfmt: format.OneDecimal},
 		{title: "util", lines: []line{
-			{"cpu", c.cpu, pct},
-			{"mem", c.mem, pct},
-		}, ymax: 100, yfmt: pct},
+			{"cpu", c.cpu, format.WholePercent},
+			{"mem", c.mem, format.WholePercent},
+		}, ymax: 100, yfmt: format.WholePercent},
 	}
 }
 
@@ -190,7 +189,7 @@ func (c *charts) errorLines() []line {
 		for j, w := range c.errs {
 			pts[j] = point{w.t, w.byClass[class]}
 		}
-		lines[i] = line{class, pts, pct}
+		lines[i] = line{class, pts, format.WholePercent}
 	}
 	return lines
 }

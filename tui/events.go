@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/autoscale"
 )
@@ -78,7 +79,7 @@ func (l *eventLog) view(w, h int, multiEntry bool, st Styles) string {
 	start := max(0, end-h)
 	out := make([]string, 0, h)
 	for _, ln := range l.lines[start:end] {
-		stamp := fmt.Sprintf("%6s", secs(seconds(ln.t)))
+		stamp := fmt.Sprintf("%6s", format.Clock(seconds(ln.t)))
 		if multiEntry {
 			stamp = fmt.Sprintf("e%d %s", ln.entry, stamp)
 		}
@@ -169,7 +170,7 @@ func decisionText(f map[string]any, held bool) string {
 	if dp, ok := f["datapoints"].([]float64); ok && len(dp) > 0 {
 		vals := make([]string, len(dp))
 		for i, v := range dp {
-			vals[i] = num(v)
+			vals[i] = format.OneDecimal(v)
 		}
 		fmt.Fprintf(&b, " [%v %s, target %v]", f["metric"], strings.Join(vals, " "), f["target"])
 	}

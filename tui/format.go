@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -71,42 +70,6 @@ func bar(frac float64, w int, fill, empty lipgloss.Style) string {
 	}
 	n := int(math.Round(math.Min(frac, 1) * float64(w)))
 	return fill.Render(strings.Repeat("█", n)) + empty.Render(strings.Repeat("░", w-n))
-}
-
-// secs formats a duration as people read a run's clock: 45s, 2m05s, 1h02m.
-func secs(d time.Duration) string {
-	s := int(d.Round(time.Second).Seconds())
-	switch {
-	case s < 0:
-		return "-" + secs(-d)
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
-	case s < 3600:
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	default:
-		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
-	}
-}
-
-// num formats a value with at most one decimal, none when it is whole or
-// large.
-func num(v float64) string {
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return "-"
-	case v == math.Trunc(v) || math.Abs(v) >= 100:
-		return fmt.Sprintf("%.0f", v)
-	default:
-		return fmt.Sprintf("%.1f", v)
-	}
-}
-
-// firstLine is the first line of a text.
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // joinRight puts left and right on one line of w cells, right-aligned

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -91,9 +92,9 @@ func (h *header) progress(w int, st Styles) string {
 		return fit(st.Dim.Render(fmt.Sprintf("deploying %s: starting tasks, waiting until they pass health checks…", label)), w)
 	}
 	s := h.snap
-	clock := fmt.Sprintf(" %s / %s ", secs(s.Elapsed), secs(s.Total))
-	figures := fmt.Sprintf("ok %s/s of %s · p99 %s · errors %d/s", num(float64(s.Load.OK)), num(s.Offered),
-		msString(s.Load.Latency.P99), s.Load.ErrorCount())
+	clock := fmt.Sprintf(" %s / %s ", format.Clock(s.Elapsed), format.Clock(s.Total))
+	figures := fmt.Sprintf("ok %s/s of %s · p99 %s · errors %d/s", format.OneDecimal(float64(s.Load.OK)), format.OneDecimal(s.Offered),
+		format.Latency(s.Load.Latency.P99), s.Load.ErrorCount())
 	if s.Phase == "tail" {
 		figures = fmt.Sprintf("load done: awaiting %d response(s) in flight", s.Load.InFlight)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/autoscale"
 )
@@ -55,7 +56,7 @@ func (h *Headless) Snapshot(s lab.Snapshot) {
 	}
 	line := fmt.Sprintf("[%d/%d %s] phase %s  %3.0fs/%.0fs  sent %.1f/s ok %.1f/s err %d/s  p99 %s  cpu %3.0f%%  mem %3.0f%%  tasks %d/%d",
 		s.Entry, s.Entries, s.Label, s.Phase, s.Elapsed.Seconds(), s.Total.Seconds(),
-		float64(s.Load.Sent), float64(s.Load.OK), errs, msString(s.Load.Latency.P99),
+		float64(s.Load.Sent), float64(s.Load.OK), errs, format.Latency(s.Load.Latency.P99),
 		s.Service.CPUPct, s.Service.MemPct, s.Service.Healthy, s.Service.Desired)
 	if h.terminal {
 		fmt.Fprintf(h.w, "\r\033[K%s", line)
@@ -98,7 +99,7 @@ func (h *Headless) EntryDone(e lab.EntrySummary) {
 		verdict = "FAIL"
 	}
 	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %.2f offered, p99 %s, cpu avg %.0f%%: %s",
-		e.Label, e.AchievedRPS, e.OfferedRPS, msString(e.LatencyMS.P99), e.CPUUtilization.Avg, verdict))
+		e.Label, e.AchievedRPS, e.OfferedRPS, format.Latency(e.LatencyMS.P99), e.CPUUtilization.Avg, verdict))
 }
 
 func (h *Headless) Done(s lab.Summary) {
@@ -126,13 +127,6 @@ func orEmpty(v any) any {
 		return ""
 	}
 	return v
-}
-
-func msString(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.2fs", v/1000)
-	}
-	return fmt.Sprintf("%.0fms", v)
 }
 
 func plural(n int, one, many string) string {

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -484,7 +485,7 @@ func (m model) chartsTitle() string {
 	if len(m.charts.running) == 0 {
 		return "charts"
 	}
-	return fmt.Sprintf("charts  time axis 0 to %s of the load", secs(seconds(m.charts.span())))
+	return fmt.Sprintf("charts  time axis 0 to %s of the load", format.Clock(seconds(m.charts.span())))
 }
 
 // rule is a pane's title line, highlighted when the pane has the focus.

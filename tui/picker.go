@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -225,7 +226,7 @@ func (p picker) row(i, w int) string {
 	if it.err != nil {
 		desc = p.st.Bad.Render("✗ does not load: " + errorHeadline(it.err))
 	} else {
-		desc = p.st.Dim.Render(firstLine(it.sc.Description))
+		desc = p.st.Dim.Render(format.FirstLine(it.sc.Description))
 	}
 	return fit(mark+name+" "+desc, w)
 }
@@ -265,7 +266,7 @@ func (p picker) detail(w int) []string {
 		}
 	}
 	out = append(out,
-		field("sizes", strings.Join(labels, ", ")+st.Dim.Render(fmt.Sprintf("  (%d entr%s x %s)", len(entries), plural(len(entries), "y", "ies"), secs(sc.LoadDuration())))),
+		field("sizes", strings.Join(labels, ", ")+st.Dim.Render(fmt.Sprintf("  (%d entr%s x %s)", len(entries), plural(len(entries), "y", "ies"), format.Clock(sc.LoadDuration())))),
 		field("load", loadText(sc)),
 		field("autoscaling", autoscalingText(sc.Autoscaling)),
 	)
@@ -286,13 +287,13 @@ func loadText(sc *scenarios.Scenario) string {
 	for i, ph := range sc.Load.Phases {
 		switch {
 		case ph.Closed() && ph.WorkerRate > 0:
-			parts[i] = fmt.Sprintf("%d workers x %s/s %s", ph.Workers, num(ph.WorkerRate), secs(ph.Duration))
+			parts[i] = fmt.Sprintf("%d workers x %s/s %s", ph.Workers, format.OneDecimal(ph.WorkerRate), format.Clock(ph.Duration))
 		case ph.Closed():
-			parts[i] = fmt.Sprintf("%d workers flat out %s", ph.Workers, secs(ph.Duration))
+			parts[i] = fmt.Sprintf("%d workers flat out %s", ph.Workers, format.Clock(ph.Duration))
 		case ph.Ramp():
-			parts[i] = fmt.Sprintf("ramp to %s/s %s", num(ph.RampTo), secs(ph.Duration))
+			parts[i] = fmt.Sprintf("ramp to %s/s %s", format.OneDecimal(ph.RampTo), format.Clock(ph.Duration))
 		default:
-			parts[i] = fmt.Sprintf("%s/s %s", num(ph.Rate), secs(ph.Duration))
+			parts[i] = fmt.Sprintf("%s/s %s", format.OneDecimal(ph.Rate), format.Clock(ph.Duration))
 		}
 	}
 	target := "GET " + sc.Load.Path
@@ -319,19 +320,19 @@ func autoscalingText(a *scenarios.Autoscaling) string {
 			parts = append(parts, fmt.Sprintf("%s step when %s %s", ss.Metric, ss.Comparison, metricValue(ss.Metric, ss.Threshold)))
 		}
 	}
-	return fmt.Sprintf("%s (%d-%d tasks, %s datapoints)", strings.Join(parts, "; "), a.Min, a.Max, secs(a.MetricPeriod))
+	return fmt.Sprintf("%s (%d-%d tasks, %s datapoints)", strings.Join(parts, "; "), a.Min, a.Max, format.Clock(a.MetricPeriod))
 }
 
 func metricValue(metric string, v float64) string {
 	switch metric {
 	case scenarios.MetricCPU, scenarios.MetricMemory:
-		return num(v) + "%"
+		return format.OneDecimal(v) + "%"
 	case scenarios.MetricResponseTime:
-		return msString(v)
+		return format.Latency(v)
 	case scenarios.MetricRequestsPerTarget:
-		return num(v) + "/target/min"
+		return format.OneDecimal(v) + "/target/min"
 	}
-	return num(v)
+	return format.OneDecimal(v)
 }
 
 // errorHeadline is the first line of a load error.
@@ -344,5 +345,5 @@ func errorHeadline(err error) string {
 		}
 		return s
 	}
-	return firstLine(err.Error())
+	return format.FirstLine(err.Error())
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -41,7 +42,7 @@ func (v summaryView) view(w, h int, st Styles) string {
 	if s := v.summary; s != nil {
 		title = fmt.Sprintf("%s %s · %s · run %s", st.Title.Render("lab"), st.Bold.Render(s.Scenario), s.Target, s.RunID)
 		if !s.EndedAt.IsZero() {
-			title += fmt.Sprintf(" · %s", secs(s.EndedAt.Sub(s.StartedAt)))
+			title += fmt.Sprintf(" · %s", format.Clock(s.EndedAt.Sub(s.StartedAt)))
 		}
 	}
 	lines = append(lines, joinRight(title, verdict, w), "")
@@ -65,7 +66,7 @@ func (v summaryView) view(w, h int, st Styles) string {
 				if !th.OK {
 					mark, style = "✗", st.Bad
 				}
-				lines = append(lines, fmt.Sprintf("%-10s %s %s", e.Label, style.Render(mark+" "+th.Expr), st.Dim.Render(fmt.Sprintf("(was %s)", num(th.Value)))))
+				lines = append(lines, fmt.Sprintf("%-10s %s %s", e.Label, style.Render(mark+" "+th.Expr), st.Dim.Render(fmt.Sprintf("(was %s)", format.OneDecimal(th.Value)))))
 			}
 		}
 	}
@@ -88,10 +89,10 @@ func entryTable(entries []lab.EntrySummary, w int, st Styles) []string {
 		{"OK/S", 6, func(e lab.EntrySummary) string { return fmt.Sprintf("%.2f", e.AchievedRPS) }},
 		{"OF", 6, func(e lab.EntrySummary) string { return fmt.Sprintf("%.2f", e.OfferedRPS) }},
 		{"ERRORS", 7, func(e lab.EntrySummary) string { return fmt.Sprintf("%.1f%%", 100*e.ErrorRate) }},
-		{"P50", 7, func(e lab.EntrySummary) string { return msString(e.LatencyMS.P50) }},
-		{"P99", 7, func(e lab.EntrySummary) string { return msString(e.LatencyMS.P99) }},
-		{"CPU AVG", 7, func(e lab.EntrySummary) string { return pct(e.CPUUtilization.Avg) }},
-		{"MEM MAX", 7, func(e lab.EntrySummary) string { return pct(e.MemoryUtilization.Max) }},
+		{"P50", 7, func(e lab.EntrySummary) string { return format.Latency(e.LatencyMS.P50) }},
+		{"P99", 7, func(e lab.EntrySummary) string { return format.Latency(e.LatencyMS.P99) }},
+		{"CPU AVG", 7, func(e lab.EntrySummary) string { return format.WholePercent(e.CPUUtilization.Avg) }},
+		{"MEM MAX", 7, func(e lab.EntrySummary) string { return format.WholePercent(e.MemoryUtilization.Max) }},
 		{"STOPPED", 7, func(e lab.EntrySummary) string { return fmt.Sprint(e.Tasks.Stopped) }},
 		{"TASKS", 5, func(e lab.EntrySummary) string {
 			return fmt.Sprintf("%d-%d", e.Scaling.MinCount, e.Scaling.MaxCount)

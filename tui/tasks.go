@@ -9,6 +9,7 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -236,7 +237,7 @@ func (p *tasksPane) stopRow(s stop, w int, st Styles) string {
 	if s.exit != nil {
 		why += fmt.Sprintf(" (exit %v)", s.exit)
 	}
-	ago := fmt.Sprintf(" · %s ago", secs(seconds(p.now-s.t)))
+	ago := fmt.Sprintf(" · %s ago", format.Clock(seconds(p.now-s.t)))
 	style := st.Bad
 	if s.byLab {
 		style = st.Dim

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -110,7 +111,7 @@ func (b *thresholdBoard) view(w int, st Styles) string {
 	}
 	parts := make([]string, len(outcomes))
 	for i, o := range outcomes {
-		value := num(o.Value)
+		value := format.OneDecimal(o.Value)
 		if b.final == nil && i < len(b.defs) && isPercentile(b.defs[i].Metric) {
 			value = "≤" + value
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab/local"
 	"github.com/ecslab/lab/scenarios"
 	"github.com/ecslab/lab/workload"
@@ -58,16 +59,11 @@ func newListCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			for _, b := range scenarios.Builtins() {
-				fmt.Fprintf(tw, "%s\t%s\n", b.Name, firstLine(b.Description))
+				fmt.Fprintf(tw, "%s\t%s\n", b.Name, format.FirstLine(b.Description))
 			}
 			return tw.Flush()
 		},
 	}
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
 }
 
 func newSizesCommand() *cobra.Command {

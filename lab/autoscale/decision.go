@@ -3,7 +3,6 @@ package autoscale
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 )
 
@@ -122,9 +121,3 @@ func (d Decision) String() string {
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
-
-// num formats a value for a formula: at most two decimals, no trailing
-// zeros.
-func num(v float64) string {
-	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
-}

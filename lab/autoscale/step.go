@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -65,12 +66,12 @@ func (p *stepScaling) evaluate(s *Scaler, now time.Time) verdict {
 			d.Direction = Out
 		}
 		d.Held, d.Reason = true, ReasonNoStep
-		d.Formula = fmt.Sprintf("%s - %s = %s", num(m), num(p.threshold), num(diff))
+		d.Formula = fmt.Sprintf("%s - %s = %s", format.TwoDecimals(m), format.TwoDecimals(p.threshold), format.TwoDecimals(diff))
 		d.Note = "no step covers this distance from the threshold"
 		return verdict{d: d}
 	}
 	st := p.steps[i]
-	d.Note = fmt.Sprintf("metric %s - threshold %s = %s, in step %s: %s", num(m), num(p.threshold), num(diff), stepRange(st), p.adjustmentText(st.Adjustment))
+	d.Note = fmt.Sprintf("metric %s - threshold %s = %s, in step %s: %s", format.TwoDecimals(m), format.TwoDecimals(p.threshold), format.TwoDecimals(diff), stepRange(st), p.adjustmentText(st.Adjustment))
 	want, _ := p.adjust(cur, st.Adjustment)
 	switch {
 	case want > cur:
@@ -117,15 +118,15 @@ func findStep(steps []scenarios.Step, diff float64, above bool) (int, bool) {
 func stepRange(st scenarios.Step) string {
 	lo, hi := "(-inf", "+inf)"
 	if st.Lower != nil {
-		lo = "(" + num(*st.Lower)
+		lo = "(" + format.TwoDecimals(*st.Lower)
 		if *st.Lower >= 0 {
-			lo = "[" + num(*st.Lower)
+			lo = "[" + format.TwoDecimals(*st.Lower)
 		}
 	}
 	if st.Upper != nil {
-		hi = num(*st.Upper) + ")"
+		hi = format.TwoDecimals(*st.Upper) + ")"
 		if *st.Upper <= 0 {
-			hi = num(*st.Upper) + "]"
+			hi = format.TwoDecimals(*st.Upper) + "]"
 		}
 	}
 	return lo + ", " + hi
@@ -148,7 +149,7 @@ func (p *stepScaling) adjust(c, adj int) (int, string) {
 		return adj, fmt.Sprintf("exact capacity %d", adj)
 	case scenarios.PercentChangeInCapacity:
 		change, raw := percentChange(c, adj, p.minMagnitude)
-		how := fmt.Sprintf("%d%% of %d = %s", adj, c, num(raw))
+		how := fmt.Sprintf("%d%% of %d = %s", adj, c, format.TwoDecimals(raw))
 		r := roundPercent(raw)
 		if float64(r) != raw {
 			how += fmt.Sprintf(", rounded to %d", r)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/ecslab/lab/internal/format"
 )
 
 // lowAlarmFactor places the low alarm: the AlarmLow that Application Auto
@@ -52,7 +54,7 @@ func (p *targetTracking) evaluate(s *Scaler, now time.Time) verdict {
 		d := p.decision(s, now, w, s.desired)
 		d.Direction, d.Held, d.Reason = In, true, ReasonBand
 		d.To = max(d.To, s.min)
-		d.Note = fmt.Sprintf("all %d datapoints are below the target %s but not all below %s (90%% of it): no scale-in within 10%% of the target", len(w), num(p.target), num(low))
+		d.Note = fmt.Sprintf("all %d datapoints are below the target %s but not all below %s (90%% of it): no scale-in within 10%% of the target", len(w), format.TwoDecimals(p.target), format.TwoDecimals(low))
 		blocked.d = d
 		return blocked
 	}
@@ -97,7 +99,7 @@ func (p *targetTracking) decision(s *Scaler, now time.Time, w []float64, c int) 
 		Metric:     p.metric,
 		Datapoints: w,
 		Target:     p.target,
-		Formula:    fmt.Sprintf("ceil(%d x %s / %s) = %d", c, num(m), num(p.target), want),
+		Formula:    fmt.Sprintf("ceil(%d x %s / %s) = %d", c, format.TwoDecimals(m), format.TwoDecimals(p.target), want),
 	}
 }
 

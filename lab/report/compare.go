@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -120,8 +121,8 @@ func PrintCompare(w io.Writer, rows []CompareRow) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s/%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			r.Run, r.Entry, r.Label, r.Tasks,
-			rpsText(r.AchievedRPS, r.OfferedRPS), ms(r.P50), ms(r.P99), pct(100*r.ErrorRate),
-			pct(r.CPUAvg), pct(r.MemAvg), r.TasksStopped, thresholdText(r),
+			rpsText(r.AchievedRPS, r.OfferedRPS), format.Latency(r.P50), format.Latency(r.P99), format.Percent(100*r.ErrorRate),
+			format.Percent(r.CPUAvg), format.Percent(r.MemAvg), r.TasksStopped, thresholdText(r),
 			money(r.Cost.PerHour), millionText(r.Cost), r.Finding)
 	}
 	if err := tw.Flush(); err != nil {
@@ -214,10 +215,10 @@ func compareTable(rows []CompareRow, showRun bool) tableView {
 			Tasks:    countText(r.MinTasks, r.Tasks),
 			Requests: fmt.Sprint(r.Requests),
 			Offered:  fmt.Sprintf("%.2f", r.OfferedRPS), Achieved: fmt.Sprintf("%.2f", r.AchievedRPS),
-			P50: ms(r.P50), P90: ms(r.P90), P99: ms(r.P99),
-			ErrorRate: pct(100 * r.ErrorRate), Errors: errorCodes(r.Errors),
-			CPU:          pct(r.CPUAvg) + " / " + pct(r.CPUMax),
-			Mem:          pct(r.MemAvg) + " / " + pct(r.MemMax),
+			P50: format.Latency(r.P50), P90: format.Latency(r.P90), P99: format.Latency(r.P99),
+			ErrorRate: format.Percent(100 * r.ErrorRate), Errors: errorCodes(r.Errors),
+			CPU:          format.Percent(r.CPUAvg) + " / " + format.Percent(r.CPUMax),
+			Mem:          format.Percent(r.MemAvg) + " / " + format.Percent(r.MemMax),
 			Stopped:      fmt.Sprint(r.TasksStopped),
 			StoppedTitle: reasonsText(r.StoppedReasons),
 			Scaling:      scalingText(r.ScaleOuts, r.ScaleIns),

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -317,10 +318,10 @@ func newEntryView(run *Run, i int, e lab.EntrySummary, a Assessment) entryView {
 	}
 	v.Stats = []stat{
 		{"achieved", fmt.Sprintf("%.2f req/s", e.AchievedRPS), fmt.Sprintf("of %.2f offered, %d requests", e.OfferedRPS, e.Requests)},
-		{"latency p50", ms(e.LatencyMS.P50), "p99 " + ms(e.LatencyMS.P99) + ", max " + ms(e.LatencyMS.Max)},
-		{"errors", pct(100 * e.ErrorRate), errs},
-		{"CPU avg", pct(e.CPUUtilization.Avg), "peak " + pct(e.CPUUtilization.Max) + " of the envelope"},
-		{"memory avg", pct(e.MemoryUtilization.Avg), "peak " + pct(e.MemoryUtilization.Max) + " of the envelope"},
+		{"latency p50", format.Latency(e.LatencyMS.P50), "p99 " + format.Latency(e.LatencyMS.P99) + ", max " + format.Latency(e.LatencyMS.Max)},
+		{"errors", format.Percent(100 * e.ErrorRate), errs},
+		{"CPU avg", format.Percent(e.CPUUtilization.Avg), "peak " + format.Percent(e.CPUUtilization.Max) + " of the envelope"},
+		{"memory avg", format.Percent(e.MemoryUtilization.Avg), "peak " + format.Percent(e.MemoryUtilization.Max) + " of the envelope"},
 		{"tasks", count, tasks},
 		{"cost", money(a.Cost.PerHour) + "/h", money(a.Cost.PerMonth) + "/month, " + millionText(a.Cost) + "/M req"},
 	}
@@ -398,7 +399,7 @@ func entryCharts(samples []Sample, events []lab.Event, e lab.EntrySummary) ([]ch
 	errs.Series = []series{line("errors", colRed, false, false, func(s Sample) float64 { return s.ErrorRPS })}
 	errCaption := "No errors."
 	if c := errorCodes(e.Errors); c != "" {
-		errCaption = fmt.Sprintf("By status code or transport error, over the load: %s (%s of requests).", c, pct(100*e.ErrorRate))
+		errCaption = fmt.Sprintf("By status code or transport error, over the load: %s (%s of requests).", c, format.Percent(100*e.ErrorRate))
 	}
 
 	tasks := base
@@ -534,7 +535,7 @@ func eventMarks(events []lab.Event, xmax float64) (all, labelled []mark, list []
 			continue
 		}
 		m.X = ev.T
-		m.Title = fmt.Sprintf("%s s: %s", num(ev.T), m.Title)
+		m.Title = fmt.Sprintf("%s s: %s", format.Decimal(ev.T), m.Title)
 		list = append(list, markedEvent{T: fmt.Sprintf("%.1f s", ev.T), What: strings.SplitN(m.Title, ": ", 2)[1], Class: classOf(m.Color)})
 		if ev.T < 0 || ev.T > xmax {
 			continue
@@ -552,7 +553,7 @@ func phaseMarks(events []lab.Event, xmax float64) []mark {
 	for _, ev := range events {
 		if ev.Type == lab.EventPhaseStarted && ev.T > 0 && ev.T <= xmax {
 			p := str(ev.Fields["phase"])
-			out = append(out, mark{X: ev.T, Color: colGrey, Label: "phase " + p, Title: fmt.Sprintf("%s s: phase %s starts", num(ev.T), p)})
+			out = append(out, mark{X: ev.T, Color: colGrey, Label: "phase " + p, Title: fmt.Sprintf("%s s: phase %s starts", format.Decimal(ev.T), p)})
 		}
 	}
 	return out

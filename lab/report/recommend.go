@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -202,12 +202,12 @@ func assessUnder(a *Assessment, e lab.EntrySummary) {
 	}
 	cpu, mem := e.CPUUtilization, e.MemoryUtilization
 	if cpu.Avg >= SaturatedCPUAvg {
-		add(CPUUnderprovisioned, fmt.Sprintf("CPU saturated: %s of the envelope on average (peak %s)", pct(cpu.Avg), pct(cpu.Max)))
+		add(CPUUnderprovisioned, fmt.Sprintf("CPU saturated: %s of the envelope on average (peak %s)", format.Percent(cpu.Avg), format.Percent(cpu.Max)))
 	}
 	if n := oomKills(e); n > 0 {
 		add(MemoryUnderprovisioned, fmt.Sprintf("memory limit reached: %s OOM-killed", plural(n, "task")))
 	} else if mem.Max >= MemoryLimitMax {
-		add(MemoryUnderprovisioned, fmt.Sprintf("memory limit reached: peaked at %s of %d MiB", pct(mem.Max), e.Memory))
+		add(MemoryUnderprovisioned, fmt.Sprintf("memory limit reached: peaked at %s of %d MiB", format.Percent(mem.Max), e.Memory))
 	}
 	var failed []string
 	for _, t := range e.Thresholds {
@@ -218,7 +218,7 @@ func assessUnder(a *Assessment, e lab.EntrySummary) {
 	if len(failed) > 0 {
 		reason := "failed " + strings.Join(failed, ", ")
 		if len(a.Codes) == 0 && cpu.Max < HeadroomTarget && mem.Max < HeadroomTarget {
-			reason += fmt.Sprintf("; CPU (peak %s) and memory (peak %s) had headroom, so a larger size may not help: look at the workload, or add tasks", pct(cpu.Max), pct(mem.Max))
+			reason += fmt.Sprintf("; CPU (peak %s) and memory (peak %s) had headroom, so a larger size may not help: look at the workload, or add tasks", format.Percent(cpu.Max), format.Percent(mem.Max))
 		}
 		add(ThresholdsFailed, reason)
 	}
@@ -241,11 +241,11 @@ func assessOver(a *Assessment, e lab.EntrySummary, all []Assessment, p PriceTabl
 		a.Suggested = &s
 		if s.CPU < a.Size.CPU {
 			add(CPUOverprovisioned, fmt.Sprintf("idle CPU: peaked at %s of %s vCPU, would be %s on %s",
-				pct(cpu.Max), num(a.Size.VCPU()), pct(cpu.Max*float64(a.Size.CPU)/float64(s.CPU)), s))
+				format.Percent(cpu.Max), format.Decimal(a.Size.VCPU()), format.Percent(cpu.Max*float64(a.Size.CPU)/float64(s.CPU)), s))
 		}
 		if s.Memory < a.Size.Memory {
 			add(MemoryOverprovisioned, fmt.Sprintf("idle memory: peaked at %s of %d MiB, would be %s on %s",
-				pct(mem.Max), a.Size.Memory, pct(mem.Max*float64(a.Size.Memory)/float64(s.Memory)), s))
+				format.Percent(mem.Max), a.Size.Memory, format.Percent(mem.Max*float64(a.Size.Memory)/float64(s.Memory)), s))
 		}
 	}
 	if a.MetThresholds {
@@ -273,7 +273,7 @@ func assessOver(a *Assessment, e lab.EntrySummary, all []Assessment, p PriceTabl
 
 	a.Finding = Optimized
 	reason := fmt.Sprintf("CPU %s on average (peak %s), memory peak %s: busy without saturating, and no smaller size would keep the peaks under %s",
-		pct(cpu.Avg), pct(cpu.Max), pct(mem.Max), pct(HeadroomTarget))
+		format.Percent(cpu.Avg), format.Percent(cpu.Max), format.Percent(mem.Max), format.Percent(HeadroomTarget))
 	if len(e.Thresholds) > 0 && a.MetThresholds {
 		reason = "every threshold met; " + reason
 	}
@@ -372,7 +372,7 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 func sizeText(s scenarios.Size) string {
-	return fmt.Sprintf("%s vCPU, %s GB", num(s.VCPU()), num(float64(s.Memory)/1024))
+	return fmt.Sprintf("%s vCPU, %s GB", format.Decimal(s.VCPU()), format.Decimal(float64(s.Memory)/1024))
 }
 
 func tasksText(n int) string {
@@ -400,23 +400,6 @@ func money(v float64) string {
 		return fmt.Sprintf("$%.2f", v)
 	}
 	return fmt.Sprintf("$%.0f", v)
-}
-
-func pct(v float64) string {
-	return num(v) + "%"
-}
-
-// num formats a figure with at most one decimal, more for small values.
-func num(v float64) string {
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return "-"
-	case v == math.Trunc(v):
-		return fmt.Sprintf("%.0f", v)
-	case math.Abs(v) < 1:
-		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
-	}
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.1f", v), "0"), ".")
 }
 
 func plural(n int, word string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -16,17 +17,10 @@ func Table(w io.Writer, s lab.Summary) error {
 	fmt.Fprintln(tw, "ENTRY\tSIZE\tREQUESTS\tACHIEVED RPS\tERRORS\tP50\tP99\tCPU AVG\tMEM MAX\tSTOPPED\tTHRESHOLDS")
 	for i, e := range s.Entries {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%.2f\t%s\t%s\t%s\t%.0f%%\t%.0f%%\t%d\t%s\n",
-			i+1, e.Label, e.Requests, e.AchievedRPS, errorsCell(e), ms(e.LatencyMS.P50), ms(e.LatencyMS.P99),
+			i+1, e.Label, e.Requests, e.AchievedRPS, errorsCell(e), format.Latency(e.LatencyMS.P50), format.Latency(e.LatencyMS.P99),
 			e.CPUUtilization.Avg, e.MemoryUtilization.Max, e.Tasks.Stopped, thresholdsCell(e))
 	}
 	return tw.Flush()
-}
-
-func ms(v float64) string {
-	if v >= 1000 {
-		return fmt.Sprintf("%.2fs", v/1000)
-	}
-	return fmt.Sprintf("%.0fms", v)
 }
 
 func errorsCell(e lab.EntrySummary) string {
