@@ -2,7 +2,6 @@ package balancer
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log"
 	"net"
@@ -40,7 +39,7 @@ type Balancer struct {
 	healthy atomic.Pointer[[]*backend]
 	next    atomic.Uint64
 
-	requests, respNanos, responses atomic.Int64 // over all targets, ever
+	total counters // over all targets, ever
 
 	listener net.Listener
 	// server serves, through ReverseProxy, the connections that the lean
@@ -61,11 +60,7 @@ type backend struct {
 	proxy       *httputil.ReverseProxy // for the net/http path
 	healthy     atomic.Bool
 	outstanding atomic.Int64
-	requests    atomic.Int64
-	// respNanos and responses give ALB's TargetResponseTime: the time
-	// from sending to the target until its response headers arrived.
-	respNanos atomic.Int64
-	responses atomic.Int64
+	counters
 }
 
 // TargetState is a registered target as the balancer sees it.
@@ -248,7 +243,7 @@ func (b *Balancer) Targets() []TargetState {
 // Totals are the balancer's counters since it started, over every target
 // it ever had: requests routed to targets, and their summed response time.
 func (b *Balancer) Totals() (requests int64, responseTime time.Duration, responses int64) {
-	return b.requests.Load(), time.Duration(b.respNanos.Load()), b.responses.Load()
+	return b.total.requests.Load(), time.Duration(b.total.respNanos.Load()), b.total.responses.Load()
 }
 
 func (be *backend) state() TargetState {
@@ -267,54 +262,10 @@ func (be *backend) state() TargetState {
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	be := b.pick()
 	if be == nil {
-		http.Error(w, "503 Service Temporarily Unavailable: no healthy target", http.StatusServiceUnavailable)
+		writeFailure(w, errNoTarget)
 		return
 	}
-	be.requests.Add(1)
-	b.requests.Add(1)
-	be.outstanding.Add(1)
-	start := time.Now()
+	start := b.begin(be)
 	be.proxy.ServeHTTP(w, r)
-	took := int64(time.Since(start))
-	be.respNanos.Add(took)
-	be.responses.Add(1)
-	be.outstanding.Add(-1)
-	b.respNanos.Add(took)
-	b.responses.Add(1)
-}
-
-// pick chooses a healthy target, or nil when there is none.
-func (b *Balancer) pick() *backend {
-	p := b.healthy.Load()
-	if p == nil || len(*p) == 0 {
-		return nil
-	}
-	healthy := *p
-	n := uint64(len(healthy))
-	start := b.next.Add(1)
-	if b.algorithm != LeastOutstandingRequests {
-		return healthy[start%n]
-	}
-	best := healthy[start%n] // ties rotate
-	for i := uint64(1); i < n; i++ {
-		if t := healthy[(start+i)%n]; t.outstanding.Load() < best.outstanding.Load() {
-			best = t
-		}
-	}
-	return best
-}
-
-// answerTargetError maps a failed proxy round trip to ALB's status codes:
-// 504 when the target did not answer in time, 502 for anything else the
-// target did wrong (reset, closed connection, refused).
-func answerTargetError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(r.Context().Err(), context.Canceled) {
-		return // the client went away; nobody reads an answer
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		http.Error(w, "504 Gateway Time-out", http.StatusGatewayTimeout)
-		return
-	}
-	http.Error(w, "502 Bad Gateway", http.StatusBadGateway)
+	b.end(be, start)
 }

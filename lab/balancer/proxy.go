@@ -37,10 +37,7 @@ const (
 	maxResponseHead = 1 << 20
 )
 
-var (
-	errClientGone = errors.New("balancer: the client went away")
-	errTimeout    = errors.New("balancer: the target did not answer in time")
-)
+var errClientGone = errors.New("balancer: the client went away")
 
 // A proxyConn is one client connection on the lean path.
 type proxyConn struct {
@@ -191,22 +188,13 @@ func (pc *proxyConn) consumeHead() {
 
 // forward routes the request to a target, with the balancer's counters.
 func (pc *proxyConn) forward() bool {
-	b := pc.b
-	be := b.pick()
+	be := pc.b.pick()
 	if be == nil {
-		return pc.answer(http.StatusServiceUnavailable, "503 Service Temporarily Unavailable: no healthy target\n", pc.req.contentLength <= 0)
+		return pc.answerFailure(errNoTarget, pc.req.contentLength <= 0)
 	}
-	be.requests.Add(1)
-	b.requests.Add(1)
-	be.outstanding.Add(1)
-	start := time.Now()
+	start := pc.b.begin(be)
 	keep := pc.roundTrip(be)
-	took := int64(time.Since(start))
-	be.respNanos.Add(took)
-	be.responses.Add(1)
-	be.outstanding.Add(-1)
-	b.respNanos.Add(took)
-	b.responses.Add(1)
+	pc.b.end(be, start)
 	return keep
 }
 
@@ -221,7 +209,7 @@ func (pc *proxyConn) roundTrip(be *backend) bool {
 	for fresh := false; ; fresh = true {
 		up, err := be.conn(fresh, !retry)
 		if err != nil {
-			return pc.answerError(err, !hasBody)
+			return pc.answerFailure(err, !hasBody)
 		}
 		pc.up.Store(up)
 		if pc.b.closed.Load() {
@@ -248,7 +236,7 @@ func (pc *proxyConn) roundTrip(be *backend) bool {
 			if !got && up.reused && retry && !fresh && !errors.Is(err, errTimeout) {
 				continue
 			}
-			return pc.answerError(err, bodyDone)
+			return pc.answerFailure(err, bodyDone)
 		}
 		return pc.relay(be, up, bodyDone)
 	}
@@ -399,13 +387,7 @@ func (pc *proxyConn) relay(be *backend, up *upstream, bodyDone bool) bool {
 	if mode == chunked || mode == rechunked {
 		w.WriteString("Transfer-Encoding: chunked\r\n")
 	}
-	switch {
-	case !keep:
-		w.WriteString("Connection: close\r\n")
-	case req.minor == 0:
-		w.WriteString("Connection: keep-alive\r\n")
-	}
-	w.WriteString("\r\n")
+	pc.endHead(keep)
 	up.br.Discard(res.size)
 
 	// The target timeout covers the response head only: a body that is
@@ -448,19 +430,24 @@ func (pc *proxyConn) writeStatus(res *head) {
 	}
 }
 
-// answerError answers a failed round trip with ALB's status code: 504
-// when the target did not answer in time, 502 for anything else.
-func (pc *proxyConn) answerError(err error, bodyDone bool) bool {
-	var ne net.Error
-	if errors.Is(err, errTimeout) || (errors.As(err, &ne) && ne.Timeout()) {
-		return pc.answer(http.StatusGatewayTimeout, "504 Gateway Time-out\n", bodyDone)
+// endHead ends a response head: the Connection field the client needs,
+// if any, and the blank line.
+func (pc *proxyConn) endHead(keep bool) {
+	w := pc.bw
+	switch {
+	case !keep:
+		w.WriteString("Connection: close\r\n")
+	case pc.req.minor == 0:
+		w.WriteString("Connection: keep-alive\r\n")
 	}
-	return pc.answer(http.StatusBadGateway, "502 Bad Gateway\n", bodyDone)
+	w.WriteString("\r\n")
 }
 
-// answer buffers the balancer's own response, as http.Error writes it.
-// The connection stays open when the request was read entirely.
-func (pc *proxyConn) answer(code int, body string, bodyDone bool) bool {
+// answerFailure buffers the balancer's own answer when no target answered
+// (see failure), as http.Error writes it. The connection stays open when
+// the request was read entirely.
+func (pc *proxyConn) answerFailure(err error, bodyDone bool) bool {
+	code, msg := failure(err)
 	req, w := &pc.req, pc.bw
 	keep := bodyDone && req.wantsKeepAlive()
 	w.WriteString("HTTP/1.1 ")
@@ -470,17 +457,12 @@ func (pc *proxyConn) answer(code int, body string, bodyDone bool) bool {
 	w.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ")
 	w.WriteString(time.Now().UTC().Format(http.TimeFormat))
 	w.WriteString("\r\nContent-Length: ")
-	w.WriteString(strconv.Itoa(len(body)))
+	w.WriteString(strconv.Itoa(len(msg) + 1))
 	w.WriteString("\r\n")
-	switch {
-	case !keep:
-		w.WriteString("Connection: close\r\n")
-	case req.minor == 0:
-		w.WriteString("Connection: keep-alive\r\n")
-	}
-	w.WriteString("\r\n")
+	pc.endHead(keep)
 	if !req.isHead {
-		w.WriteString(body)
+		w.WriteString(msg)
+		w.WriteByte('\n')
 	}
 	return keep
 }
@@ -639,11 +621,6 @@ func containsLF(b []byte) bool {
 		}
 	}
 	return false
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // handoff gives a client connection to the net/http server, with what was

@@ -16,12 +16,8 @@ import (
 // costs futex calls and context switches on the balancer's one core at
 // every request.
 func socketIO(c net.Conn) io.ReadWriter {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := syscallConn(c)
+	if rc == nil {
 		return c
 	}
 	r := &rawIO{rc: rc}
@@ -52,22 +48,18 @@ func (r *rawIO) Read(p []byte) (int, error) {
 
 // readFD reads once; false asks the netpoller to wait for data.
 func (r *rawIO) readFD(fd uintptr) bool {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)))
-		switch e {
-		case 0:
-			if r.n = int(n); n == 0 {
-				r.err = io.EOF
-			}
-			return true
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false
-		default:
-			r.err = e
-			return true
-		}
+	n, err := rawCall(syscall.SYS_READ, fd, r.buf)
+	switch {
+	case err == syscall.EAGAIN:
+		return false
+	case err != nil:
+		r.err = err
+	case n == 0:
+		r.err = io.EOF
+	default:
+		r.n = n
 	}
+	return true
 }
 
 func (r *rawIO) Write(p []byte) (int, error) {
@@ -84,17 +76,30 @@ func (r *rawIO) Write(p []byte) (int, error) {
 // writeFD writes what is left; false asks the netpoller to wait for room.
 func (r *rawIO) writeFD(fd uintptr) bool {
 	for r.n < len(r.buf) {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&r.buf[r.n])), uintptr(len(r.buf)-r.n))
-		switch e {
-		case 0:
-			r.n += int(n)
-		case syscall.EINTR:
-		case syscall.EAGAIN:
+		n, err := rawCall(syscall.SYS_WRITE, fd, r.buf[r.n:])
+		switch {
+		case err == syscall.EAGAIN:
 			return false
-		default:
-			r.err = e
+		case err != nil:
+			r.err = err
 			return true
 		}
+		r.n += n
 	}
 	return true
+}
+
+// rawCall makes a read or write system call (trap) on fd with p, again
+// when a signal interrupted it. p is not empty.
+func rawCall(trap, fd uintptr, p []byte) (int, error) {
+	for {
+		n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		switch e {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+		default:
+			return 0, e
+		}
+	}
 }

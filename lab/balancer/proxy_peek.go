@@ -11,12 +11,8 @@ import (
 // it), without blocking and without consuming anything: a peek at the
 // socket's receive queue.
 func peerClosed(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	rc := syscallConn(c)
+	if rc == nil {
 		return false
 	}
 	closed := false

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -29,6 +30,19 @@ type upstream struct {
 }
 
 func (u *upstream) close() { u.c.Close() }
+
+// syscallConn is c's socket, or nil when c has none.
+func syscallConn(c net.Conn) syscall.RawConn {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
 
 // A pool holds a target's idle connections, the most recently used last.
 type pool struct {

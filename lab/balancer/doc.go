@@ -1,0 +1,48 @@
+// Package balancer is lab's Application Load Balancer: one listener in
+// front of one target group, on 127.0.0.1. It knows nothing of Docker or
+// of scenarios; whoever runs the targets registers them, feeds it their
+// health and drains them.
+//
+// What it emulates of ALB:
+//
+//   - Routing to the healthy registered targets only, round robin or least
+//     outstanding requests (ties rotate).
+//   - Target health checks (CheckHealth): GET of a path every interval,
+//     success on a 200 within the timeout, healthy after HealthyThreshold
+//     and unhealthy after UnhealthyThreshold consecutive results; a new
+//     target starts unhealthy.
+//   - ALB's own answers: 503 when no healthy target is registered, 502 when
+//     the target refuses, resets or closes the connection or sends what is
+//     not HTTP, 504 when the target's response head does not arrive within
+//     the target timeout (a slow body is not cut).
+//   - Deregistration with a delay (Drain): no new requests, in-flight
+//     requests finish, up to the delay.
+//   - The counters behind ALB's RequestCount and TargetResponseTime metrics,
+//     per target and in total, and each target's outstanding requests.
+//   - Keep-alive connections to the targets, with hop-by-hop fields removed
+//     in both directions, as an HTTP/1.1 proxy does.
+//
+// What it does not:
+//
+//   - Fail open: when every target is unhealthy ALB routes to all of them;
+//     this balancer answers 503.
+//   - A first health check that is enough on its own: ALB marks a newly
+//     registered target healthy after one passed check, this balancer after
+//     HealthyThreshold of them.
+//   - Listener rules, TLS, HTTP/2 and gRPC, sticky sessions, slow start,
+//     weighted target groups, Availability Zones, access logs, and health
+//     check matchers other than 200.
+//   - X-Forwarded-For, X-Forwarded-Proto and X-Amzn-Trace-Id: it removes
+//     the X-Forwarded fields a client sent and adds none.
+//   - ALB's limits on requests and its client-side codes (460, 463 and
+//     the like).
+//   - TargetResponseTime to the response head: it is measured until the
+//     response has been relayed, which for small bodies is the same.
+//
+// It forwards HTTP/1.1 itself, on a lean path (proxy.go, proxy_head.go)
+// that reuses its buffers and target connections, and leaves what that
+// path does not handle (Upgrade, Expect, chunked or large request bodies,
+// unusual request targets or heads) to httputil.ReverseProxy. Both paths
+// count requests and map target failures to status codes in one place
+// (route.go).
+package balancer
