@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -40,55 +41,113 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func TestBalancerStatusCodes(t *testing.T) {
-	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-		healthy bool
-		want    int
-	}{
-		{"healthy target answers", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }, true, 200},
-		{"target's own error passes through", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, true, 500},
-		{"no healthy target: 503", func(w http.ResponseWriter, r *http.Request) {}, false, 503},
-		{"target closes the connection mid-request: 502", func(w http.ResponseWriter, r *http.Request) {
-			conn, _, _ := w.(http.Hijacker).Hijack()
-			conn.Close()
-		}, true, 502},
-		{"target too slow: 504", func(w http.ResponseWriter, r *http.Request) {
-			time.Sleep(500 * time.Millisecond)
-		}, true, 504},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := startBalancer(t, RoundRobin, 200*time.Millisecond)
-			b.Register("t1", backendServer(t, tt.handler))
-			b.SetHealthy("t1", tt.healthy)
-			if code, body := get(t, b.URL()+"/x"); code != tt.want {
-				t.Errorf("status %d (%q), want %d", code, body, tt.want)
-			}
-		})
-	}
+// forwardingPaths are the balancer's two ways to forward a request: its
+// lean path, which serves its own listener, and ReverseProxy (ServeHTTP),
+// which serves what the lean path hands over; here it is reached through
+// a server of the test's own, so that every request takes it.
+var forwardingPaths = []struct {
+	name string
+	url  func(t *testing.T, b *Balancer) string
+}{
+	{"lean", func(t *testing.T, b *Balancer) string { return b.URL() }},
+	{"reverseproxy", func(t *testing.T, b *Balancer) string {
+		srv := httptest.NewServer(b)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}},
 }
 
-func TestBalancerNoTargetsAnswers503(t *testing.T) {
-	b := startBalancer(t, RoundRobin, time.Second)
-	if code, _ := get(t, b.URL()); code != 503 {
-		t.Errorf("status %d, want 503", code)
-	}
-}
-
-func TestBalancerRefusedTargetAnswers502(t *testing.T) {
+// refusedAddr is an address where nothing listens.
+func refusedAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	b := startBalancer(t, RoundRobin, time.Second)
-	b.Register("gone", addr)
-	b.SetHealthy("gone", true)
-	if code, _ := get(t, b.URL()); code != 502 {
-		t.Errorf("status %d, want 502", code)
+	return addr
+}
+
+func serving(h http.HandlerFunc) func(t *testing.T) string {
+	return func(t *testing.T) string { return backendServer(t, h) }
+}
+
+func TestBalancerStatusCodes(t *testing.T) {
+	tests := []struct {
+		name    string
+		target  func(t *testing.T) string // its address; nil registers none
+		healthy bool
+		want    int
+		body    string // ALB's own answer; "" when the target answers
+	}{
+		{"healthy target answers", serving(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), true, 200, ""},
+		{"target's own error passes through", serving(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }), true, 500, ""},
+		{"no healthy target: 503", serving(func(w http.ResponseWriter, r *http.Request) {}), false, 503,
+			"503 Service Temporarily Unavailable: no healthy target\n"},
+		{"no target registered: 503", nil, false, 503, "503 Service Temporarily Unavailable: no healthy target\n"},
+		{"target closes the connection mid-request: 502", serving(func(w http.ResponseWriter, r *http.Request) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		}), true, 502, "502 Bad Gateway\n"},
+		{"target refuses the connection: 502", refusedAddr, true, 502, "502 Bad Gateway\n"},
+	}
+	for _, path := range forwardingPaths {
+		for _, tt := range tests {
+			t.Run(path.name+"/"+tt.name, func(t *testing.T) {
+				b := startBalancer(t, RoundRobin, time.Second)
+				if tt.target != nil {
+					b.Register("t1", tt.target(t))
+					b.SetHealthy("t1", tt.healthy)
+				}
+				code, body := get(t, path.url(t, b)+"/x")
+				if code != tt.want || tt.body != "" && body != tt.body {
+					t.Errorf("status %d (%q), want %d %q", code, body, tt.want, tt.body)
+				}
+			})
+		}
+	}
+}
+
+// The target timeout covers the response head, on both paths: a target
+// whose head does not arrive in time gets ALB's 504; one whose head does
+// may take its time over the body.
+func TestBalancerTargetTimeout(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	tests := []struct {
+		name   string
+		target func(t *testing.T) string
+		want   int
+		body   string
+	}{
+		{"no response in time: 504", serving(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(3 * timeout)
+		}), 504, "504 Gateway Time-out\n"},
+		{"part of the head, then silence: 504", func(t *testing.T) string {
+			addr, _ := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				readRawRequest(br)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-")
+				time.Sleep(3 * timeout)
+			})
+			return addr
+		}, 504, "504 Gateway Time-out\n"},
+		{"head in time, slow body: the whole body", serving(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "start;")
+			w.(http.Flusher).Flush()
+			time.Sleep(2 * timeout)
+			io.WriteString(w, "end")
+		}), 200, "start;end"},
+	}
+	for _, path := range forwardingPaths {
+		for _, tt := range tests {
+			t.Run(path.name+"/"+tt.name, func(t *testing.T) {
+				b := startBalancer(t, RoundRobin, timeout)
+				b.Register("t", tt.target(t))
+				b.SetHealthy("t", true)
+				if code, body := get(t, path.url(t, b)); code != tt.want || body != tt.body {
+					t.Errorf("status %d, body %q; want %d %q", code, body, tt.want, tt.body)
+				}
+			})
+		}
 	}
 }
 
