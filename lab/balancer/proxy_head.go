@@ -117,6 +117,22 @@ func nextLine(buf []byte) (line, rest []byte) {
 func (h *head) parseRequest(raw []byte) error {
 	h.reset(len(raw))
 	line, rest := nextLine(raw)
+	if err := h.parseRequestLine(line); err != nil {
+		return err
+	}
+	if err := h.parseFields(rest, (*head).requestField, errFallback); err != nil {
+		return err
+	}
+	if h.hosts > 1 || (h.hosts == 0 && h.minor == 1) {
+		return errFallback // net/http answers 400
+	}
+	h.dropNamed()
+	return nil
+}
+
+// parseRequestLine parses "METHOD /target HTTP/1.x"; errFallback for
+// anything else.
+func (h *head) parseRequestLine(line []byte) error {
 	sp := bytes.IndexByte(line, ' ')
 	if sp <= 0 {
 		return errFallback
@@ -144,93 +160,71 @@ func (h *head) parseRequest(raw []byte) error {
 	case "HEAD":
 		h.idempotent, h.isHead = true, true
 	}
-	for len(rest) > 2 {
-		line, rest = nextLine(rest)
-		f, value, ok := splitField(line)
-		if !ok || !validValue(value) {
-			return errFallback
-		}
-		n := f.name
-		switch len(n) {
-		case 2:
-			if lowerIs(n, "te") {
-				f.kind = hopByHop
-				h.teTrailers = h.teTrailers || hasToken(value, "trailers")
-			}
-		case 4:
-			if lowerIs(n, "host") {
-				h.hosts++
-			}
-		case 6:
-			if lowerIs(n, "expect") {
-				return errFallback
-			}
-		case 7:
-			if lowerIs(n, "upgrade") {
-				return errFallback
-			}
-			if lowerIs(n, "trailer") {
-				f.kind = hopByHop
-			}
-		case 10:
-			if lowerIs(n, "connection") {
-				f.kind = hopByHop
-				if !h.connection(value) {
-					return errFallback
-				}
-			} else if lowerIs(n, "keep-alive") {
-				f.kind = hopByHop
-			}
-		case 14:
-			if lowerIs(n, "content-length") {
-				if h.contentLength >= 0 {
-					return errFallback
-				}
-				if h.contentLength = parseLength(value); h.contentLength < 0 {
-					return errFallback
-				}
-			}
-		case 15:
-			if lowerIs(n, "x-forwarded-for") {
-				f.kind = hopByHop // as httputil.ReverseProxy's Rewrite does
-			} else if lowerIs(n, "idempotency-key") {
-				h.idempotent = true
-			}
-		case 16:
-			if lowerIs(n, "x-forwarded-host") || lowerIs(n, "proxy-connection") {
-				f.kind = hopByHop
-			}
-		case 17:
-			if lowerIs(n, "transfer-encoding") {
-				return errFallback
-			}
-			if lowerIs(n, "x-forwarded-proto") {
-				f.kind = hopByHop
-			} else if lowerIs(n, "x-idempotency-key") {
-				h.idempotent = true
-			}
-		case 18:
-			if lowerIs(n, "proxy-authenticate") {
-				f.kind = hopByHop
-			}
-		case 19:
-			if lowerIs(n, "proxy-authorization") {
-				f.kind = hopByHop
-			}
-		}
-		h.fields = append(h.fields, f)
-	}
-	if h.hosts > 1 || (h.hosts == 0 && h.minor == 1) {
-		return errFallback // net/http answers 400
-	}
-	h.dropNamed()
 	return nil
+}
+
+// requestField reads a request's field into h and tells its kind;
+// errFallback for a field the lean path leaves to net/http.
+func (h *head) requestField(name, value []byte) (fieldKind, error) {
+	if !validValue(value) {
+		return 0, errFallback
+	}
+	switch nameOf(name) {
+	case fieldHost:
+		h.hosts++
+	case fieldExpect, fieldUpgrade, fieldTransferEncoding:
+		return 0, errFallback
+	case fieldConnection:
+		if !h.connection(value) {
+			return 0, errFallback
+		}
+		return hopByHop, nil
+	case fieldContentLength:
+		if h.contentLength >= 0 {
+			return 0, errFallback
+		}
+		if h.contentLength = parseLength(value); h.contentLength < 0 {
+			return 0, errFallback
+		}
+	case fieldTE:
+		h.teTrailers = h.teTrailers || hasToken(value, "trailers")
+		return hopByHop, nil
+	case fieldIdempotencyKey, fieldXIdempotencyKey:
+		h.idempotent = true
+	case fieldTrailer, fieldKeepAlive, fieldProxyConnection, fieldProxyAuthenticate, fieldProxyAuthorization,
+		fieldXForwardedFor, fieldXForwardedHost, fieldXForwardedProto:
+		// The X-Forwarded fields go, as httputil.ReverseProxy's Rewrite drops them.
+		return hopByHop, nil
+	}
+	return forward, nil
 }
 
 // parseResponse parses a target's response head from readHead.
 func (h *head) parseResponse(raw []byte) error {
 	h.reset(len(raw))
 	line, rest := nextLine(raw)
+	if err := h.parseStatusLine(line); err != nil {
+		return err
+	}
+	if err := h.parseFields(rest, (*head).responseField, errBadResponse); err != nil {
+		return err
+	}
+	if h.chunked && h.contentLength >= 0 {
+		// Transfer-Encoding wins (RFC 9112 6.3); the length is not forwarded.
+		for i := range h.fields {
+			if lowerIs(h.fields[i].name, "content-length") {
+				h.fields[i].kind = hopByHop
+			}
+		}
+		h.contentLength = -1
+	}
+	h.dropNamed()
+	return nil
+}
+
+// parseStatusLine parses "HTTP/1.x NNN reason"; errBadResponse for
+// anything else.
+func (h *head) parseStatusLine(line []byte) error {
 	if len(line) < 12 || string(line[:7]) != "HTTP/1." || line[8] != ' ' || (len(line) > 12 && line[12] != ' ') {
 		return errBadResponse
 	}
@@ -249,69 +243,126 @@ func (h *head) parseResponse(raw []byte) error {
 		h.code = h.code*10 + int(c-'0')
 	}
 	h.status = line[9:]
+	return nil
+}
+
+// responseField reads a response's field into h and tells its kind;
+// errBadResponse for a length or Transfer-Encoding that leaves the body's
+// framing unclear.
+func (h *head) responseField(name, value []byte) (fieldKind, error) {
+	switch nameOf(name) {
+	case fieldConnection:
+		h.connection(value)
+		return hopByHop, nil
+	case fieldContentLength:
+		n := parseLength(value)
+		if n < 0 || (h.contentLength >= 0 && n != h.contentLength) {
+			return 0, errBadResponse
+		}
+		h.contentLength = n
+	case fieldTransferEncoding:
+		if h.chunked || !lowerIs(value, "chunked") {
+			return 0, errBadResponse
+		}
+		h.chunked = true
+		return hopByHop, nil
+	case fieldTrailer:
+		return announces, nil
+	case fieldTE, fieldUpgrade, fieldKeepAlive, fieldProxyConnection, fieldProxyAuthenticate:
+		return hopByHop, nil
+	}
+	return forward, nil
+}
+
+// parseFields parses the field lines of a head, rest after its start line:
+// read reads each into h and tells its kind. A line that is not a field is
+// malformed.
+func (h *head) parseFields(rest []byte, read func(h *head, name, value []byte) (fieldKind, error), malformed error) error {
 	for len(rest) > 2 {
+		var line []byte
 		line, rest = nextLine(rest)
 		f, value, ok := splitField(line)
 		if !ok {
-			return errBadResponse
+			return malformed
 		}
-		n := f.name
-		switch len(n) {
-		case 2:
-			if lowerIs(n, "te") {
-				f.kind = hopByHop
-			}
-		case 7:
-			if lowerIs(n, "upgrade") {
-				f.kind = hopByHop
-			} else if lowerIs(n, "trailer") {
-				f.kind = announces
-			}
-		case 10:
-			if lowerIs(n, "connection") {
-				f.kind = hopByHop
-				h.connection(value)
-			} else if lowerIs(n, "keep-alive") {
-				f.kind = hopByHop
-			}
-		case 14:
-			if lowerIs(n, "content-length") {
-				n := parseLength(value)
-				if n < 0 || (h.contentLength >= 0 && n != h.contentLength) {
-					return errBadResponse
-				}
-				h.contentLength = n
-			}
-		case 16:
-			if lowerIs(n, "proxy-connection") {
-				f.kind = hopByHop
-			}
-		case 17:
-			if lowerIs(n, "transfer-encoding") {
-				if h.chunked || !lowerIs(value, "chunked") {
-					return errBadResponse
-				}
-				f.kind = hopByHop
-				h.chunked = true
-			}
-		case 18:
-			if lowerIs(n, "proxy-authenticate") {
-				f.kind = hopByHop
-			}
+		kind, err := read(h, f.name, value)
+		if err != nil {
+			return err
 		}
+		f.kind = kind
 		h.fields = append(h.fields, f)
 	}
-	if h.chunked && h.contentLength >= 0 {
-		// Transfer-Encoding wins (RFC 9112 6.3); the length is not forwarded.
-		for i := range h.fields {
-			if lowerIs(h.fields[i].name, "content-length") {
-				h.fields[i].kind = hopByHop
-			}
-		}
-		h.contentLength = -1
-	}
-	h.dropNamed()
 	return nil
+}
+
+// A fieldName is a field name that the lean path treats apart from the
+// others (otherField).
+type fieldName uint8
+
+const (
+	otherField fieldName = iota
+	fieldConnection
+	fieldContentLength
+	fieldExpect
+	fieldHost
+	fieldIdempotencyKey
+	fieldKeepAlive
+	fieldProxyAuthenticate
+	fieldProxyAuthorization
+	fieldProxyConnection
+	fieldTE
+	fieldTrailer
+	fieldTransferEncoding
+	fieldUpgrade
+	fieldXForwardedFor
+	fieldXForwardedHost
+	fieldXForwardedProto
+	fieldXIdempotencyKey
+)
+
+// fieldNames spells the fieldNames, in lower case.
+var fieldNames = [...]string{
+	fieldConnection:         "connection",
+	fieldContentLength:      "content-length",
+	fieldExpect:             "expect",
+	fieldHost:               "host",
+	fieldIdempotencyKey:     "idempotency-key",
+	fieldKeepAlive:          "keep-alive",
+	fieldProxyAuthenticate:  "proxy-authenticate",
+	fieldProxyAuthorization: "proxy-authorization",
+	fieldProxyConnection:    "proxy-connection",
+	fieldTE:                 "te",
+	fieldTrailer:            "trailer",
+	fieldTransferEncoding:   "transfer-encoding",
+	fieldUpgrade:            "upgrade",
+	fieldXForwardedFor:      "x-forwarded-for",
+	fieldXForwardedHost:     "x-forwarded-host",
+	fieldXForwardedProto:    "x-forwarded-proto",
+	fieldXIdempotencyKey:    "x-idempotency-key",
+}
+
+// namesByLength holds the fieldNames by the length of their names, so
+// that nameOf compares a name with a few at most.
+var namesByLength = func() (t [20][]fieldName) {
+	for n, s := range fieldNames {
+		if s != "" {
+			t[len(s)] = append(t[len(s)], fieldName(n))
+		}
+	}
+	return t
+}()
+
+// nameOf tells which fieldName a field's name is, in any case.
+func nameOf(name []byte) fieldName {
+	if len(name) >= len(namesByLength) {
+		return otherField
+	}
+	for _, n := range namesByLength[len(name)] {
+		if lowerIs(name, fieldNames[n]) {
+			return n
+		}
+	}
+	return otherField
 }
 
 func (h *head) reset(size int) {
