@@ -1,0 +1,60 @@
+package balancer
+
+import (
+	"bufio"
+	"net"
+	"sync"
+)
+
+// The way from the lean path to net/http: a client connection whose
+// request the lean path does not handle goes, with what was read from it,
+// to the http.Server that serves Balancer.ServeHTTP.
+
+// handoff gives a client connection to the net/http server, with what was
+// read from it and not consumed; false when the balancer is closed.
+func (b *Balancer) handoff(c net.Conn, br *bufio.Reader) bool {
+	select {
+	case b.handoffs.conns <- &handedConn{Conn: c, r: br}:
+		return true
+	case <-b.handoffs.done:
+		return false
+	}
+}
+
+// A handedConn is a client connection handed to net/http: reads start
+// with the bytes buffered by the lean path.
+type handedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *handedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// A handoffListener is the net/http server's listener: it accepts the
+// connections that the lean path hands over.
+type handoffListener struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	return &handoffListener{addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }
