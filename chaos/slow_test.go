@@ -346,7 +346,7 @@ func TestTwentyRunsInARow(t *testing.T) {
 		if len(s.Entries) != 1 || s.Entries[0].Requests == 0 {
 			t.Fatalf("run %d: summary %+v", i, s)
 		}
-		if _, err := report.WriteHTML(filepath.Join(out, id)); err != nil {
+		if _, err := report.WriteHTML(filepath.Join(out, id), report.Options{}); err != nil {
 			t.Fatalf("run %d: report: %v", i, err)
 		}
 		if left := leftovers(t, check, name); len(left) > 0 {

@@ -22,7 +22,7 @@ func newReportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			path, err := report.WriteHTMLPriced(args[0], table)
+			path, err := report.WriteHTML(args[0], report.Options{Prices: table})
 			if err != nil {
 				return err
 			}
@@ -50,7 +50,7 @@ func newCompareCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rows, err := report.ComparePriced(args, table)
+			rows, err := report.Compare(args, report.Options{Prices: table})
 			if err != nil {
 				return err
 			}

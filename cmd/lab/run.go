@@ -198,7 +198,7 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	}
 	if writer.Err() != nil {
 		// The results are incomplete; a report would fail the same way.
-	} else if path, err := report.WriteHTMLPriced(dir, prices); err != nil {
+	} else if path, err := report.WriteHTML(dir, report.Options{Prices: prices}); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	} else {
 		fmt.Fprintf(stderr, "report: %s\n", path)

@@ -50,14 +50,10 @@ type CompareRow struct {
 	Prices  string // the prices the cost is at, e.g. "Fargate on-demand Linux/x86, us-east-1, ..."
 }
 
-// Compare reads results directories and returns one row per entry, priced
-// with DefaultPrices.
-func Compare(dirs []string) ([]CompareRow, error) {
-	return ComparePriced(dirs, DefaultPrices())
-}
-
-// ComparePriced is Compare with another price table.
-func ComparePriced(dirs []string, prices PriceTable) ([]CompareRow, error) {
+// Compare reads results directories and returns one row per entry,
+// priced as o says.
+func Compare(dirs []string, o Options) ([]CompareRow, error) {
+	prices := o.prices()
 	var rows []CompareRow
 	for _, dir := range dirs {
 		run, err := Read(dir)

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ func golden(t *testing.T, path string, got []byte) {
 }
 
 func TestCompareTwoRuns(t *testing.T) {
-	rows, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), filepath.Join("testdata", leakRun)})
+	rows, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), filepath.Join("testdata", leakRun)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +67,13 @@ func TestCompareTwoRuns(t *testing.T) {
 }
 
 func TestCompareErrors(t *testing.T) {
-	if _, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), t.TempDir()}); err == nil {
+	if _, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), t.TempDir()}, Options{}); err == nil {
 		t.Error("a directory without summary.json is not an error")
 	}
 }
 
 func TestPrintCompare(t *testing.T) {
-	rows, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), filepath.Join("testdata", leakRun)})
+	rows, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), filepath.Join("testdata", leakRun)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestPrintCompare(t *testing.T) {
 }
 
 func TestWriteCompareHTML(t *testing.T) {
-	rows, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), filepath.Join("testdata", shortRun)})
+	rows, err := Compare([]string{filepath.Join("testdata", cpuVerticalRun), filepath.Join("testdata", shortRun)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,5 +132,42 @@ func TestReportIncludesCompareTable(t *testing.T) {
 		if want := `<a href="#entry-` + string(rune('1'+i)) + `"><b>` + label + `</b></a>`; !strings.Contains(table, want) {
 			t.Errorf("entries table lacks %s", want)
 		}
+	}
+}
+
+// Options.Prices prices the rows and the page; the zero Options price
+// with DefaultPrices.
+func TestOptionsPrices(t *testing.T) {
+	dirs := []string{filepath.Join("testdata", cpuVerticalRun)}
+	def, err := Compare(dirs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frankfurt := DefaultPrices()
+	frankfurt.Region, frankfurt.VCPUHour, frankfurt.GBHour = "eu-central-1", 2*frankfurt.VCPUHour, 2*frankfurt.GBHour
+	priced, err := Compare(dirs, Options{Prices: frankfurt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range def {
+		if def[i].Prices != DefaultPrices().String() || priced[i].Prices != frankfurt.String() {
+			t.Errorf("row %d: prices %q and %q", i, def[i].Prices, priced[i].Prices)
+		}
+		if got, want := priced[i].Cost.PerHour, 2*def[i].Cost.PerHour; math.Abs(got-want) > 1e-9 {
+			t.Errorf("row %d: %g per hour at twice the prices, want %g", i, got, want)
+		}
+	}
+
+	dir := copyRun(t, cpuVerticalRun)
+	path, err := WriteHTML(dir, Options{Prices: frankfurt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), frankfurt.String()) {
+		t.Errorf("report.html does not name the prices it used, %q", frankfurt.String())
 	}
 }

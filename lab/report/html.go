@@ -38,21 +38,16 @@ var (
 )
 
 // WriteHTML reads the results directory dir and writes dir/report.html,
-// priced with DefaultPrices. The page is one self-contained file: inline
-// CSS and SVG, a few lines of inline script to filter the events, and no
+// priced as o says. The page is one self-contained file: inline CSS and
+// SVG, a few lines of inline script to filter the events, and no
 // reference to any other host.
-func WriteHTML(dir string) (path string, err error) {
-	return WriteHTMLPriced(dir, DefaultPrices())
-}
-
-// WriteHTMLPriced is WriteHTML with another price table.
-func WriteHTMLPriced(dir string, prices PriceTable) (path string, err error) {
+func WriteHTML(dir string, o Options) (path string, err error) {
 	run, err := Read(dir)
 	if err != nil {
 		return "", err
 	}
 	path = filepath.Join(dir, ReportFile)
-	if err := writeTemplate(path, "report.html.tmpl", newReportView(run, prices)); err != nil {
+	if err := writeTemplate(path, "report.html.tmpl", newReportView(run, o.prices())); err != nil {
 		return "", err
 	}
 	return path, nil

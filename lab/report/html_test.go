@@ -39,7 +39,7 @@ func copyRun(t *testing.T, name string) string {
 
 func writeReport(t *testing.T, dir string) string {
 	t.Helper()
-	path, err := WriteHTML(dir)
+	path, err := WriteHTML(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +443,7 @@ func TestReadCrashedRun(t *testing.T) {
 	if len(run.Events) != 1 || run.Scenario != nil {
 		t.Errorf("events %v, scenario %q", run.Events, run.Scenario)
 	}
-	if _, err := WriteHTML(dir); err != nil {
+	if _, err := WriteHTML(dir, Options{}); err != nil {
 		t.Errorf("report of a crashed run: %v", err)
 	}
 }

@@ -40,6 +40,20 @@ func DefaultPrices() PriceTable {
 	return p
 }
 
+// Options say how WriteHTML and Compare price the runs they read.
+type Options struct {
+	// Prices is the price table costs are at; the zero value stands for
+	// DefaultPrices.
+	Prices PriceTable
+}
+
+func (o Options) prices() PriceTable {
+	if o.Prices == (PriceTable{}) {
+		return DefaultPrices()
+	}
+	return o.Prices
+}
+
 // LoadPrices reads a price table from a file in prices.yaml's format, to
 // price another region or a later date.
 func LoadPrices(path string) (PriceTable, error) {
