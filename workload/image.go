@@ -147,7 +147,8 @@ func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref st
 	}
 
 	fmt.Fprintf(log, "building the workload image %s from %s\n", tag, path)
-	if err := buildImage(ctx, cli, io.NewSectionReader(f, 0, size), size, tag, hash, log); err != nil {
+	b := imageBuild{binary: io.NewSectionReader(f, 0, size), size: size, tag: tag, hash: hash, log: log}
+	if err := buildImage(ctx, cli, b); err != nil {
 		return "", false, err
 	}
 	if !o.keepStale {
@@ -198,28 +199,37 @@ EXPOSE ` + strconv.Itoa(knobs.DefaultPort) + `
 ENTRYPOINT ["/lab", "workload"]
 `
 
-// buildImage builds the workload image from the binary (size bytes read
-// from bin) with the classic builder, and returns the build's error
-// message when it fails.
-func buildImage(ctx context.Context, cli ImageAPI, bin io.Reader, size int64, tag, hash string, log io.Writer) error {
+// imageBuild is what one build of the workload image packages and how it
+// names the result.
+type imageBuild struct {
+	binary io.Reader // the executable, size bytes
+	size   int64
+	tag    string    // lab-workload:<first 12 hex digits of hash>
+	hash   string    // the executable's SHA-256, the lab.hash label
+	log    io.Writer // gets the build's output
+}
+
+// buildImage builds the workload image with the classic builder, and
+// returns the build's error message when it fails.
+func buildImage(ctx context.Context, cli ImageAPI, b imageBuild) error {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeBuildContext(pw, bin, size)) }()
+	go func() { pw.CloseWithError(writeBuildContext(pw, b.binary, b.size)) }()
 	resp, err := cli.ImageBuild(ctx, pr, build.ImageBuildOptions{
-		Tags:        []string{tag},
-		Labels:      map[string]string{ImageLabel: ImageLabelValue, HashLabel: hash},
+		Tags:        []string{b.tag},
+		Labels:      map[string]string{ImageLabel: ImageLabelValue, HashLabel: b.hash},
 		Version:     build.BuilderV1, // works on any engine, needs no BuildKit session
 		Remove:      true,
 		ForceRemove: true,
 	})
 	if err != nil {
 		pr.CloseWithError(err) // ends the writer if the engine did not read it all
-		return fmt.Errorf("build the workload image %s: %w", tag, err)
+		return fmt.Errorf("build the workload image %s: %w", b.tag, err)
 	}
 	defer resp.Body.Close()
-	err = readBuildStream(resp.Body, log)
+	err = readBuildStream(resp.Body, b.log)
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
-		return fmt.Errorf("build the workload image %s: %w", tag, err)
+		return fmt.Errorf("build the workload image %s: %w", b.tag, err)
 	}
 	return nil
 }
