@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -87,7 +88,7 @@ workload image; progress goes to stderr.`,
 			stderr := cmd.ErrOrStderr()
 			ref, digest, err := ecs.Push(ctx, ecs.PushOptions{
 				Docker: docker, Token: token, Repository: repository, Tag: tag,
-				Progress: prefixWriter{stderr, "lab: "},
+				Progress: &prefixWriter{w: stderr, prefix: "lab: "},
 			})
 			if err != nil {
 				return err
@@ -115,15 +116,27 @@ func ecrTokenSource(ctx context.Context, region string) (ecs.TokenSource, error)
 	return c.ECR, nil
 }
 
-// prefixWriter writes each line it gets (Push writes whole lines) with a
-// prefix.
+// prefixWriter starts every line written through it with a prefix, also
+// when a line comes in several writes.
 type prefixWriter struct {
-	w      io.Writer
-	prefix string
+	w       io.Writer
+	prefix  string
+	midLine bool // the last write ended inside a line
 }
 
-func (p prefixWriter) Write(b []byte) (int, error) {
-	if _, err := fmt.Fprintf(p.w, "%s%s", p.prefix, b); err != nil {
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	out := make([]byte, 0, len(b)+len(p.prefix))
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !p.midLine {
+			out = append(out, p.prefix...)
+		}
+		out = append(out, line...)
+		p.midLine = line[len(line)-1] != '\n'
+	}
+	if _, err := p.w.Write(out); err != nil {
 		return 0, err
 	}
 	return len(b), nil

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
@@ -96,7 +95,7 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 		if o.target == "ecs" {
 			return false, printECSPlan(stdout, sc, o.ecsFile)
 		}
-		return false, printPlan(stdout, sc)
+		return false, local.PrintPlan(stdout, sc)
 	}
 
 	prices, err := loadPrices(o.prices)
@@ -230,12 +229,14 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		return nil, nil, err
 	}
 	release := func() { lock.Release(); cli.Close() }
-	image, port, err := workloadImage(ctx, cli, sc, stderr)
+	// The scenario's own image, or the built-in app's; Port is the
+	// built-in app's for the latter.
+	image, err := workload.PrepareImage(ctx, cli, sc.Workload.Image, &prefixWriter{w: stderr, prefix: "lab: "})
 	if err != nil {
 		release()
 		return nil, nil, err
 	}
-	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: port})
+	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port})
 	if err != nil {
 		release()
 		return nil, nil, err
@@ -286,43 +287,6 @@ func checkWritable(dir string) error {
 }
 
 func hasThresholds(sc *scenarios.Scenario) bool { return len(sc.Thresholds) > 0 }
-
-// workloadImage returns the image the tasks run and the port it listens
-// on: lab's own image for the built-in app (built on first use), or the
-// scenario's image, which must be present locally: there is no registry.
-func workloadImage(ctx context.Context, cli *client.Client, sc *scenarios.Scenario, stderr io.Writer) (string, int, error) {
-	if !sc.Workload.Builtin {
-		if _, err := cli.ImageInspect(ctx, sc.Workload.Image); err != nil {
-			if client.IsErrNotFound(err) {
-				return "", 0, fmt.Errorf("image %s is not present locally: build it (docker build -t %s .) or load it (docker load), then run again",
-					sc.Workload.Image, sc.Workload.Image)
-			}
-			return "", 0, fmt.Errorf("inspect image %s: %w", sc.Workload.Image, err)
-		}
-		return sc.Workload.Image, sc.Workload.Port, nil
-	}
-	fmt.Fprint(stderr, "lab: preparing the workload image... ")
-	ref, built, err := workload.EnsureImage(ctx, cli)
-	if err != nil {
-		fmt.Fprintln(stderr)
-		return "", 0, err
-	}
-	if built {
-		fmt.Fprintf(stderr, "built %s\n", ref)
-	} else {
-		fmt.Fprintf(stderr, "%s\n", ref)
-	}
-	return ref, scenarios.BuiltinPort, nil
-}
-
-func printPlan(w io.Writer, sc *scenarios.Scenario) error {
-	fmt.Fprintf(w, "scenario %s: %s of load per entry, path %s\n", sc.Name, sc.LoadDuration(), sc.Load.Path)
-	for _, e := range sc.Entries() {
-		fmt.Fprintf(w, "entry %d: %d task(s) at %s (%.2f vCPU, %d MiB): docker run --cpus %.4g --memory %dm --memory-swap %dm\n",
-			e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, e.Size.VCPU(), e.Size.Memory, e.Size.Memory)
-	}
-	return nil
-}
 
 // printECSPlan prints the ECS API calls a run on ECS would make, with
 // placeholders for settings not given. It needs neither credentials nor

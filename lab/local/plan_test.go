@@ -1,0 +1,42 @@
+package local
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecslab/lab/scenarios"
+)
+
+func TestPrintPlan(t *testing.T) {
+	sc, err := scenarios.Builtin("cpu-vertical")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := PrintPlan(&b, sc); err != nil {
+		t.Fatal(err)
+	}
+	want := `scenario cpu-vertical: 1m0s of load per entry, path /cpu_intensive
+entry 1: 1 task(s) at 256/512 (0.25 vCPU, 512 MiB): docker run --cpus 0.25 --memory 512m --memory-swap 512m
+entry 2: 1 task(s) at 512/1024 (0.50 vCPU, 1024 MiB): docker run --cpus 0.5 --memory 1024m --memory-swap 1024m
+entry 3: 1 task(s) at 1024/2048 (1.00 vCPU, 2048 MiB): docker run --cpus 1 --memory 2048m --memory-swap 2048m
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+
+	// --size and --duration show in the plan as they will run.
+	b.Reset()
+	if err := PrintPlan(&b, sc.WithSize(scenarios.Size{CPU: 2048, Memory: 4096}).WithLoadDuration(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	want = `scenario cpu-vertical: 30s of load per entry, path /cpu_intensive
+entry 1: 1 task(s) at 2048/4096 (2.00 vCPU, 4096 MiB): docker run --cpus 2 --memory 4096m --memory-swap 4096m
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("plan at one size (-want +got):\n%s", diff)
+	}
+}
