@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 
@@ -114,30 +112,4 @@ func ecrTokenSource(ctx context.Context, region string) (ecs.TokenSource, error)
 		return nil, fmt.Errorf("ECR login: %w", err)
 	}
 	return c.ECR, nil
-}
-
-// prefixWriter starts every line written through it with a prefix, also
-// when a line comes in several writes.
-type prefixWriter struct {
-	w       io.Writer
-	prefix  string
-	midLine bool // the last write ended inside a line
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	out := make([]byte, 0, len(b)+len(p.prefix))
-	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		if !p.midLine {
-			out = append(out, p.prefix...)
-		}
-		out = append(out, line...)
-		p.midLine = line[len(line)-1] != '\n'
-	}
-	if _, err := p.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }

@@ -23,12 +23,7 @@ func newInitCommand() *cobra.Command {
 		Long: `init writes a commented starter scenario to ./scenario.yaml or, given the
 name of a built-in scenario (lab list), a copy of it to ./NAME.yaml. It
 never overwrites a file unless --force is given. --output - writes to stdout.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
-				return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
-			}
-			return nil
-		},
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, file, what := scenarios.Starter(), "scenario.yaml", "a starter scenario"
 			if len(args) == 1 {

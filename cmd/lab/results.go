@@ -1,84 +1,65 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
-
-	"github.com/spf13/cobra"
-
-	"github.com/ecslab/lab/lab/report"
+	"io/fs"
+	"os"
+	"path/filepath"
 )
 
-// Verbs that read results directories: report and compare.
+// The results directory of a run.
 
-func newReportCommand() *cobra.Command {
-	var prices string
-	cmd := &cobra.Command{
-		Use:   "report RUN_DIR",
-		Short: "(Re)write RUN_DIR/report.html",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			table, err := loadPrices(prices)
-			if err != nil {
-				return err
-			}
-			path, err := report.WriteHTML(args[0], report.Options{Prices: table})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), path)
-			return nil
-		},
+// checkWritable makes sure results can be written under dir before a
+// run starts, by writing and removing a file in the nearest directory on
+// the way to dir that exists: a run that never starts (Docker down)
+// leaves no empty results directory behind.
+func checkWritable(dir string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("results directory %s is not writable: %w (choose another with --out)", dir, err)
 	}
-	cmd.Flags().StringVar(&prices, "prices", "", "Fargate price table `FILE` (default: the built-in us-east-1 table)")
-	return cmd
-}
-
-func newCompareCommand() *cobra.Command {
-	var prices, html string
-	cmd := &cobra.Command{
-		Use:   "compare RUN_DIR...",
-		Short: "Compare runs side by side",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{errors.New("compare: name at least one results directory")}
+	d := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(d)
+		if err == nil {
+			if !st.IsDir() {
+				return fail(fmt.Errorf("%s is not a directory", d))
 			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			table, err := loadPrices(prices)
-			if err != nil {
-				return err
-			}
-			rows, err := report.Compare(args, report.Options{Prices: table})
-			if err != nil {
-				return err
-			}
-			if err := report.PrintCompare(cmd.OutOrStdout(), rows); err != nil {
-				return err
-			}
-			if html != "" {
-				if err := report.WriteCompareHTML(html, rows); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "compare report: %s\n", html)
-			}
-			return nil
-		},
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
+			return fail(err)
+		}
+		d = filepath.Dir(d)
 	}
-	cmd.Flags().StringVar(&prices, "prices", "", "Fargate price table `FILE` (default: the built-in us-east-1 table)")
-	cmd.Flags().StringVar(&html, "html", "", "also write the comparison as an HTML `FILE`")
-	return cmd
-}
-
-// loadPrices is the price table from a file, or the built-in one.
-func loadPrices(path string) (report.PriceTable, error) {
-	if path == "" {
-		return report.DefaultPrices(), nil
+	f, err := os.CreateTemp(d, ".lab-write-check-*")
+	if err == nil {
+		_, err = f.Write(make([]byte, 4096))
+		err = errors.Join(err, f.Sync(), f.Close(), os.Remove(f.Name()))
 	}
-	table, err := report.LoadPrices(path)
 	if err != nil {
-		return report.PriceTable{}, usageError{fmt.Errorf("--prices: %w", err)}
+		return fail(err)
 	}
-	return table, nil
+	return nil
+}
+
+// createIn creates the file name in dir, and dir first.
+func createIn(dir, name string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(filepath.Join(dir, name))
+}
+
+// newRunID is 4 characters from [a-z0-9], enough to tell concurrent runs
+// apart.
+func newRunID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 4)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }

@@ -48,13 +48,3 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 	)
 	return root
 }
-
-// exactArgs is cobra.ExactArgs with lab's usage exit code.
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
-		}
-		return nil
-	}
-}

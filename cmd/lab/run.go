@@ -2,28 +2,23 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
-	"github.com/ecslab/lab/ecs"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
 	"github.com/ecslab/lab/lab/report"
 	"github.com/ecslab/lab/scenarios"
 	"github.com/ecslab/lab/tui"
-	"github.com/ecslab/lab/workload"
 )
 
+// runOptions are lab run's flags.
 type runOptions struct {
 	target   string
 	headless bool
@@ -54,8 +49,8 @@ func newRunCommand() *cobra.Command {
 	f.StringVar(&o.out, "out", "runs", "results root `DIR`")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and stop")
 	f.BoolVar(&o.json, "json", false, "print only summary.json on stdout; everything for people goes to stderr")
-	f.StringVar(&o.ecsFile, "ecs", "", "ECS settings `FILE` (the fields of the scenario's ecs: section; the file wins)")
-	f.StringVar(&o.prices, "prices", "", "Fargate price table `FILE` for the recommendation (default: the built-in us-east-1 table)")
+	ecsFileFlag(cmd, &o.ecsFile)
+	pricesFlag(cmd, &o.prices, " for the recommendation")
 	return cmd
 }
 
@@ -212,113 +207,4 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	return again, nil
 }
 
-// newLocalTarget connects to Docker, takes the run's lock (so that `lab
-// gc` leaves the run alone), and packages or finds the workload image.
-// release gives back the lock and the Docker connection.
-func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer) (lab.Target, func(), error) {
-	cli, err := local.Connect(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if dead, err := local.DeadRuns(ctx, cli); err == nil && len(dead) > 0 {
-		fmt.Fprintf(stderr, "lab: warning: %d earlier run(s) left containers behind (%v); `lab gc` removes them\n", len(dead), dead)
-	}
-	lock, err := local.LockRun(runID)
-	if err != nil {
-		cli.Close()
-		return nil, nil, err
-	}
-	release := func() { lock.Release(); cli.Close() }
-	// The scenario's own image, or the built-in app's; Port is the
-	// built-in app's for the latter.
-	image, err := workload.PrepareImage(ctx, cli, sc.Workload.Image, &prefixWriter{w: stderr, prefix: "lab: "})
-	if err != nil {
-		release()
-		return nil, nil, err
-	}
-	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port})
-	if err != nil {
-		release()
-		return nil, nil, err
-	}
-	return target, release, nil
-}
-
-// interrupted marks err as an interrupt when ctx ended (Ctrl-C during
-// the image build or the set-up): exit code 130, not a failure.
-func interrupted(ctx context.Context, err error) error {
-	if ctx.Err() != nil && !errors.Is(err, lab.ErrInterrupted) {
-		return fmt.Errorf("%w (%v)", lab.ErrInterrupted, err)
-	}
-	return err
-}
-
-// checkWritable makes sure results can be written under dir before a
-// run starts, by writing and removing a file in the nearest directory on
-// the way to dir that exists: a run that never starts (Docker down)
-// leaves no empty results directory behind.
-func checkWritable(dir string) error {
-	fail := func(err error) error {
-		return fmt.Errorf("results directory %s is not writable: %w (choose another with --out)", dir, err)
-	}
-	d := filepath.Clean(dir)
-	for {
-		st, err := os.Stat(d)
-		if err == nil {
-			if !st.IsDir() {
-				return fail(fmt.Errorf("%s is not a directory", d))
-			}
-			break
-		}
-		if !errors.Is(err, fs.ErrNotExist) || filepath.Dir(d) == d {
-			return fail(err)
-		}
-		d = filepath.Dir(d)
-	}
-	f, err := os.CreateTemp(d, ".lab-write-check-*")
-	if err == nil {
-		_, err = f.Write(make([]byte, 4096))
-		err = errors.Join(err, f.Sync(), f.Close(), os.Remove(f.Name()))
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return nil
-}
-
 func hasThresholds(sc *scenarios.Scenario) bool { return len(sc.Thresholds) > 0 }
-
-// printECSPlan prints the ECS API calls a run on ECS would make, with
-// placeholders for settings not given. It needs neither credentials nor
-// network.
-func printECSPlan(w io.Writer, sc *scenarios.Scenario, settingsFile string) error {
-	var file *scenarios.ECS
-	if settingsFile != "" {
-		var err error
-		if file, err = ecs.LoadSettings(settingsFile); err != nil {
-			return err
-		}
-	}
-	plan, err := ecs.NewPlan(sc, ecs.MergeSettings(sc.ECS, file))
-	if err != nil {
-		return err
-	}
-	return plan.Print(w)
-}
-
-// newRunID is 4 characters from [a-z0-9], enough to tell concurrent runs
-// apart.
-func newRunID() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 4)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ecslab/lab/ecs"
+	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/scenarios"
+	"github.com/ecslab/lab/workload"
+)
+
+// The targets lab run sets up: local (Docker) and ecs.
+
+// newLocalTarget connects to Docker, takes the run's lock (so that `lab
+// gc` leaves the run alone), and packages or finds the workload image.
+// release gives back the lock and the Docker connection.
+func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer) (lab.Target, func(), error) {
+	cli, err := local.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dead, err := local.DeadRuns(ctx, cli); err == nil && len(dead) > 0 {
+		fmt.Fprintf(stderr, "lab: warning: %d earlier run(s) left containers behind (%v); `lab gc` removes them\n", len(dead), dead)
+	}
+	lock, err := local.LockRun(runID)
+	if err != nil {
+		cli.Close()
+		return nil, nil, err
+	}
+	release := func() { lock.Release(); cli.Close() }
+	// The scenario's own image, or the built-in app's; Port is the
+	// built-in app's for the latter.
+	image, err := workload.PrepareImage(ctx, cli, sc.Workload.Image, &prefixWriter{w: stderr, prefix: "lab: "})
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port})
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return target, release, nil
+}
+
+// ecsCloseTimeout bounds the removal at the end of an ECS run: the
+// service drains (the target group's deregistration delay) before its
+// load balancer and target group can go.
+const ecsCloseTimeout = 15 * time.Minute
+
+// newECSTarget connects to AWS and prepares the scenario's plan as a
+// target; the run applies it entry by entry and removes it all at the end.
+func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile string, stderr io.Writer) (lab.Target, func(), error) {
+	set, err := mergedSettings(sc, settingsFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, plan, err := connectForPlan(ctx, sc, set, func() (*ecs.Plan, error) { return ecs.NewPlan(sc, set) })
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := ecs.LoadState(c.Region, sc.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(stderr, "lab: ecs: %s\n", w)
+	}
+	target, err := ecs.NewTarget(c, plan, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	target.Log = func(s string) { fmt.Fprintf(stderr, "lab: ecs: %s\n", s) }
+	fmt.Fprintf(stderr, "lab: ecs: running %s in %s, cluster %s; if lab is killed, `lab ecs down %s` removes what it created\n", sc.Name, c.Region, plan.Cluster, sc.Source)
+	return target, func() {}, nil
+}
+
+// interrupted marks err as an interrupt when ctx ended (Ctrl-C during
+// the image build or the set-up): exit code 130, not a failure.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil && !errors.Is(err, lab.ErrInterrupted) {
+		return fmt.Errorf("%w (%v)", lab.ErrInterrupted, err)
+	}
+	return err
+}

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/ecslab/lab/workload"
+)
+
+func newWorkloadCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "workload",
+		Short:  "Serve the built-in mock app (what runs inside lab's containers)",
+		Hidden: true,
+		Args:   exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return workload.RunFromEnv(cmd.Context())
+		},
+	}
+}
