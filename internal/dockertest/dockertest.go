@@ -45,7 +45,10 @@ func Client(t testing.TB) *client.Client {
 	lockOnce.Do(func() {
 		// Held until the test binary exits: Docker tests of one package
 		// run one after another anyway, and other packages wait.
-		lockErr = flock.New(filepath.Join(os.TempDir(), "lab-docker-tests.lock")).Lock()
+		// The lock stays referenced: a collected *Flock would close its
+		// file and so drop the lock.
+		lock = flock.New(filepath.Join(os.TempDir(), "lab-docker-tests.lock"))
+		lockErr = lock.Lock()
 	})
 	if lockErr != nil {
 		t.Fatalf("lock Docker tests: %v", lockErr)
@@ -55,5 +58,6 @@ func Client(t testing.TB) *client.Client {
 
 var (
 	lockOnce sync.Once
+	lock     *flock.Flock
 	lockErr  error
 )
