@@ -65,146 +65,240 @@ func runLoop(ctx context.Context, arg string, o runOptions, stdout, stderr io.Wr
 	}
 }
 
+// runScenario runs the scenario arg once, or prints its plan under
+// --dry-run; again says whether the dashboard asked for another run.
 func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) (again bool, err error) {
+	sc, err := o.scenario(arg)
+	if err != nil {
+		return false, err
+	}
+	if o.dryRun {
+		return false, o.printPlan(stdout, sc)
+	}
+	r, err := newScenarioRun(sc, o, stdout, stderr)
+	if err != nil {
+		return false, err
+	}
+	return r.run(ctx)
+}
+
+// scenario checks --target, resolves arg, and applies --size and
+// --duration to it.
+func (o runOptions) scenario(arg string) (*scenarios.Scenario, error) {
 	if o.target != "local" && o.target != "ecs" {
-		return false, usageError{fmt.Errorf("--target %s: want local or ecs", o.target)}
+		return nil, usageError{fmt.Errorf("--target %s: want local or ecs", o.target)}
 	}
 	sc, err := scenarios.Resolve(arg)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if o.size != "" {
 		size, err := scenarios.ParseSize(o.size)
 		if err != nil {
-			return false, usageError{fmt.Errorf("--size: %w", err)}
+			return nil, usageError{fmt.Errorf("--size: %w", err)}
 		}
 		sc = sc.WithSize(size)
 	}
 	if o.duration < 0 {
-		return false, usageError{fmt.Errorf("--duration must be positive, got %s", o.duration)}
+		return nil, usageError{fmt.Errorf("--duration must be positive, got %s", o.duration)}
 	}
 	if o.duration > 0 {
 		sc = sc.WithLoadDuration(o.duration)
 	}
-	if o.dryRun {
-		if o.target == "ecs" {
-			return false, printECSPlan(stdout, sc, o.ecsFile)
-		}
-		return false, local.PrintPlan(stdout, sc)
-	}
+	return sc, nil
+}
 
+// printPlan prints what a run of sc would do on the target.
+func (o runOptions) printPlan(w io.Writer, sc *scenarios.Scenario) error {
+	if o.target == "ecs" {
+		return printECSPlan(w, sc, o.ecsFile)
+	}
+	return local.PrintPlan(w, sc)
+}
+
+// scenarioRun is one run of a scenario from the command line: the
+// scenario as the flags shaped it, where its results go, and who watches.
+type scenarioRun struct {
+	sc             *scenarios.Scenario
+	o              runOptions
+	prices         report.PriceTable
+	id             string
+	dir            string // the results directory
+	dashboard      bool   // the TUI watches the run, not the headless log
+	stdout, stderr io.Writer
+}
+
+// newScenarioRun checks what must hold before anything starts: the price
+// table reads, and results can be written (a run whose results cannot be
+// written is a run wasted).
+func newScenarioRun(sc *scenarios.Scenario, o runOptions, stdout, stderr io.Writer) (*scenarioRun, error) {
 	prices, err := loadPrices(o.prices)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	// Before anything starts: results that cannot be written are a run
-	// wasted.
 	if err := checkWritable(o.out); err != nil {
-		return false, err
+		return nil, err
 	}
+	id := newRunID()
+	return &scenarioRun{
+		sc: sc, o: o, prices: prices, id: id,
+		dir:       filepath.Join(o.out, report.DirName(time.Now(), sc.Name, id)),
+		dashboard: !o.headless && !o.json && isTerminal(stdout),
+		stdout:    stdout, stderr: stderr,
+	}, nil
+}
 
-	runID := newRunID()
-	started := time.Now()
-	dir := filepath.Join(o.out, report.DirName(started, sc.Name, runID))
-	useDashboard := !o.headless && !o.json && isTerminal(stdout)
-	var target lab.Target
-	var release func()
-	closeTimeout := time.Duration(0) // lab.Run's default
-	if o.target == "ecs" {
-		// AWS progress (calls, waits, removal) would tear through the
-		// dashboard: under it, it goes to a file with the results.
-		progress := stderr
-		if useDashboard {
-			f, err := createIn(dir, "ecs.log")
-			if err != nil {
-				return false, err
-			}
-			defer f.Close()
-			progress = f
-		}
-		target, release, err = newECSTarget(ctx, sc, o.ecsFile, progress)
-		closeTimeout = ecsCloseTimeout
-	} else {
-		target, release, err = newLocalTarget(ctx, sc, runID, stderr)
-	}
+// run sets up the target, runs the scenario on it, prints the summary and
+// writes the report. The error says how the run ended: errThresholds when
+// it completed and its thresholds failed.
+func (r *scenarioRun) run(ctx context.Context) (again bool, err error) {
+	target, release, err := r.openTarget(ctx)
 	if err != nil {
-		return false, interrupted(ctx, err)
+		return false, err
 	}
 	defer release()
-
-	writer, err := report.NewWriter(dir)
+	writer, err := r.openResults(ctx, target)
 	if err != nil {
-		// The target exists already (the local one has its network):
-		// nothing may stay behind.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(closeTimeout, time.Minute))
+		return false, err
+	}
+	summary, again, runErr := r.execute(ctx, target, writer)
+	if err := r.printSummary(summary); err != nil {
+		return false, err
+	}
+	if err := r.writeReport(writer); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	fmt.Fprintf(r.stderr, "results: %s\n", r.dir)
+	if runErr != nil {
+		return again, runErr
+	}
+	if !summary.Passed && len(r.sc.Thresholds) > 0 {
+		return again, errThresholds
+	}
+	return again, nil
+}
+
+// closeTimeout bounds the removal of the run's target; zero is lab.Run's
+// default.
+func (r *scenarioRun) closeTimeout() time.Duration {
+	if r.o.target == "ecs" {
+		return ecsCloseTimeout
+	}
+	return 0
+}
+
+// openTarget sets up where the service runs. release gives back what the
+// target holds on to.
+func (r *scenarioRun) openTarget(ctx context.Context) (lab.Target, func(), error) {
+	if r.o.target != "ecs" {
+		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr)
+		if err != nil {
+			return nil, nil, interrupted(ctx, err)
+		}
+		return target, release, nil
+	}
+	// AWS progress (calls, waits, removal) would tear through the
+	// dashboard: under it, it goes to a file with the results.
+	progress, closeLog := r.stderr, func() {}
+	if r.dashboard {
+		f, err := createIn(r.dir, "ecs.log")
+		if err != nil {
+			return nil, nil, err
+		}
+		progress, closeLog = f, func() { f.Close() }
+	}
+	target, release, err := newECSTarget(ctx, r.sc, r.o.ecsFile, progress)
+	if err != nil {
+		closeLog()
+		return nil, nil, interrupted(ctx, err)
+	}
+	return target, func() { release(); closeLog() }, nil
+}
+
+// openResults opens the writer of the results directory. If it cannot, it
+// removes the target, which exists already (the local one has its
+// network): nothing may stay behind.
+func (r *scenarioRun) openResults(ctx context.Context, target lab.Target) (*report.Writer, error) {
+	writer, err := report.NewWriter(r.dir)
+	if err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(r.closeTimeout(), time.Minute))
 		target.Close(cctx)
 		cancel()
-		return false, fmt.Errorf("%w (choose another results directory with --out)", err)
+		return nil, fmt.Errorf("%w (choose another results directory with --out)", err)
 	}
+	return writer, nil
+}
 
+// execute runs the scenario on target, watched by the dashboard or the
+// headless log, and waits until the dashboard is left; again says whether
+// the user asked it for another run.
+func (r *scenarioRun) execute(ctx context.Context, target lab.Target, writer *report.Writer) (summary lab.Summary, again bool, err error) {
 	observers := []lab.Observer{writer}
 	runCtx, commands := ctx, (<-chan lab.Command)(nil)
 	var dash *tui.Dashboard
-	if useDashboard {
-		dash = tui.RunDashboard(ctx, tui.DashboardConfig{ResultsDir: dir})
+	if r.dashboard {
+		dash = tui.RunDashboard(ctx, tui.DashboardConfig{ResultsDir: r.dir})
 		runCtx, commands = dash.Context(), dash.Commands()
 		observers = append(observers, dash.Observer())
 	} else {
-		observers = append(observers, tui.NewHeadless(stderr, isTerminal(stderr)))
+		observers = append(observers, tui.NewHeadless(r.stderr, isTerminal(r.stderr)))
 	}
 	// A write that fails (disk full) stops the run at once: going on
 	// would lose its results silently.
 	runCtx, stopRun := context.WithCancel(runCtx)
 	defer stopRun()
 	writer.OnFail(stopRun)
-	summary, runErr := lab.Run(runCtx, sc, target, lab.Options{ID: runID, Observers: observers, Commands: commands, CloseTimeout: closeTimeout})
-	if err := writer.Err(); err != nil {
-		werr := fmt.Errorf("write results to %s: %w; the run stopped there", dir, err)
-		if ctx.Err() == nil && errors.Is(runErr, lab.ErrInterrupted) {
-			runErr = werr // the run stopped because of the write, not Ctrl-C
+	summary, err = lab.Run(runCtx, r.sc, target, lab.Options{ID: r.id, Observers: observers, Commands: commands, CloseTimeout: r.closeTimeout()})
+	if werr := writer.Err(); werr != nil {
+		werr = fmt.Errorf("write results to %s: %w; the run stopped there", r.dir, werr)
+		if ctx.Err() == nil && errors.Is(err, lab.ErrInterrupted) {
+			err = werr // the run stopped because of the write, not Ctrl-C
 		} else {
-			runErr = errors.Join(runErr, werr)
+			err = errors.Join(err, werr)
 		}
 	}
 	if dash != nil {
 		// The dashboard stays up on its summary until the user leaves.
-		res, err := dash.Wait(runErr)
-		if err != nil {
-			runErr = errors.Join(runErr, fmt.Errorf("dashboard: %w", err))
+		res, derr := dash.Wait(err)
+		if derr != nil {
+			err = errors.Join(err, fmt.Errorf("dashboard: %w", derr))
 		}
 		again = res.RunAgain
 	}
+	return summary, again, err
+}
 
-	people := stdout // what is for people goes to stderr under --json
-	if o.json {
-		people = stderr
-		enc := json.NewEncoder(stdout)
+// printSummary prints the summary, as a table or, under --json, as
+// summary.json, and, for a matrix, the recommendation for people.
+func (r *scenarioRun) printSummary(summary lab.Summary) error {
+	people := r.stdout // what is for people goes to stderr under --json
+	if r.o.json {
+		people = r.stderr
+		enc := json.NewEncoder(r.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(summary); err != nil {
-			return false, err
+			return err
 		}
 	} else {
-		report.Table(stdout, summary)
+		report.Table(r.stdout, summary)
 	}
 	if len(summary.Entries) > 1 {
 		fmt.Fprintln(people)
-		report.PrintRecommendation(people, report.Recommend(summary, prices, 0))
+		report.PrintRecommendation(people, report.Recommend(summary, r.prices, 0))
 	}
-	if writer.Err() != nil {
-		// The results are incomplete; a report would fail the same way.
-	} else if path, err := report.WriteHTML(dir, report.Options{Prices: prices}); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("write report: %w", err))
-	} else {
-		fmt.Fprintf(stderr, "report: %s\n", path)
-	}
-	fmt.Fprintf(stderr, "results: %s\n", dir)
-	if runErr != nil {
-		return again, runErr
-	}
-	if !summary.Passed && hasThresholds(sc) {
-		return again, errThresholds
-	}
-	return again, nil
+	return nil
 }
 
-func hasThresholds(sc *scenarios.Scenario) bool { return len(sc.Thresholds) > 0 }
+// writeReport writes report.html and says where, unless the results are
+// incomplete: a report would fail the same way.
+func (r *scenarioRun) writeReport(writer *report.Writer) error {
+	if writer.Err() != nil {
+		return nil
+	}
+	path, err := report.WriteHTML(r.dir, report.Options{Prices: r.prices})
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintf(r.stderr, "report: %s\n", path)
+	return nil
+}
