@@ -152,32 +152,30 @@ func (r *reader) service(n ast.Node, path string, s *Service) bool {
 
 // cpu reads Fargate cpu units: 256 or 0.25vCPU.
 func (r *reader) cpu(n ast.Node, path string, dst *int) bool {
-	s, _, ok := r.Scalar(n, path, "a cpu such as 256 or 0.25vCPU")
-	if !ok {
-		return false
-	}
-	v, err := ParseCPU(s)
-	if err != nil {
-		r.Errorf(n, path, "%v", err)
-		return false
-	}
-	*dst = v
-	return true
+	return r.scalarWith(ParseCPU, "a cpu such as 256 or 0.25vCPU")(n, path, dst)
 }
 
 // memory reads MiB: 512, 512MiB or 1GB.
 func (r *reader) memory(n ast.Node, path string, dst *int) bool {
-	s, _, ok := r.Scalar(n, path, "a memory size such as 512 or 1GB")
-	if !ok {
-		return false
+	return r.scalarWith(ParseMemory, "a memory size such as 512 or 1GB")(n, path, dst)
+}
+
+// scalarWith reads a scalar written as want says, with parse, whose
+// error is reported at the node.
+func (r *reader) scalarWith(parse func(string) (int, error), want string) func(ast.Node, string, *int) bool {
+	return func(n ast.Node, path string, dst *int) bool {
+		s, _, ok := r.Scalar(n, path, want)
+		if !ok {
+			return false
+		}
+		v, err := parse(s)
+		if err != nil {
+			r.Errorf(n, path, "%v", err)
+			return false
+		}
+		*dst = v
+		return true
 	}
-	v, err := ParseMemory(s)
-	if err != nil {
-		r.Errorf(n, path, "%v", err)
-		return false
-	}
-	*dst = v
-	return true
 }
 
 // size reads a task size: "512/1024", or a mapping with cpu and memory.
