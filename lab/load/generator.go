@@ -218,6 +218,18 @@ func (g *Generator) Window() Window { return g.rec.window() }
 // what its fields count during and after Run.
 func (g *Generator) Totals() Totals { return g.rec.totals() }
 
+// Mark closes the current window, returning it as Window does, and
+// restarts what SinceMark counts: a run can leave a warm-up out of its
+// figures. Requests completed after Mark count in SinceMark whenever they
+// were sent, like windows count them.
+func (g *Generator) Mark() Window { return g.rec.mark() }
+
+// SinceMark is Totals over the requests completed since the last Mark
+// (since Run started when there was none); Sent and InFlight count the
+// requests sent since then. After Run has returned normally it includes
+// every request sent since the mark.
+func (g *Generator) SinceMark() Totals { return g.rec.sinceMark() }
+
 // Pause(true) stops sending new requests and Pause(false) resumes; time keeps
 // running, and phases end when they would have. In the open model the
 // requests due while paused are skipped, not queued; in the closed model

@@ -278,11 +278,15 @@ type recorder struct {
 	totalSent int64
 	totalHist *hdrhistogram.Histogram
 	scratch   *hdrhistogram.Histogram
+	// The same since the last mark (SinceMark), restarted by Mark.
+	marked     counts
+	markedSent int64
+	markedHist *hdrhistogram.Histogram
 }
 
 func newRecorder() *recorder {
 	n := min(max(2*runtime.GOMAXPROCS(0), 2), 16)
-	r := &recorder{shards: make([]shard, n), totalHist: newHist(), scratch: newHist()}
+	r := &recorder{shards: make([]shard, n), totalHist: newHist(), scratch: newHist(), markedHist: newHist()}
 	for i := range r.shards {
 		r.shards[i].hist = newHist()
 		r.shards[i].spare = newHist()
@@ -340,6 +344,9 @@ func (r *recorder) window() Window {
 	r.total.add(&c)
 	r.totalSent += sent
 	r.totalHist.Merge(r.scratch)
+	r.marked.add(&c)
+	r.markedSent += sent
+	r.markedHist.Merge(r.scratch)
 
 	errs, _ := c.errors()
 	w := Window{
@@ -360,11 +367,36 @@ func (r *recorder) window() Window {
 func (r *recorder) totals() Totals {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.sum(&r.total, r.totalSent, r.totalHist)
+}
+
+// mark closes the current window, returning it, and restarts what
+// sinceMark counts.
+func (r *recorder) mark() Window {
+	w := r.window()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.marked, r.markedSent = counts{}, 0
+	r.markedHist.Reset()
+	return w
+}
+
+// sinceMark aggregates the windows closed since the last mark and the
+// current one, without closing it.
+func (r *recorder) sinceMark() Totals {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sum(&r.marked, r.markedSent, r.markedHist)
+}
+
+// sum adds the current window to closed windows' counts; r.mu must be
+// held.
+func (r *recorder) sum(closed *counts, closedSent int64, closedHist *hdrhistogram.Histogram) Totals {
 	var c counts
-	c.add(&r.total) // a copy that does not share r.total.odd
-	sent, inFlight := r.totalSent, int64(0)
+	c.add(closed) // a copy that does not share closed.odd
+	sent, inFlight := closedSent, int64(0)
 	r.scratch.Reset()
-	r.scratch.Merge(r.totalHist)
+	r.scratch.Merge(closedHist)
 	for i := range r.shards {
 		s := &r.shards[i]
 		s.mu.Lock()

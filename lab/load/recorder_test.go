@@ -248,3 +248,48 @@ func BenchmarkRecorderDone(b *testing.B) {
 		}
 	})
 }
+
+// SinceMark counts what completed after Mark, apart from the totals.
+func TestRecorderSinceMark(t *testing.T) {
+	r := newRecorder()
+	s := r.shard(0)
+	record := func(code int, latency time.Duration) {
+		r.sent(s)
+		r.done(s, code, latency)
+	}
+	if got := r.sinceMark(); got.Requests != 0 || got.Sent != 0 {
+		t.Errorf("since no mark, nothing recorded: %+v", got)
+	}
+	for range 10 {
+		record(200, 1000*ms) // the warm-up, slow
+	}
+	r.sent(s) // sent in the warm-up, completes after the mark
+	if w := r.mark(); w.Sent != 11 || w.OK != 10 {
+		t.Errorf("mark returned window %+v, want the warm-up's 11 sends and 10 OK", w)
+	}
+	r.done(s, 200, 30*ms)
+	for i := 1; i <= 4; i++ {
+		record(200, time.Duration(i)*10*ms)
+	}
+	r.window()
+	record(503, 5*ms)
+
+	got := r.sinceMark()
+	want := Totals{
+		Sent:     5,
+		Requests: 6,
+		OK:       5,
+		Errors:   map[string]int64{"503": 1},
+		Latency:  Percentiles{P50: 20, P90: 30, P95: 40, P99: 40, Max: 40, Count: 6},
+	}
+	if diff := cmp.Diff(want, got, approxLatency); diff != "" {
+		t.Errorf("since mark (-want +got):\n%s", diff)
+	}
+	if tot := r.totals(); tot.Requests != 16 || tot.Latency.Max != 1000 {
+		t.Errorf("totals %+v, want all 16 requests, max 1s", tot)
+	}
+	r.mark()
+	if got := r.sinceMark(); got.Requests != 0 || got.Sent != 0 {
+		t.Errorf("after a second mark: %+v, want nothing", got)
+	}
+}
