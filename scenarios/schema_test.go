@@ -245,7 +245,7 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"response time target a number", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{target_tracking: {metric: response_time, target: 2}}]}"}},
 		{"requests target as text", map[string]string{"autoscaling": `{min: 1, max: 3, policies: [{target_tracking: {metric: requests_per_target, target: "600"}}]}`}},
 		{"metric typo", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{target_tracking: {metric: cpu_utilization, target: 60}}]}"}},
-		{"step scaling", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{step_scaling: {metric: response_time, comparison: '>=', threshold: 2s, datapoints: 2, cooldown: 30s, steps: [{lower: -500ms, upper: 0s, adjustment: 1}, {lower: 0s, adjustment: 2}]}}]}"}},
+		{"step scaling", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{step_scaling: {metric: response_time, comparison: '>=', threshold: 2s, datapoints: 2, cooldown: 30s, steps: [{lower: 0s, upper: 500ms, adjustment: 1}, {lower: 500ms, adjustment: 2}]}}]}"}},
 		{"step scaling percent", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{step_scaling: {metric: memory, comparison: '<', threshold: 30%, adjustment_type: exact_capacity, steps: [{upper: -10, adjustment: 1}, {lower: -10, upper: 0%, adjustment: 2}]}}]}"}},
 		{"step bound a number for response time", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{step_scaling: {metric: response_time, comparison: '>', threshold: 2s, steps: [{lower: 0, adjustment: 1}]}}]}"}},
 		{"step comparison", map[string]string{"autoscaling": "{min: 1, max: 3, policies: [{step_scaling: {metric: cpu, comparison: '=>', threshold: 80, steps: [{lower: 0, adjustment: 1}]}}]}"}},

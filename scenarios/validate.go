@@ -246,8 +246,11 @@ func defaultPolicyName(p *Policy) string {
 	return p.StepScaling.Metric + "-step-scaling"
 }
 
-// validateSteps checks step adjustments as Application Auto Scaling does:
-// in order, without overlaps or gaps, only the ends unbounded.
+// validateSteps checks step adjustments with Application Auto Scaling's
+// rules, so that PutScalingPolicy never refuses them half-way through an
+// apply: the ranges in order, without overlaps or gaps; a bound left out
+// only at the ends; never both bounds of one step; a negative lower bound
+// needs a step open below, a positive upper bound a step open above.
 func (r *reader) validateSteps(path string, ss *StepScaling) {
 	if r.Failed(path + ".steps") {
 		return
@@ -255,17 +258,12 @@ func (r *reader) validateSteps(path string, ss *StepScaling) {
 	if r.Has(path+".steps") && len(ss.Steps) == 0 {
 		r.ErrorPath(path+".steps", "needs at least one step, e.g. {lower: 0, adjustment: 1}")
 	}
+	ranges := true
 	for i, st := range ss.Steps {
 		sp := fmt.Sprintf("%s.steps[%d]", path, i)
-		switch {
-		case st.Lower == nil && i > 0:
-			r.ErrorPath(sp, "only the first step may leave out lower (minus infinity)")
-		case st.Upper == nil && i < len(ss.Steps)-1:
-			r.ErrorPath(sp, "only the last step may leave out upper (infinity)")
-		case st.Lower != nil && st.Upper != nil && *st.Lower >= *st.Upper:
-			r.ErrorPath(sp+".upper", "must be above lower (%g)", *st.Lower)
-		case i > 0 && st.Lower != nil && ss.Steps[i-1].Upper != nil && *st.Lower != *ss.Steps[i-1].Upper:
-			r.ErrorPath(sp+".lower", "must equal the previous step's upper (%g): steps neither overlap nor leave gaps", *ss.Steps[i-1].Upper)
+		if field, msg := stepRangeProblem(ss.Steps, i); msg != "" {
+			r.ErrorPath(sp+field, "%s", msg)
+			ranges = false
 		}
 		switch {
 		case ss.AdjustmentType == ExactCapacity && st.Adjustment < 0:
@@ -274,7 +272,36 @@ func (r *reader) validateSteps(path string, ss *StepScaling) {
 			r.ErrorPath(sp+".adjustment", "must not be 0")
 		}
 	}
+	if ranges && len(ss.Steps) > 0 {
+		first, last := ss.Steps[0], ss.Steps[len(ss.Steps)-1]
+		if first.Lower != nil && *first.Lower < 0 {
+			r.ErrorPath(path+".steps[0].lower", "%g is negative, so a step must leave lower out (AWS: if one step adjustment has a negative lower bound, there must be a step adjustment with a null lower bound): remove lower here or add a step below", *first.Lower)
+		}
+		if last.Upper != nil && *last.Upper > 0 {
+			r.ErrorPath(fmt.Sprintf("%s.steps[%d].upper", path, len(ss.Steps)-1), "%g is positive, so a step must leave upper out (AWS: if one step adjustment has a positive upper bound, there must be a step adjustment with a null upper bound): remove upper here or add a step above", *last.Upper)
+		}
+	}
 	if ss.MinAdjustmentMagnitude > 0 && ss.AdjustmentType != PercentChangeInCapacity {
 		r.ErrorPath(path+".min_adjustment_magnitude", "applies only to adjustment_type %s", PercentChangeInCapacity)
 	}
+}
+
+// stepRangeProblem says what is wrong with the range of steps[i] by
+// itself and against the step before it, and at which field of the step
+// ("" for the step itself); msg is "" when nothing is.
+func stepRangeProblem(steps []Step, i int) (field, msg string) {
+	st := steps[i]
+	switch {
+	case st.Lower == nil && st.Upper == nil:
+		return "", "give lower, upper or both (AWS: the upper and lower bound can't be null in the same step adjustment)"
+	case st.Lower == nil && i > 0:
+		return "", "only the first step may leave out lower (minus infinity): AWS allows at most one step adjustment with a null lower bound"
+	case st.Upper == nil && i < len(steps)-1:
+		return "", "only the last step may leave out upper (infinity): AWS allows at most one step adjustment with a null upper bound"
+	case st.Lower != nil && st.Upper != nil && *st.Lower >= *st.Upper:
+		return ".upper", fmt.Sprintf("must be above lower (%g)", *st.Lower)
+	case i > 0 && st.Lower != nil && steps[i-1].Upper != nil && *st.Lower != *steps[i-1].Upper:
+		return ".lower", fmt.Sprintf("must equal the previous step's upper (%g): AWS's step ranges can't overlap or have a gap", *steps[i-1].Upper)
+	}
+	return "", ""
 }
