@@ -102,7 +102,7 @@ func (a *Applier) ApplyEntry(ctx context.Context, entry int) error {
 	}
 	want := a.plan.Entries[entry].Index
 	for i, s := range a.plan.Steps {
-		if a.done[i] {
+		if a.done[i] || s.Action != nil {
 			continue
 		}
 		if s.Entry != -1 && s.Entry != want {
@@ -117,6 +117,17 @@ func (a *Applier) ApplyEntry(ctx context.Context, entry int) error {
 		a.done[i] = true
 	}
 	return nil
+}
+
+// outputOf is a field of the response of the first step of operation op
+// that ran, or "".
+func (a *Applier) outputOf(op, field string) string {
+	for i, s := range a.plan.Steps {
+		if s.Operation == op && a.outputs[i] != nil {
+			return a.outputs[i][field]
+		}
+	}
+	return ""
 }
 
 func (a *Applier) entryPosition(index int) int {
@@ -269,6 +280,16 @@ func (a *Applier) call(ctx context.Context, in any, out map[string]string) (stri
 		return a.createCluster(ctx, in)
 	case *ec2.DescribeSubnetsInput:
 		return a.describeSubnets(ctx, in, out)
+	case *ec2.DescribeVpcEndpointsInput:
+		return a.describeVpcEndpoints(ctx, in, out)
+	case *ec2.DescribeRouteTablesInput:
+		return a.describeRouteTables(ctx, in, out)
+	case *ec2.DescribeVpcsInput:
+		return a.describeVpcs(ctx, in, out)
+	case *ec2.CreateSecurityGroupInput:
+		return a.createSecurityGroup(ctx, in, out)
+	case *ec2.AuthorizeSecurityGroupIngressInput:
+		return a.authorizeIngress(ctx, in)
 	case *elb.CreateLoadBalancerInput:
 		return a.createLoadBalancer(ctx, in, out)
 	case *elb.ModifyLoadBalancerAttributesInput:

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/ecslab/lab/internal/format"
@@ -32,6 +33,7 @@ type Clients struct {
 	Logs        *cloudwatchlogs.Client
 	EC2         *ec2.Client
 	ECR         *ecr.Client
+	STS         *sts.Client
 }
 
 // Throttled calls are retried with exponential backoff by the SDK's
@@ -42,12 +44,25 @@ const (
 	maxBackoff  = 20 * time.Second
 )
 
-// Connect loads the standard AWS configuration (environment, shared
-// config and credentials files, profiles, SSO; AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_<SERVICE> for an emulator) and checks that it has a
-// region and credentials. region, when set (the scenario's ecs.region),
-// wins over the configured one.
+// Connect loads the standard AWS configuration (see LoadConfig), checks
+// that it has credentials, and makes the clients.
 func Connect(ctx context.Context, region string) (*Clients, error) {
+	cfg, err := LoadConfig(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE, or run `aws sso login` (%s)", format.FirstLine(Explain(err).Error()))
+	}
+	return NewClients(cfg), nil
+}
+
+// LoadConfig loads the standard AWS configuration (environment, shared
+// config and credentials files, profiles, SSO; AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE> for an emulator) with lab's retries, and
+// checks that it has a region. region, when set (the scenario's
+// ecs.region), wins over the configured one.
+func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		// lab says in one line what is wrong; the SDK's own warnings
 		// (e.g. the IMDS fallback while looking for credentials) would
@@ -65,15 +80,12 @@ func Connect(ctx context.Context, region string) (*Clients, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", Explain(err))
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", Explain(err))
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set ecs.region in the scenario or the --ecs file, AWS_REGION, or a region in your AWS profile")
+		return aws.Config{}, errors.New("no AWS region: set ecs.region in the scenario or the --ecs file, AWS_REGION, or a region in your AWS profile")
 	}
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE, or run `aws sso login` (%s)", format.FirstLine(Explain(err).Error()))
-	}
-	return NewClients(cfg), nil
+	return cfg, nil
 }
 
 // NewClients makes every service client from one configuration.
@@ -87,5 +99,6 @@ func NewClients(cfg aws.Config) *Clients {
 		Logs:        cloudwatchlogs.NewFromConfig(cfg),
 		EC2:         ec2.NewFromConfig(cfg),
 		ECR:         ecr.NewFromConfig(cfg),
+		STS:         sts.NewFromConfig(cfg),
 	}
 }

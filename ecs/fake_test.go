@@ -167,7 +167,16 @@ func happy(op string) reply {
 	case "DescribeClusters":
 		return reply{body: `{"clusters":[],"failures":[{"arn":"lab","reason":"MISSING"}]}`}
 	case "DescribeSubnets":
-		return reply{body: ""}
+		return reply{body: `<subnetSet><item><subnetId>subnet-1</subnetId><vpcId>vpc-1</vpcId><availabilityZone>us-east-1a</availabilityZone></item>` +
+			`<item><subnetId>subnet-2</subnetId><vpcId>vpc-1</vpcId><availabilityZone>us-east-1b</availabilityZone></item></subnetSet>`}
+	case "DescribeVpcEndpoints":
+		return reply{body: `<vpcEndpointSet/>`}
+	case "DescribeRouteTables": // the VPC's main table: public subnets
+		return reply{body: `<routeTableSet><item><routeTableId>rtb-1</routeTableId><associationSet><item><main>true</main></item></associationSet>` +
+			`<routeSet><item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId></item>` +
+			`<item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><gatewayId>igw-1</gatewayId></item></routeSet></item></routeTableSet>`}
+	case "DescribeTags": // every ELB resource is the test owner's
+		return reply{body: `<TagDescriptions><member><Tags>` + elbTagsXML(NewNames("cpu-vertical", "alice"), "x") + `</Tags></member></TagDescriptions>`}
 	case "DescribeLoadBalancers":
 		return reply{code: "LoadBalancerNotFound", message: "not found"}
 	case "DescribeTargetGroups":
@@ -199,15 +208,11 @@ func applyWith(t *testing.T, special map[string]func(n int) reply) (*fakeAWS, *S
 		if h := special[op]; h != nil {
 			return h(n)
 		}
-		r := happy(op)
-		if op == "DescribeSubnets" {
-			r.body = `<subnetSet><item><subnetId>subnet-1</subnetId><vpcId>vpc-1</vpcId></item></subnetSet>`
-		}
-		return r
+		return happy(op)
 	})
 	plan := mustPlan(t, builtin(t, "cpu-vertical"), &scenarios.ECS{
 		Region: "us-east-1", Cluster: "lab", Subnets: []string{"subnet-1", "subnet-2"}, SecurityGroups: []string{"sg-1"},
-		Image: "img:1", ExecutionRoleARN: "arn:aws:iam::1:role/exec",
+		Image: "img:1", ExecutionRoleARN: "arn:aws:iam::1:role/exec", NameSuffix: "alice",
 	})
 	st, ap := newApplier(t, c, plan)
 	return f, st, ap.ApplyEntry(context.Background(), 0)
@@ -217,7 +222,7 @@ func applyWith(t *testing.T, special map[string]func(n int) reply) (*fakeAWS, *S
 // does, and prepares to apply plan into it.
 func newApplier(t *testing.T, c *Clients, plan *Plan) (*State, *Applier) {
 	t.Helper()
-	st, err := LoadState(c.Region, plan.Scenario)
+	st, err := LoadState(c.Region, plan.Names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,29 +345,38 @@ func TestFailedApplyThenDownFromState(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "step") || !strings.Contains(err.Error(), "CreateService") {
 		t.Fatalf("apply error: %v", err)
 	}
-	saved, _ := LoadState("us-east-1", "cpu-vertical")
+	saved, _ := LoadState("us-east-1", NewNames("cpu-vertical", "alice"))
 	if saved.LoadBalancerARN == "" || saved.TargetGroupARN == "" || len(saved.TaskDefinitions) != 1 || saved.ServiceARN != "" {
 		t.Fatalf("saved state after a failed CreateService: %+v", saved)
 	}
 
+	alice := NewNames("cpu-vertical", "alice")
 	f.answer = func(op string, n int) reply {
 		switch op {
 		case "DescribeListeners":
 			return reply{body: `<Listeners><member><ListenerArn>arn:listener</ListenerArn><Port>80</Port></member></Listeners>`}
+		case "DescribeTags":
+			return happy(op)
 		case "DeleteTargetGroup":
 			if n == 0 {
 				return reply{code: "ResourceInUse", message: "Target group is currently in use by a listener or a rule"}
 			}
+		case "DescribeTaskDefinition":
+			return reply{body: `{"taskDefinition":{"status":"ACTIVE"},"tags":` + ecsTagsJSON(alice, "task-definition") + `}`}
+		case "DescribeLogGroups":
+			return reply{body: `{"logGroups":[{"logGroupName":"` + alice.LogGroup() + `"}]}`}
+		case "ListTagsLogGroup":
+			return reply{body: `{"tags":{"lab.managed-by":"lab","lab.scenario":"cpu-vertical","lab.owner":"alice"}}`}
 		case "DescribeClusters":
-			return reply{body: `{"clusters":[{"clusterName":"lab","status":"ACTIVE","tags":[{"key":"lab.scenario","value":"cpu-vertical"}]}]}`}
+			return reply{body: `{"clusters":[{"clusterName":"lab","status":"ACTIVE","tags":` + ecsTagsJSON(alice, "cluster") + `}]}`}
 		}
 		return reply{body: nothingListed[op]}
 	}
-	d := &Teardown{Scenario: "cpu-vertical", Cluster: "lab", State: st, Poll: time.Millisecond}
+	d := &Teardown{Names: alice, Cluster: "lab", State: st, Poll: time.Millisecond, DeleteLogs: true}
 	if err := d.Down(context.Background(), clientsFor(f)); err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range []string{"DeleteListener", "DeleteLoadBalancer", "DeregisterTaskDefinition", "DeleteLogGroup", "DeleteCluster"} {
+	for _, op := range []string{"DeleteListener", "DeleteLoadBalancer", "DeregisterTaskDefinition", "DeleteTaskDefinitions", "DeleteLogGroup", "DeleteCluster"} {
 		if len(f.bodies(op)) != 1 {
 			t.Errorf("%s sent %d times, want 1", op, len(f.bodies(op)))
 		}
@@ -370,15 +384,18 @@ func TestFailedApplyThenDownFromState(t *testing.T) {
 	if n := len(f.bodies("DeleteTargetGroup")); n != 2 {
 		t.Errorf("DeleteTargetGroup sent %d times, want 2 (in use, then gone)", n)
 	}
-	if again, _ := LoadState("us-east-1", "cpu-vertical"); !again.Empty() {
+	if again, _ := LoadState("us-east-1", alice); !again.Empty() {
 		t.Errorf("state after down: %+v", again)
 	}
 }
 
-// Without a state, down finds the load balancer and the target group by
-// the scenario's names and removes only what carries the scenario's tag.
-func TestDownByNameRemovesOnlyWhatIsTagged(t *testing.T) {
+// Without a state, down finds the resources by the scenario's and owner's
+// names and removes only what the tags say is theirs: here the load
+// balancer is, and the target group, the service, a task definition, the
+// log group, the security group and the cluster are another owner's.
+func TestDownRemovesOnlyWhatIsTaggedAsOurs(t *testing.T) {
 	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	alice, bob := NewNames("cpu-vertical", "alice"), NewNames("cpu-vertical", "bob")
 	const lbARN = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/lab-x/abc"
 	const tgARN = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lab-x/def"
 	f, c := newFakeAWS(t, func(op string, n int) reply {
@@ -387,32 +404,75 @@ func TestDownByNameRemovesOnlyWhatIsTagged(t *testing.T) {
 			return reply{body: `<LoadBalancers><member><LoadBalancerArn>` + lbARN + `</LoadBalancerArn><DNSName>lab-x.example</DNSName></member></LoadBalancers>`}
 		case "DescribeTargetGroups":
 			return reply{body: `<TargetGroups><member><TargetGroupArn>` + tgARN + `</TargetGroupArn></member></TargetGroups>`}
-		case "DescribeTags": // the load balancer first: the scenario's; then the target group: another's
-			owner := map[bool]string{true: "cpu-vertical", false: "someone-else"}[n == 0]
-			return reply{body: `<TagDescriptions><member><Tags><member><Key>lab.scenario</Key><Value>` + owner + `</Value></member></Tags></member></TagDescriptions>`}
+		case "DescribeTags": // the load balancer first: alice's; then the target group: bob's
+			owner := map[bool]Names{true: alice, false: bob}[n == 0]
+			return reply{body: `<TagDescriptions><member><Tags>` + elbTagsXML(owner, "x") + `</Tags></member></TagDescriptions>`}
 		case "DescribeListeners":
 			return reply{body: `<Listeners></Listeners>`}
+		case "DescribeServices":
+			return reply{body: `{"services":[{"serviceName":"` + alice.Service() + `","status":"ACTIVE","tags":` + ecsTagsJSON(bob, "service") + `}]}`}
+		case "ListTaskDefinitions":
+			if n == 0 {
+				return reply{body: `{"taskDefinitionArns":["arn:aws:ecs:us-east-1:1:task-definition/` + alice.Family() + `:1"]}`}
+			}
+		case "DescribeTaskDefinition":
+			return reply{body: `{"taskDefinition":{"status":"ACTIVE"},"tags":` + ecsTagsJSON(bob, "task-definition") + `}`}
+		case "DescribeSecurityGroups":
+			return reply{body: `<securityGroupInfo><item><groupId>sg-9</groupId><groupName>` + alice.SecurityGroup("tasks") + `</groupName><tagSet><item><key>lab.scenario</key><value>other</value></item></tagSet></item></securityGroupInfo>`}
+		case "DescribeClusters":
+			return reply{body: `{"clusters":[{"clusterName":"lab","status":"ACTIVE","tags":` + ecsTagsJSON(bob, "cluster") + `}]}`}
 		}
 		return reply{body: nothingListed[op]}
 	})
-	st, err := LoadState("us-east-1", "cpu-vertical")
+	st, err := LoadState("us-east-1", alice)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.ClusterCreated = true // the state says so; the tags say otherwise
 	var log []string
-	d := &Teardown{Scenario: "cpu-vertical", Cluster: "lab", State: st, Poll: time.Millisecond, Log: func(s string) { log = append(log, s) }}
+	d := &Teardown{Names: alice, Cluster: "lab", State: st, Poll: time.Millisecond, DeleteLogs: true, Log: func(s string) { log = append(log, s) }}
 	if err := d.Down(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	if del := f.bodies("DeleteLoadBalancer"); len(del) != 1 || !strings.Contains(del[0], url.QueryEscape(lbARN)) {
-		t.Errorf("DeleteLoadBalancer: %v, want one call for the tagged %s", del, lbARN)
+		t.Errorf("DeleteLoadBalancer: %v, want one call for alice's %s", del, lbARN)
 	}
-	if del := f.bodies("DeleteTargetGroup"); len(del) != 0 {
-		t.Errorf("DeleteTargetGroup: %v, want none: the target group is another scenario's", del)
+	for _, op := range []string{"DeleteTargetGroup", "UpdateService", "DeleteService", "DeleteScalingPolicy", "DeregisterTaskDefinition", "DeleteTaskDefinitions", "DeleteSecurityGroup", "DeleteCluster"} {
+		if del := f.bodies(op); len(del) != 0 {
+			t.Errorf("%s: %v, want none: it is not alice's", op, del)
+		}
 	}
-	if want := "target group " + ELBName("cpu-vertical") + " is not tagged lab.scenario=cpu-vertical: left alone"; !strings.Contains(strings.Join(log, "\n"), want) {
-		t.Errorf("log %q does not say %q", log, want)
+	all := strings.Join(log, "\n")
+	for _, want := range []string{
+		"target group def left alone: tagged lab.scenario=cpu-vertical, lab.owner=bob, not cpu-vertical, alice",
+		"service (and its scaling) " + alice.Service() + " left alone",
+		"task definition " + alice.Family() + ":1 left alone",
+		"security group sg-9 (" + alice.SecurityGroup("tasks") + ") left alone: not tagged as lab's",
+		"cluster lab left alone",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("log does not say %q:\n%s", want, all)
+		}
 	}
+}
+
+// elbTagsXML is the Tags member list of a resource of n's (role), as
+// ELB's DescribeTags answers it.
+func elbTagsXML(n Names, role string) string {
+	var b strings.Builder
+	for k, v := range n.Tags(role) {
+		fmt.Fprintf(&b, "<member><Key>%s</Key><Value>%s</Value></member>", k, v)
+	}
+	return b.String()
+}
+
+// ecsTagsJSON is a tags list of a resource of n's, as ECS answers it.
+func ecsTagsJSON(n Names, role string) string {
+	var parts []string
+	for k, v := range n.Tags(role) {
+		parts = append(parts, fmt.Sprintf(`{"key":%q,"value":%q}`, k, v))
+	}
+	return "[" + strings.Join(parts, ",") + "]"
 }
 
 func clientsFor(f *fakeAWS) *Clients {

@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -9,16 +10,13 @@ import (
 	"strings"
 	"time"
 
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
-	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
-	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/ecslab/lab/scenarios"
@@ -47,6 +45,21 @@ type Step struct {
 	Entry int
 	// ReadOnly marks a call that changes nothing (a Describe).
 	ReadOnly bool
+	// Also names the other calls ("service:Operation") that sending this
+	// one makes: the look-ups that find an existing resource and check
+	// its tags before it is taken over.
+	Also []string
+	// Action, when set, makes the step one of a scheduled action's calls:
+	// the run sends it at Action.At into the entry's load, not when the
+	// entry is applied.
+	Action *scenarios.Action
+}
+
+// Call is a call a run makes that is not a step of its own: the polls
+// while an entry runs, and the removal at the end (`lab ecs down`).
+type Call struct {
+	Service, Operation string
+	Note               string
 }
 
 // Plan is every API call that running a scenario on ECS makes, in order,
@@ -56,17 +69,27 @@ type Plan struct {
 	Source   string // where it came from
 	Region   string // or the "<region>" placeholder
 	Cluster  string // or the "<cluster>" placeholder
+	Names    Names  // of everything lab creates, with the owner suffix (or its placeholder)
 	Service  string // the ECS service name
 	Family   string // the task definition family
 	LogGroup string
 	Endpoint string // the settings' endpoint; empty: the ALB's DNS name
+	// Platform is the tasks' CPU architecture: scenarios.X86_64 or ARM64.
+	Platform string
 	Entries  []scenarios.Entry
 	Steps    []Step
+	// Polls are the calls made every few seconds while an entry runs;
+	// Teardown the calls that remove what the run created.
+	Polls    []Call
+	Teardown []Call
 	// Warnings name local-only values the plan maps to the nearest AWS
-	// value (a clamped health check, a 10s metric period).
+	// value (a clamped health check, a 10s metric period) and what
+	// behaves differently on AWS.
 	Warnings []string
 
-	missing []missingValue
+	missing  []missingValue
+	network  networkFacts
+	execRole string // the execution role's ARN, or its placeholder
 }
 
 type missingValue struct{ field, purpose string }
@@ -127,20 +150,31 @@ const (
 
 // planner holds what NewPlan is building.
 type planner struct {
-	sc  *scenarios.Scenario
-	set scenarios.ECS
-	p   *Plan
+	sc    *scenarios.Scenario
+	set   scenarios.ECS
+	p     *Plan
+	names Names
 
-	port           int32
-	subnets        []string
-	securityGroups []string
-	image          string
-	executionRole  string
-	targetGroup    string // ARN or reference
-	lbDimension    string // app/NAME/ID or reference
-	tgDimension    string // targetgroup/NAME/ID or reference
-	serviceID      string // service/CLUSTER/SERVICE
+	port          int32
+	albSubnets    []string
+	taskSubnets   []string
+	albSGs        []string // given, or a reference to the group lab creates
+	taskSGs       []string
+	ingress       []string // CIDR blocks that may reach lab's ALB
+	assignPublic  string   // ENABLED, DISABLED, or a reference
+	image         string
+	executionRole string
+	vpcID         string // a reference
+	targetGroup   string // ARN or reference
+	lbDimension   string // app/NAME/ID or reference
+	tgDimension   string // targetgroup/NAME/ID or reference
+	serviceID     string // service/CLUSTER/SERVICE
+	warnedKill    bool
 }
+
+// Derived are the settings lab finds itself when it connects (see
+// Resolve), so that a plan missing only these can still be applied.
+var Derived = []string{"region", "name_suffix", "alb_ingress_cidrs"}
 
 // NewPlan maps a validated scenario and its ECS settings (nil: none; see
 // MergeSettings) to the API calls that run it on ECS. It talks to no one:
@@ -174,9 +208,6 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 	pl := &planner{sc: sc, p: &Plan{
 		Scenario: sc.Name,
 		Source:   sc.Source,
-		Service:  ServiceName(sc.Name),
-		Family:   Family(sc.Name),
-		LogGroup: LogGroupName(sc.Name),
 		Entries:  entries,
 	}}
 	if settings != nil {
@@ -185,10 +216,13 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 	pl.resolveSettings()
 	pl.logGroup()
 	pl.cluster()
+	pl.network()
 	pl.balancer()
 	for i, e := range entries {
 		pl.entry(e, i == 0)
+		pl.actions(e)
 	}
+	pl.later()
 	return pl.p, nil
 }
 
@@ -208,47 +242,61 @@ func (pl *planner) add(s Step) int {
 }
 
 func (pl *planner) resolveSettings() {
-	s, sc := pl.set, pl.sc
+	s, sc, p := pl.set, pl.sc, pl.p
 	pl.port = int32(sc.Workload.Port)
 	if pl.port == 0 {
 		pl.port = scenarios.BuiltinPort
 	}
-	pl.p.Region = s.Region
+	p.Region = s.Region
 	if s.Region == "" {
-		pl.p.Region = pl.missing("region", "the AWS region to run in (AWS_REGION or the profile's region also work when apply runs)")
+		p.Region = pl.missing("region", "the AWS region to run in (AWS_REGION or the profile's region also work when apply runs)")
 	}
-	pl.p.Cluster = s.Cluster
-	pl.p.Endpoint = strings.TrimSuffix(s.Endpoint, "/")
+	owner := s.NameSuffix
+	if owner == "" {
+		owner = pl.missing("name_suffix", "ends every name lab gives and is the lab.owner tag; found when lab connects, from your AWS identity (STS GetCallerIdentity); set it to choose")
+	}
+	pl.names = NewNames(sc.Name, owner)
+	p.Names, p.Service, p.Family, p.LogGroup = pl.names, pl.names.Service(), pl.names.Family(), pl.names.LogGroup()
+	p.Cluster = s.Cluster
+	p.Endpoint = strings.TrimSuffix(s.Endpoint, "/")
 	if s.Cluster == "" {
-		pl.p.Cluster = pl.missing("cluster", "the ECS cluster to run the service in (lab creates it when missing)")
+		p.Cluster = pl.missing("cluster", "the ECS cluster to run the service in (lab creates it when missing)")
 	}
-	pl.subnets = s.Subnets
-	if len(s.Subnets) == 0 {
-		pl.subnets = []string{pl.missing("subnets", "VPC subnet IDs for the tasks and the ALB: at least two, in different availability zones")}
-	}
-	pl.securityGroups = s.SecurityGroups
-	if len(s.SecurityGroups) == 0 {
-		pl.securityGroups = []string{pl.missing("security_groups", fmt.Sprintf("security group IDs for the tasks and the ALB: they must let the ALB reach port %d and clients reach port %d", pl.port, ListenerPort))}
-	}
-	switch {
-	case s.Image != "":
-		pl.image = s.Image
-	case sc.Workload.Builtin:
-		pl.image = pl.missing("image", "the built-in workload's image in a registry ECS can pull from: push it with `lab ecs push --repository URI` and give that URI")
-	default:
-		pl.image = sc.Workload.Image
-		pl.warn("image %s is the scenario's local image; ECS pulls it from a registry, so push it (e.g. to ECR) and set image to the pushed URI", sc.Workload.Image)
-	}
+	p.Platform = cmp.Or(s.RuntimePlatform, scenarios.X86_64)
+	pl.resolveSubnets()
+	pl.resolveImage()
 	pl.executionRole = s.ExecutionRoleARN
 	if s.ExecutionRoleARN == "" {
 		pl.executionRole = pl.missing("execution_role_arn", "the task execution role ECS uses to pull the image and write logs (a role with the AmazonECSTaskExecutionRolePolicy)")
 	}
-	pl.serviceID = "service/" + pl.p.Cluster + "/" + pl.p.Service
+	p.execRole = pl.executionRole
+	pl.serviceID = "service/" + p.Cluster + "/" + p.Service
 }
 
-func (pl *planner) tagMap(role string) map[string]string {
-	return map[string]string{TagScenario: pl.sc.Name, TagRole: role, TagManaged: "lab"}
+// resolveImage is the image the tasks run: the settings' image, which a
+// local image (the built-in workload's or the scenario's) must have been
+// pushed to first.
+func (pl *planner) resolveImage() {
+	s, w := pl.set, pl.sc.Workload
+	switch {
+	case s.Image != "":
+		pl.image = s.Image
+	case w.Builtin:
+		pl.image = pl.missing("image", fmt.Sprintf("the built-in workload's image in a registry ECS can pull from: push it with `lab ecs push --repository URI --platform %s` and give the reference it prints", platformOf(pl.p.Platform)))
+	default:
+		pl.image = pl.missing("image", fmt.Sprintf("the scenario's image %s is a local one and ECS pulls from a registry: push it with `lab ecs push --image %s --repository URI --platform %s` and give the reference it prints", w.Image, w.Image, platformOf(pl.p.Platform)))
+	}
 }
+
+// platformOf is the OCI platform of an ECS cpuArchitecture.
+func platformOf(arch string) string {
+	if arch == scenarios.ARM64 {
+		return "linux/arm64"
+	}
+	return "linux/amd64"
+}
+
+func (pl *planner) tagMap(role string) map[string]string { return pl.names.Tags(role) }
 
 func (pl *planner) ecsTags(role string, extra ...string) []ecstypes.Tag {
 	m := pl.tagMap(role)
@@ -266,6 +314,13 @@ func (pl *planner) cwTags(role string) []cwtypes.Tag {
 	return sortedTags(pl.tagMap(role), func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
 }
 
+func (pl *planner) ec2Tags(resource ec2types.ResourceType, role string) []ec2types.TagSpecification {
+	return []ec2types.TagSpecification{{
+		ResourceType: resource,
+		Tags:         sortedTags(pl.tagMap(role), func(k, v *string) ec2types.Tag { return ec2types.Tag{Key: k, Value: v} }),
+	}}
+}
+
 // sortedTags turns a tag map into one service's tag type, in key order so
 // that plans print the same every time.
 func sortedTags[T any](m map[string]string, tag func(key, value *string) T) []T {
@@ -278,7 +333,8 @@ func sortedTags[T any](m map[string]string, tag func(key, value *string) T) []T 
 
 func (pl *planner) logGroup() {
 	pl.add(Step{Service: ServiceLogs, Operation: "CreateLogGroup", Entry: -1,
-		Note: "the containers' awslogs destination; an existing group (ResourceAlreadyExistsException) is kept",
+		Note: "the containers' awslogs destination; an existing group is kept if its tags say it is this scenario's and owner's",
+		Also: []string{"logs:DescribeLogGroups", "logs:ListTagsLogGroup"},
 		Input: &cloudwatchlogs.CreateLogGroupInput{
 			LogGroupName: aws.String(pl.p.LogGroup),
 			Tags:         pl.tagMap("log-group"),
@@ -297,160 +353,6 @@ func (pl *planner) cluster() {
 		}})
 }
 
-// balancer plans the ALB, or the look-ups of the given target group.
-func (pl *planner) balancer() {
-	if arn := pl.set.TargetGroupARN; arn != "" {
-		pl.givenTargetGroup(arn)
-		return
-	}
-	name := ELBName(pl.sc.Name)
-	vpcStep := pl.add(Step{Service: ServiceEC2, Operation: "DescribeSubnets", Entry: -1, ReadOnly: true,
-		Note:  "the VPC of the subnets, for the target group",
-		Input: &ec2.DescribeSubnetsInput{SubnetIds: pl.subnets}})
-	lbARN := pl.loadBalancer(name)
-	pl.targetGroupOf(name, Ref{Step: vpcStep, Field: "VpcId"}.String())
-	pl.listener(lbARN)
-}
-
-// givenTargetGroup plans the look-ups of a target group the settings
-// name: its load balancer, for the endpoint and the scaling metrics.
-func (pl *planner) givenTargetGroup(arn string) {
-	pl.targetGroup = arn
-	pl.tgDimension = targetGroupDimension(arn)
-	n := pl.add(Step{Service: ServiceELB, Operation: "DescribeTargetGroups", Entry: -1, ReadOnly: true,
-		Note:  "the given target group: its load balancer (for the endpoint and the scaling metrics)",
-		Input: &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}}})
-	lbARN := Ref{Step: n, Field: "LoadBalancerArn"}.String()
-	pl.lbDimension = Ref{Step: n, Field: "LoadBalancer dimension"}.String()
-	pl.add(Step{Service: ServiceELB, Operation: "DescribeLoadBalancers", Entry: -1, ReadOnly: true,
-		Note:  "the endpoint the load goes to: the load balancer's DNSName",
-		Input: &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbARN}}})
-}
-
-// loadBalancer plans the ALB lab creates and its idle timeout, and
-// returns the reference to its ARN.
-func (pl *planner) loadBalancer(name string) string {
-	lbStep := pl.add(Step{Service: ServiceELB, Operation: "CreateLoadBalancer", Entry: -1,
-		Note: "no target_group_arn given: lab creates an internet-facing ALB; its DNSName is the endpoint the load goes to",
-		Input: &elb.CreateLoadBalancerInput{
-			Name:           aws.String(name),
-			Type:           elbtypes.LoadBalancerTypeEnumApplication,
-			Scheme:         elbtypes.LoadBalancerSchemeEnumInternetFacing,
-			IpAddressType:  elbtypes.IpAddressTypeIpv4,
-			Subnets:        pl.subnets,
-			SecurityGroups: pl.securityGroups,
-			Tags:           pl.elbTags("load-balancer"),
-		}})
-	lbARN := Ref{Step: lbStep, Field: "LoadBalancerArn"}.String()
-	pl.lbDimension = Ref{Step: lbStep, Field: "LoadBalancer dimension"}.String()
-
-	idle := pl.clampDuration("balancer.target_timeout (ALB idle timeout)", pl.sc.Balancer.TargetTimeout, minIdleTimeout, maxIdleTimeout)
-	pl.add(Step{Service: ServiceELB, Operation: "ModifyLoadBalancerAttributes", Entry: -1,
-		Note: "balancer.target_timeout: the ALB answers 504 after it",
-		Input: &elb.ModifyLoadBalancerAttributesInput{
-			LoadBalancerArn: aws.String(lbARN),
-			Attributes: []elbtypes.LoadBalancerAttribute{
-				{Key: aws.String("idle_timeout.timeout_seconds"), Value: aws.String(seconds(idle))},
-			},
-		}})
-	return lbARN
-}
-
-// targetGroupOf plans the target group lab creates in the VPC vpcID (a
-// reference) with the scenario's health check, and its attributes.
-func (pl *planner) targetGroupOf(name, vpcID string) {
-	input := &elb.CreateTargetGroupInput{
-		Name:       aws.String(name),
-		TargetType: elbtypes.TargetTypeEnumIp,
-		Protocol:   elbtypes.ProtocolEnumHttp,
-		Port:       aws.Int32(pl.port),
-		VpcId:      aws.String(vpcID),
-		Matcher:    &elbtypes.Matcher{HttpCode: aws.String("200")},
-		Tags:       pl.elbTags("target-group"),
-	}
-	pl.healthCheck(input)
-	tgStep := pl.add(Step{Service: ServiceELB, Operation: "CreateTargetGroup", Entry: -1,
-		Note:  "IP targets (awsvpc); the health check is the scenario's, within ALB's limits",
-		Input: input})
-	pl.targetGroup = Ref{Step: tgStep, Field: "TargetGroupArn"}.String()
-	pl.tgDimension = Ref{Step: tgStep, Field: "TargetGroup dimension"}.String()
-
-	dereg := pl.clampDuration("balancer.deregistration_delay", pl.sc.Balancer.DeregistrationDelay, 0, maxDeregistration)
-	algorithm := "round_robin"
-	if pl.sc.Balancer.Algorithm == scenarios.LeastOutstandingRequests {
-		algorithm = "least_outstanding_requests"
-	}
-	pl.add(Step{Service: ServiceELB, Operation: "ModifyTargetGroupAttributes", Entry: -1,
-		Note: "balancer.deregistration_delay and balancer.algorithm",
-		Input: &elb.ModifyTargetGroupAttributesInput{
-			TargetGroupArn: aws.String(pl.targetGroup),
-			Attributes: []elbtypes.TargetGroupAttribute{
-				{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(seconds(dereg))},
-				{Key: aws.String("load_balancing.algorithm.type"), Value: aws.String(algorithm)},
-			},
-		}})
-}
-
-// healthCheck sets the target group's health check to the scenario's,
-// within ALB's limits (with a warning for each value it changes).
-func (pl *planner) healthCheck(tg *elb.CreateTargetGroupInput) {
-	hc := pl.sc.Service.HealthCheck
-	interval := pl.clampDuration("service.health_check.interval", hc.Interval, minHealthInterval, maxHealthInterval)
-	timeout := pl.clampDuration("service.health_check.timeout", hc.Timeout, minHealthTimeout, maxHealthTimeout)
-	if timeout >= interval {
-		t := max(interval-time.Second, minHealthTimeout)
-		pl.warn("service.health_check.timeout %s must be shorter than the interval %s on ALB: the target group uses %s", timeout, interval, t)
-		timeout = t
-	}
-	healthy := pl.clampInt("service.health_check.healthy_threshold", hc.HealthyThreshold, minHealthThreshold, maxHealthThreshold)
-	unhealthy := pl.clampInt("service.health_check.unhealthy_threshold", hc.UnhealthyThreshold, minHealthThreshold, maxHealthThreshold)
-	path := hc.Path
-	if path == "" {
-		path = scenarios.DefaultHealthPath
-	}
-	tg.HealthCheckProtocol = elbtypes.ProtocolEnumHttp
-	tg.HealthCheckPath = aws.String(path)
-	tg.HealthCheckIntervalSeconds = aws.Int32(int32(interval / time.Second))
-	tg.HealthCheckTimeoutSeconds = aws.Int32(int32(timeout / time.Second))
-	tg.HealthyThresholdCount = aws.Int32(int32(healthy))
-	tg.UnhealthyThresholdCount = aws.Int32(int32(unhealthy))
-}
-
-// listener plans the ALB's HTTP listener, forwarding to the target group.
-func (pl *planner) listener(lbARN string) {
-	pl.add(Step{Service: ServiceELB, Operation: "CreateListener", Entry: -1,
-		Note: fmt.Sprintf("HTTP on port %d, forwarding to the target group", ListenerPort),
-		Input: &elb.CreateListenerInput{
-			LoadBalancerArn: aws.String(lbARN),
-			Protocol:        elbtypes.ProtocolEnumHttp,
-			Port:            aws.Int32(ListenerPort),
-			DefaultActions: []elbtypes.Action{{
-				Type:           elbtypes.ActionTypeEnumForward,
-				TargetGroupArn: aws.String(pl.targetGroup),
-			}},
-			Tags: pl.elbTags("listener"),
-		}})
-}
-
-func (pl *planner) clampDuration(field string, d, lo, hi time.Duration) time.Duration {
-	c := min(max(d, lo), hi)
-	if r := c.Truncate(time.Second); r != c {
-		c = r + time.Second // ALB takes whole seconds: round up
-	}
-	if c != d {
-		pl.warn("%s %s is outside what AWS allows (%s to %s, whole seconds): the plan uses %s", field, d, lo, hi, c)
-	}
-	return c
-}
-
-func (pl *planner) clampInt(field string, v, lo, hi int) int {
-	c := min(max(v, lo), hi)
-	if c != v {
-		pl.warn("%s %d is outside what ALB allows (%d to %d): the plan uses %d", field, v, lo, hi, c)
-	}
-	return c
-}
-
 // entry plans one matrix entry: its task definition, then the service
 // created (first entry) or deployed to the new revision (later ones).
 func (pl *planner) entry(e scenarios.Entry, first bool) {
@@ -459,10 +361,11 @@ func (pl *planner) entry(e scenarios.Entry, first bool) {
 		Note:  fmt.Sprintf("entry %d (%s): a new revision of %s", e.Index+1, e.Label, pl.p.Family),
 		Input: td})
 	tdARN := Ref{Step: tdStep, Field: "TaskDefinitionArn"}.String()
-	wait := "then waits until the service is stable (DescribeServices, as the services-stable waiter: one deployment, running == desired) before the load starts"
+	wait := "then waits until the service is stable (DescribeServices, as the services-stable waiter: one deployment, running == desired, failing at once when the deployment circuit breaker stops it), until the target group reports the entry's tasks healthy (DescribeTargetHealth) and the endpoint answers its health path, before the load starts"
 	if first {
 		pl.add(Step{Service: ServiceECS, Operation: "CreateService", Entry: e.Index,
 			Note:  fmt.Sprintf("entry %d (%s); %s", e.Index+1, e.Label, wait),
+			Also:  []string{"ecs:DescribeServices", "ecs:UpdateService"},
 			Input: pl.createService(e, tdARN)})
 		pl.autoscaling()
 		return
@@ -505,15 +408,15 @@ func (pl *planner) taskDefinition(e scenarios.Entry) *ecs.RegisterTaskDefinition
 				},
 			},
 		}},
+		RuntimePlatform: &ecstypes.RuntimePlatform{
+			CpuArchitecture:       ecstypes.CPUArchitecture(pl.p.Platform),
+			OperatingSystemFamily: ecstypes.OSFamilyLinux,
+		},
 		Tags: pl.ecsTags("task-definition", TagEntry, e.Label),
 	}
 }
 
 func (pl *planner) createService(e scenarios.Entry, tdARN string) *ecs.CreateServiceInput {
-	assign := ecstypes.AssignPublicIpDisabled
-	if pl.set.AssignPublicIP {
-		assign = ecstypes.AssignPublicIpEnabled
-	}
 	return &ecs.CreateServiceInput{
 		Cluster:        aws.String(pl.p.Cluster),
 		ServiceName:    aws.String(pl.p.Service),
@@ -521,9 +424,9 @@ func (pl *planner) createService(e scenarios.Entry, tdARN string) *ecs.CreateSer
 		DesiredCount:   aws.Int32(int32(e.Count)),
 		LaunchType:     ecstypes.LaunchTypeFargate,
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets:        pl.subnets,
-			SecurityGroups: pl.securityGroups,
-			AssignPublicIp: assign,
+			Subnets:        pl.taskSubnets,
+			SecurityGroups: pl.taskSGs,
+			AssignPublicIp: ecstypes.AssignPublicIp(pl.assignPublic),
 		}},
 		LoadBalancers: []ecstypes.LoadBalancer{{
 			TargetGroupArn: aws.String(pl.targetGroup),
@@ -534,196 +437,16 @@ func (pl *planner) createService(e scenarios.Entry, tdARN string) *ecs.CreateSer
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{
 			MinimumHealthyPercent: aws.Int32(100),
 			MaximumPercent:        aws.Int32(200),
+			// A task that cannot start (an image for another
+			// architecture, a pull that fails) fails the deployment
+			// within minutes, with ECS's reason, and a later entry's
+			// deployment rolls back to the last one that worked.
+			DeploymentCircuitBreaker: &ecstypes.DeploymentCircuitBreaker{Enable: true, Rollback: true},
 		},
 		EnableECSManagedTags: true,
 		PropagateTags:        ecstypes.PropagateTagsService,
 		Tags:                 pl.ecsTags("service"),
 	}
-}
-
-// autoscaling plans the scalable target and one policy per scenario policy.
-func (pl *planner) autoscaling() {
-	as := pl.sc.Autoscaling
-	if as == nil {
-		return
-	}
-	if as.MetricPeriod < awsMetricPeriod {
-		pl.warn("autoscaling.metric_period %s is local only: ECS and ALB metrics have one datapoint a minute, so AWS scales on %gs datapoints (about %dx slower than locally)",
-			as.MetricPeriod, awsMetricPeriod.Seconds(), int((awsMetricPeriod+as.MetricPeriod-1)/max(as.MetricPeriod, time.Second)))
-	}
-	hasTT := slices.ContainsFunc(as.Policies, func(p scenarios.Policy) bool { return p.TargetTracking != nil })
-	if hasTT && (as.HighDatapoints != awsHighDatapoints || as.LowDatapoints != awsLowDatapoints) {
-		pl.warn("autoscaling.high_datapoints %d / low_datapoints %d cannot be set on AWS: target tracking's alarms need %d datapoints to scale out and %d to scale in",
-			as.HighDatapoints, as.LowDatapoints, awsHighDatapoints, awsLowDatapoints)
-	}
-	pl.add(Step{Service: ServiceAutoscaling, Operation: "RegisterScalableTarget", Entry: -1,
-		Note: "the service's desired count, between autoscaling.min and max",
-		Input: &aas.RegisterScalableTargetInput{
-			ServiceNamespace:  aastypes.ServiceNamespaceEcs,
-			ResourceId:        aws.String(pl.serviceID),
-			ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
-			MinCapacity:       aws.Int32(int32(as.Min)),
-			MaxCapacity:       aws.Int32(int32(as.Max)),
-			Tags:              pl.tagMap("scalable-target"),
-		}})
-	for _, p := range as.Policies {
-		switch {
-		case p.TargetTracking != nil:
-			pl.targetTracking(p.Name, p.TargetTracking)
-		case p.StepScaling != nil:
-			pl.stepScaling(p.Name, p.StepScaling)
-		}
-	}
-}
-
-func (pl *planner) policyName(name string) string { return pl.p.Service + "-" + name }
-
-func (pl *planner) targetTracking(name string, tt *scenarios.TargetTracking) {
-	cfg := &aastypes.TargetTrackingScalingPolicyConfiguration{
-		TargetValue:      aws.Float64(tt.Target),
-		ScaleOutCooldown: aws.Int32(int32(tt.ScaleOutCooldown.Round(time.Second) / time.Second)),
-		ScaleInCooldown:  aws.Int32(int32(tt.ScaleInCooldown.Round(time.Second) / time.Second)),
-		DisableScaleIn:   aws.Bool(tt.DisableScaleIn),
-	}
-	note := ""
-	switch tt.Metric {
-	case scenarios.MetricCPU:
-		cfg.PredefinedMetricSpecification = &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeECSServiceAverageCPUUtilization}
-	case scenarios.MetricMemory:
-		cfg.PredefinedMetricSpecification = &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeECSServiceAverageMemoryUtilization}
-	case scenarios.MetricRequestsPerTarget:
-		cfg.PredefinedMetricSpecification = &aastypes.PredefinedMetricSpecification{
-			PredefinedMetricType: aastypes.MetricTypeALBRequestCountPerTarget,
-			ResourceLabel:        aws.String(pl.lbDimension + "/" + pl.tgDimension),
-		}
-	case scenarios.MetricResponseTime:
-		cfg.TargetValue = aws.Float64(tt.Target / 1000) // the scenario keeps ms, the metric is in seconds
-		cfg.CustomizedMetricSpecification = pl.responseTimeMetric()
-		note = fmt.Sprintf("; target %gms = %gs", tt.Target, tt.Target/1000)
-	default:
-		pl.warn("policy %s: metric %q has no AWS equivalent; the policy is left out", name, tt.Metric)
-		return
-	}
-	pl.add(Step{Service: ServiceAutoscaling, Operation: "PutScalingPolicy", Entry: -1,
-		Note: fmt.Sprintf("policy %s: target tracking on %s%s", name, tt.Metric, note),
-		Input: &aas.PutScalingPolicyInput{
-			PolicyName:                               aws.String(pl.policyName(name)),
-			PolicyType:                               aastypes.PolicyTypeTargetTrackingScaling,
-			ServiceNamespace:                         aastypes.ServiceNamespaceEcs,
-			ResourceId:                               aws.String(pl.serviceID),
-			ScalableDimension:                        aastypes.ScalableDimensionECSServiceDesiredCount,
-			TargetTrackingScalingPolicyConfiguration: cfg,
-		}})
-}
-
-func (pl *planner) responseTimeMetric() *aastypes.CustomizedMetricSpecification {
-	return &aastypes.CustomizedMetricSpecification{
-		Namespace:  aws.String("AWS/ApplicationELB"),
-		MetricName: aws.String("TargetResponseTime"),
-		Dimensions: []aastypes.MetricDimension{
-			{Name: aws.String("LoadBalancer"), Value: aws.String(pl.lbDimension)},
-			{Name: aws.String("TargetGroup"), Value: aws.String(pl.tgDimension)},
-		},
-		Statistic: aastypes.MetricStatisticAverage,
-		Unit:      aws.String("Seconds"),
-	}
-}
-
-var adjustmentTypes = map[string]aastypes.AdjustmentType{
-	scenarios.ChangeInCapacity:        aastypes.AdjustmentTypeChangeInCapacity,
-	scenarios.ExactCapacity:           aastypes.AdjustmentTypeExactCapacity,
-	scenarios.PercentChangeInCapacity: aastypes.AdjustmentTypePercentChangeInCapacity,
-}
-
-var comparisons = map[string]cwtypes.ComparisonOperator{
-	">":  cwtypes.ComparisonOperatorGreaterThanThreshold,
-	">=": cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
-	"<":  cwtypes.ComparisonOperatorLessThanThreshold,
-	"<=": cwtypes.ComparisonOperatorLessThanOrEqualToThreshold,
-}
-
-func (pl *planner) stepScaling(name string, ss *scenarios.StepScaling) {
-	unit := 1.0 // scenario unit per metric unit
-	if ss.Metric == scenarios.MetricResponseTime {
-		unit = 1000 // ms in the scenario, seconds in CloudWatch
-	}
-	bound := func(b *float64) *float64 {
-		if b == nil {
-			return nil
-		}
-		return aws.Float64(*b / unit)
-	}
-	var steps []aastypes.StepAdjustment
-	for _, s := range ss.Steps {
-		steps = append(steps, aastypes.StepAdjustment{
-			MetricIntervalLowerBound: bound(s.Lower),
-			MetricIntervalUpperBound: bound(s.Upper),
-			ScalingAdjustment:        aws.Int32(int32(s.Adjustment)),
-		})
-	}
-	adj, ok := adjustmentTypes[ss.AdjustmentType]
-	if !ok {
-		adj = aastypes.AdjustmentTypeChangeInCapacity
-	}
-	cfg := &aastypes.StepScalingPolicyConfiguration{
-		AdjustmentType:        adj,
-		Cooldown:              aws.Int32(int32(ss.Cooldown.Round(time.Second) / time.Second)),
-		MetricAggregationType: aastypes.MetricAggregationTypeAverage,
-		StepAdjustments:       steps,
-	}
-	if adj == aastypes.AdjustmentTypePercentChangeInCapacity && ss.MinAdjustmentMagnitude > 0 {
-		cfg.MinAdjustmentMagnitude = aws.Int32(int32(ss.MinAdjustmentMagnitude))
-	}
-	alarm := &cloudwatch.PutMetricAlarmInput{
-		AlarmName:          aws.String(pl.policyName(name)),
-		AlarmDescription:   aws.String(fmt.Sprintf("lab %s: %s %s %g", pl.sc.Name, ss.Metric, ss.Comparison, ss.Threshold)),
-		Period:             aws.Int32(int32(awsMetricPeriod / time.Second)),
-		EvaluationPeriods:  aws.Int32(int32(max(ss.Datapoints, 1))),
-		DatapointsToAlarm:  aws.Int32(int32(max(ss.Datapoints, 1))),
-		Threshold:          aws.Float64(ss.Threshold / unit),
-		ComparisonOperator: comparisons[ss.Comparison],
-		Statistic:          cwtypes.StatisticAverage,
-		Tags:               pl.cwTags("alarm"),
-	}
-	switch ss.Metric {
-	case scenarios.MetricCPU, scenarios.MetricMemory:
-		alarm.Namespace = aws.String("AWS/ECS")
-		alarm.MetricName = aws.String(map[string]string{scenarios.MetricCPU: "CPUUtilization", scenarios.MetricMemory: "MemoryUtilization"}[ss.Metric])
-		alarm.Dimensions = []cwtypes.Dimension{
-			{Name: aws.String("ClusterName"), Value: aws.String(pl.p.Cluster)},
-			{Name: aws.String("ServiceName"), Value: aws.String(pl.p.Service)},
-		}
-	case scenarios.MetricRequestsPerTarget:
-		alarm.Namespace = aws.String("AWS/ApplicationELB")
-		alarm.MetricName = aws.String("RequestCountPerTarget")
-		alarm.Statistic = cwtypes.StatisticSum // requests per target per minute
-		alarm.Dimensions = []cwtypes.Dimension{{Name: aws.String("TargetGroup"), Value: aws.String(pl.tgDimension)}}
-	case scenarios.MetricResponseTime:
-		alarm.Namespace = aws.String("AWS/ApplicationELB")
-		alarm.MetricName = aws.String("TargetResponseTime")
-		alarm.Unit = cwtypes.StandardUnitSeconds
-		alarm.Dimensions = []cwtypes.Dimension{
-			{Name: aws.String("LoadBalancer"), Value: aws.String(pl.lbDimension)},
-			{Name: aws.String("TargetGroup"), Value: aws.String(pl.tgDimension)},
-		}
-	default:
-		pl.warn("policy %s: metric %q has no AWS equivalent; the policy is left out", name, ss.Metric)
-		return
-	}
-	n := pl.add(Step{Service: ServiceAutoscaling, Operation: "PutScalingPolicy", Entry: -1,
-		Note: fmt.Sprintf("policy %s: step scaling on %s, triggered by the alarm of the next step", name, ss.Metric),
-		Input: &aas.PutScalingPolicyInput{
-			PolicyName:                     aws.String(pl.policyName(name)),
-			PolicyType:                     aastypes.PolicyTypeStepScaling,
-			ServiceNamespace:               aastypes.ServiceNamespaceEcs,
-			ResourceId:                     aws.String(pl.serviceID),
-			ScalableDimension:              aastypes.ScalableDimensionECSServiceDesiredCount,
-			StepScalingPolicyConfiguration: cfg,
-		}})
-	alarm.AlarmActions = []string{Ref{Step: n, Field: "PolicyARN"}.String()}
-	pl.add(Step{Service: ServiceCloudWatch, Operation: "PutMetricAlarm", Entry: -1,
-		Note:  fmt.Sprintf("policy %s: its alarm, %s %s %g on %d datapoint(s) of 60s", name, ss.Metric, ss.Comparison, ss.Threshold, max(ss.Datapoints, 1)),
-		Input: alarm})
 }
 
 // targetGroupDimension is the TargetGroup dimension of a target group ARN:

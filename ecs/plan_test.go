@@ -73,7 +73,8 @@ var fullSettings = &scenarios.ECS{
 	Cluster:          "lab",
 	Subnets:          []string{"subnet-a", "subnet-b"},
 	SecurityGroups:   []string{"sg-1"},
-	AssignPublicIP:   true,
+	AssignPublicIP:   aws.Bool(true),
+	NameSuffix:       "alice",
 	Image:            "123456789012.dkr.ecr.eu-central-1.amazonaws.com/lab-workload:latest",
 	ExecutionRoleARN: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
 }
@@ -129,7 +130,7 @@ func TestCPUVerticalPlan(t *testing.T) {
 		if td.NetworkMode != ecstypes.NetworkModeAwsvpc {
 			t.Errorf("networkMode = %q", td.NetworkMode)
 		}
-		if got := aws.ToString(td.Family); got != "lab-cpu-vertical" {
+		if got := aws.ToString(td.Family); got != "lab-cpu-vertical-<name_suffix>" {
 			t.Errorf("family = %q", got)
 		}
 		c := td.ContainerDefinitions
@@ -183,7 +184,7 @@ func TestResponseTimeScalingPlan(t *testing.T) {
 	}
 	st := targets[0]
 	if aws.ToInt32(st.MinCapacity) != 1 || aws.ToInt32(st.MaxCapacity) != 5 ||
-		aws.ToString(st.ResourceId) != "service/lab/lab-response-time-scaling" ||
+		aws.ToString(st.ResourceId) != "service/lab/lab-response-time-scaling-alice" ||
 		st.ScalableDimension != aastypes.ScalableDimensionECSServiceDesiredCount {
 		t.Errorf("scalable target = %+v", st)
 	}
@@ -274,7 +275,7 @@ func TestMissing(t *testing.T) {
 		}
 		fields = append(fields, f)
 	}
-	want := []string{"region", "cluster", "subnets", "security_groups", "image", "execution_role_arn"}
+	want := []string{"region", "name_suffix", "cluster", "subnets", "alb_ingress_cidrs", "image", "execution_role_arn"}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("missing (-want +got):\n%s", diff)
 	}
@@ -311,15 +312,15 @@ func TestMissing(t *testing.T) {
 		t.Error("assign_public_ip: true not mapped to ENABLED")
 	}
 
-	// A scenario's own image needs no image setting, but a warning.
+	// A scenario's own image is a local one: ECS cannot pull it, so the
+	// image setting is missing, with the command that pushes it.
 	p = mustPlan(t, builtin(t, "bring-your-own-image"), nil)
+	pushes := false
 	for _, m := range p.Missing() {
-		if strings.HasPrefix(m, "image:") {
-			t.Errorf("bring-your-own-image lists image as missing")
-		}
+		pushes = pushes || strings.HasPrefix(m, "image:") && strings.Contains(m, "lab ecs push --image example/my-api:latest --repository URI")
 	}
-	if !hasWarning(p, "example/my-api:latest") {
-		t.Errorf("no warning about the local image: %q", p.Warnings)
+	if !pushes {
+		t.Errorf("bring-your-own-image: missing %q, want image with the push command", p.Missing())
 	}
 }
 
@@ -343,7 +344,7 @@ func TestGivenTargetGroup(t *testing.T) {
 	if pol.PredefinedMetricType != aastypes.MetricTypeALBRequestCountPerTarget {
 		t.Errorf("metric type = %q", pol.PredefinedMetricType)
 	}
-	if got, want := aws.ToString(pol.ResourceLabel), "<LoadBalancer dimension from step 4>/targetgroup/mine/0123456789abcdef"; got != want {
+	if got, want := aws.ToString(pol.ResourceLabel), "<LoadBalancer dimension from step 7>/targetgroup/mine/0123456789abcdef"; got != want {
 		t.Errorf("resource label = %q, want %q", got, want)
 	}
 }
@@ -438,9 +439,9 @@ autoscaling:
 
 func TestMergeSettings(t *testing.T) {
 	base := &scenarios.ECS{Region: "eu-west-1", Cluster: "from-scenario", Subnets: []string{"subnet-s"}, Image: "img-s"}
-	over := &scenarios.ECS{Cluster: "from-file", SecurityGroups: []string{"sg-f"}, AssignPublicIP: true, Image: "img-f"}
+	over := &scenarios.ECS{Cluster: "from-file", SecurityGroups: []string{"sg-f"}, AssignPublicIP: aws.Bool(true), Image: "img-f"}
 	got := MergeSettings(base, over)
-	want := &scenarios.ECS{Region: "eu-west-1", Cluster: "from-file", Subnets: []string{"subnet-s"}, SecurityGroups: []string{"sg-f"}, AssignPublicIP: true, Image: "img-f"}
+	want := &scenarios.ECS{Region: "eu-west-1", Cluster: "from-file", Subnets: []string{"subnet-s"}, SecurityGroups: []string{"sg-f"}, AssignPublicIP: aws.Bool(true), Image: "img-f"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("merge (-want +got):\n%s", diff)
 	}
@@ -475,20 +476,46 @@ func TestLoadSettings(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	for _, tc := range []struct{ scenario, family, elb string }{
-		{"cpu-vertical", "lab-cpu-vertical", "lab-cpu-vertical"},
-		{"my.app_v2", "lab-my-app_v2", "lab-my-app-v2"},
-		{"a-very-long-scenario-name-that-goes-on", "lab-a-very-long-scenario-name-that-goes-on", ""},
+		{"cpu-vertical", "lab-cpu-vertical-alice", "lab-cpu-vertical-alice"},
+		{"a-very-long-scenario-name-that-goes-on", "lab-a-very-long-scenario-name-that-goes-on-alice", ""},
 	} {
-		if got := Family(tc.scenario); got != tc.family {
+		n := NewNames(tc.scenario, "alice")
+		if got := n.Family(); got != tc.family {
 			t.Errorf("Family(%q) = %q, want %q", tc.scenario, got, tc.family)
 		}
-		got := ELBName(tc.scenario)
-		if len(got) > 32 || strings.HasSuffix(got, "-") || (tc.elb != "" && got != tc.elb) {
-			t.Errorf("ELBName(%q) = %q, want %q (at most 32 characters)", tc.scenario, got, tc.elb)
+		got := n.ELB()
+		if len(got) > 32 || !strings.HasSuffix(got, "-alice") || (tc.elb != "" && got != tc.elb) {
+			t.Errorf("ELB(%q) = %q, want %q (at most 32 characters, ending in the owner)", tc.scenario, got, tc.elb)
 		}
 	}
-	if ELBName("a-very-long-scenario-name-that-goes-on") == ELBName("a-very-long-scenario-name-that-goes-off") {
-		t.Error("long names that differ at the end get the same ELB name")
+	// Names that differ only where AWS names cannot (., _, case) and
+	// long names that differ only at the end stay apart, in every name.
+	for _, pair := range [][2]string{{"my.app", "my-app"}, {"my_app", "my-app"}, {"My-App", "my-app"}, {"my.app", "my_app"},
+		{"a-very-long-scenario-name-that-goes-on", "a-very-long-scenario-name-that-goes-off"}} {
+		a, b := NewNames(pair[0], "alice"), NewNames(pair[1], "alice")
+		for what, names := range map[string][2]string{
+			"family": {a.Family(), b.Family()}, "ELB": {a.ELB(), b.ELB()}, "log group": {a.LogGroup(), b.LogGroup()},
+			"security group": {a.SecurityGroup("alb"), b.SecurityGroup("alb")},
+		} {
+			if names[0] == names[1] {
+				t.Errorf("%q and %q get the same %s name %q", pair[0], pair[1], what, names[0])
+			}
+		}
+	}
+	// Two owners of one scenario share no name, and neither owns the
+	// other's resources.
+	alice, bob := NewNames("cpu-vertical", "alice"), NewNames("cpu-vertical", "bob")
+	if alice.ELB() == bob.ELB() || alice.Family() == bob.Family() || alice.LogGroup() == bob.LogGroup() {
+		t.Errorf("two owners share names: %q %q", alice.ELB(), bob.ELB())
+	}
+	if bob.Owns(alice.Tags("service")) || !alice.Owns(alice.Tags("service")) {
+		t.Error("ownership by tags is wrong")
+	}
+	if alice.Owns(map[string]string{TagScenario: "cpu-vertical", TagOwner: "alice"}) {
+		t.Error("a resource without lab.managed-by=lab is owned")
+	}
+	if s := OwnerSuffix("arn:aws:sts::123456789012:assumed-role/dev/alice"); len(s) != 6 || s == OwnerSuffix("arn:aws:sts::123456789012:assumed-role/dev/bob") {
+		t.Errorf("owner suffixes: %q", s)
 	}
 }
 

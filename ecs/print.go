@@ -28,6 +28,8 @@ func (p *Plan) Print(w io.Writer) error {
 	fmt.Fprintf(&b, "  service:   %s\n", p.Service)
 	fmt.Fprintf(&b, "  family:    %s\n", p.Family)
 	fmt.Fprintf(&b, "  log group: %s\n", p.LogGroup)
+	fmt.Fprintf(&b, "  owner:     %s (the lab.owner tag; every name ends in it)\n", p.Names.Owner)
+	fmt.Fprintf(&b, "  platform:  %s\n", p.Platform)
 	labels := make([]string, len(p.Entries))
 	for i, e := range p.Entries {
 		labels[i] = e.Label
@@ -64,15 +66,34 @@ func (p *Plan) Print(w io.Writer) error {
 		b.Write(js)
 		b.WriteByte('\n')
 	}
+	printCalls(&b, "while each entry runs, every few seconds (the entry's observation)", p.Polls)
+	printCalls(&b, "at the end, on Ctrl-C and on failure (lab ecs down)", p.Teardown)
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+func printCalls(b *bytes.Buffer, when string, calls []Call) {
+	if len(calls) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nand %s:\n", when)
+	for _, c := range calls {
+		fmt.Fprintf(b, "  - %s:%s", c.Service, c.Operation)
+		if c.Note != "" {
+			fmt.Fprintf(b, ": %s", c.Note)
+		}
+		b.WriteByte('\n')
+	}
 }
 
 var example = map[string]string{
 	"region":             "eu-central-1",
 	"cluster":            "lab",
 	"subnets":            "[subnet-0123456789abcdef0, subnet-0fedcba9876543210]",
-	"security_groups":    "[sg-0123456789abcdef0]",
+	"alb_subnets":        "[subnet-0123456789abcdef0, subnet-0fedcba9876543210]",
+	"task_subnets":       "[subnet-0a1b2c3d4e5f60718]",
+	"alb_ingress_cidrs":  "[203.0.113.7/32]",
+	"name_suffix":        "alice",
 	"image":              "123456789012.dkr.ecr.eu-central-1.amazonaws.com/lab-workload:latest",
 	"execution_role_arn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
 }

@@ -1,6 +1,8 @@
 package ecs
 
 import (
+	"slices"
+
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -13,8 +15,8 @@ func LoadSettings(path string) (*scenarios.ECS, error) {
 // MergeSettings returns base with every field that over sets replacing
 // base's: the --ecs FILE (over) wins over the scenario's ecs: section
 // (base), field by field. Either may be nil; the result is never nil and
-// shares no slices with its arguments. assign_public_ip can only be
-// switched on by over: false is indistinguishable from absent.
+// shares nothing with its arguments. internal can only be switched on by
+// over: false is indistinguishable from absent.
 func MergeSettings(base, over *scenarios.ECS) *scenarios.ECS {
 	m := &scenarios.ECS{}
 	for _, s := range []*scenarios.ECS{base, over} {
@@ -23,23 +25,36 @@ func MergeSettings(base, over *scenarios.ECS) *scenarios.ECS {
 		}
 		m.Region = or(s.Region, m.Region)
 		m.Cluster = or(s.Cluster, m.Cluster)
-		if len(s.Subnets) > 0 {
-			m.Subnets = append([]string(nil), s.Subnets...)
+		m.Subnets = slices.Clone(orList(s.Subnets, m.Subnets))
+		m.ALBSubnets = slices.Clone(orList(s.ALBSubnets, m.ALBSubnets))
+		m.TaskSubnets = slices.Clone(orList(s.TaskSubnets, m.TaskSubnets))
+		m.SecurityGroups = slices.Clone(orList(s.SecurityGroups, m.SecurityGroups))
+		m.ALBIngressCIDRs = slices.Clone(orList(s.ALBIngressCIDRs, m.ALBIngressCIDRs))
+		if s.AssignPublicIP != nil {
+			b := *s.AssignPublicIP
+			m.AssignPublicIP = &b
 		}
-		if len(s.SecurityGroups) > 0 {
-			m.SecurityGroups = append([]string(nil), s.SecurityGroups...)
-		}
-		m.AssignPublicIP = m.AssignPublicIP || s.AssignPublicIP
+		m.Internal = m.Internal || s.Internal
+		m.RuntimePlatform = or(s.RuntimePlatform, m.RuntimePlatform)
 		m.Image = or(s.Image, m.Image)
 		m.ExecutionRoleARN = or(s.ExecutionRoleARN, m.ExecutionRoleARN)
 		m.TargetGroupARN = or(s.TargetGroupARN, m.TargetGroupARN)
 		m.Endpoint = or(s.Endpoint, m.Endpoint)
+		m.NameSuffix = or(s.NameSuffix, m.NameSuffix)
 	}
 	return m
 }
 
 func or(a, b string) string {
 	if a != "" {
+		return a
+	}
+	return b
+}
+
+// orList is a when it has elements, else b.
+func orList(a, b []string) []string {
+	if len(a) > 0 {
 		return a
 	}
 	return b

@@ -17,6 +17,7 @@ import (
 // looks resources up by name and tag, for when the file is gone.
 type State struct {
 	Scenario string `json:"scenario"`
+	Owner    string `json:"owner"`
 	Region   string `json:"region"`
 	Cluster  string `json:"cluster"`
 	Service  string `json:"service"`
@@ -31,6 +32,7 @@ type State struct {
 	ScalableTarget  string   `json:"scalable_target,omitempty"` // resource id, service/CLUSTER/SERVICE
 	Policies        []string `json:"policies,omitempty"`
 	Alarms          []string `json:"alarms,omitempty"`
+	SecurityGroups  []string `json:"security_groups,omitempty"` // IDs: the tasks' first, then the ALB's
 
 	path string
 }
@@ -51,23 +53,23 @@ func StateDir() (string, error) {
 	return filepath.Join(home, ".local", "state", "lab", "ecs"), nil
 }
 
-// StatePath is the state file of a scenario in a region.
-func StatePath(region, scenario string) (string, error) {
+// StatePath is the state file of a scenario and owner in a region.
+func StatePath(region string, n Names) (string, error) {
 	dir, err := StateDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, sanitize(region, "-"), sanitize(scenario, "-_.")+".json"), nil
+	return filepath.Join(dir, sanitize(region, "-"), sanitize(n.Scenario, "-_.")+"."+sanitize(n.Owner, "")+".json"), nil
 }
 
-// LoadState reads the scenario's state in the region, or returns an
-// empty one (bound to its file) when there is none yet.
-func LoadState(region, scenario string) (*State, error) {
-	path, err := StatePath(region, scenario)
+// LoadState reads the state of the scenario and owner n in the region, or
+// returns an empty one (bound to its file) when there is none yet.
+func LoadState(region string, n Names) (*State, error) {
+	path, err := StatePath(region, n)
 	if err != nil {
 		return nil, err
 	}
-	st := &State{Scenario: scenario, Region: region, path: path}
+	st := &State{Scenario: n.Scenario, Owner: n.Owner, Region: region, path: path}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
@@ -132,7 +134,7 @@ func (s *State) Remove() error {
 func (s *State) Empty() bool {
 	return !s.ClusterCreated && s.LogGroup == "" && s.LoadBalancerARN == "" && s.TargetGroupARN == "" &&
 		s.ListenerARN == "" && len(s.TaskDefinitions) == 0 && s.ServiceARN == "" && s.ScalableTarget == "" &&
-		len(s.Policies) == 0 && len(s.Alarms) == 0
+		len(s.Policies) == 0 && len(s.Alarms) == 0 && len(s.SecurityGroups) == 0
 }
 
 func addUnique(list []string, v string) []string {

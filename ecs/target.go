@@ -177,17 +177,31 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 	}.wait(ctx)
 }
 
-// KillTask stops n running tasks, as a crash would; ECS replaces them.
+// KillTask stops n running tasks. ECS has no crash on call: this is
+// StopTask (SIGTERM, then SIGKILL after the stop timeout), and the plan
+// says so; ECS replaces them.
 func (t *Target) KillTask(ctx context.Context, n int) error {
+	return t.stopTasks(ctx, n, killReason)
+}
+
+// StopTask stops n running tasks with StopTask; ECS replaces them.
+func (t *Target) StopTask(ctx context.Context, n int) error {
+	return t.stopTasks(ctx, n, lab.StopTaskReason)
+}
+
+// killReason is the reason StopTask gets for a kill_task action.
+const killReason = "lab: kill_task action (StopTask on ECS)"
+
+func (t *Target) stopTasks(ctx context.Context, n int, reason string) error {
 	list, err := t.c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(t.cluster), ServiceName: aws.String(t.service), DesiredStatus: ecstypes.DesiredStatusRunning})
 	if err != nil {
 		return Explain(err)
 	}
 	if len(list.TaskArns) < n {
-		return fmt.Errorf("ecs: %d tasks run, cannot kill %d", len(list.TaskArns), n)
+		return fmt.Errorf("ecs: %d tasks run, cannot stop %d", len(list.TaskArns), n)
 	}
 	for _, arn := range list.TaskArns[:n] {
-		if _, err := t.c.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(t.cluster), Task: aws.String(arn), Reason: aws.String("lab: task killed (kill action)")}); err != nil {
+		if _, err := t.c.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(t.cluster), Task: aws.String(arn), Reason: aws.String(reason)}); err != nil {
 			return Explain(err)
 		}
 	}
@@ -202,7 +216,7 @@ func (t *Target) Teardown(ctx context.Context) error { return nil }
 func (t *Target) Close(ctx context.Context) error {
 	t.stopPolling()
 	t.logf("removing what the run created (lab ecs down %s)", t.plan.Scenario)
-	d := &Teardown{Scenario: t.plan.Scenario, Plan: t.plan, Cluster: t.cluster, State: t.state, Log: t.Log, Poll: t.ObservePoll}
+	d := &Teardown{Names: t.plan.Names, Plan: t.plan, Cluster: t.cluster, State: t.state, Log: t.Log, Poll: t.ObservePoll}
 	return d.Down(ctx, t.c)
 }
 
@@ -371,8 +385,11 @@ func stoppedEvent(id string, tk ecstypes.Task) lab.Event {
 	if oom {
 		reason = OOMReason
 	}
-	byLab := tk.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated && strings.HasPrefix(aws.ToString(tk.StoppedReason), "Scaling activity initiated by") ||
-		strings.HasPrefix(aws.ToString(tk.StoppedReason), "lab: ") && !strings.Contains(aws.ToString(tk.StoppedReason), "kill")
+	// The actions' stops are the experiment's; deployments', scale-ins'
+	// and the teardown's are lab's own.
+	stopped := aws.ToString(tk.StoppedReason)
+	byLab := tk.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated && strings.HasPrefix(stopped, "Scaling activity initiated by") ||
+		strings.HasPrefix(stopped, "lab: ") && stopped != killReason && stopped != lab.StopTaskReason
 	ev := lab.NewEvent(lab.EventTaskStopped, "task", id, "reason", reason, "exit_code", exit, "oom", oom)
 	if byLab {
 		ev.Fields["by_lab"] = true

@@ -110,7 +110,7 @@ func TestTargetResize(t *testing.T) {
 		return reply{}
 	})
 	plan := mustPlan(t, builtin(t, "cpu-vertical"), fullSettings)
-	st, _ := LoadState("us-east-1", "cpu-vertical")
+	st, _ := LoadState("us-east-1", NewNames("cpu-vertical", "alice"))
 	tg, err := NewTarget(c, plan, st)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ type Command struct {
 	Scale    int             // set the desired count, when > 0
 	Resize   *scenarios.Size // roll the service to this size
 	KillTask int             // kill this many tasks
+	StopTask int             // stop this many tasks as ECS's StopTask does
 	Pause    *bool           // pause (true) or resume (false) the load
 }
 
@@ -24,6 +25,8 @@ func (c Command) Name() string {
 		return "resize"
 	case c.KillTask > 0:
 		return "kill_task"
+	case c.StopTask > 0:
+		return "stop_task"
 	case c.Pause != nil && *c.Pause:
 		return "pause"
 	case c.Pause != nil:
@@ -41,6 +44,8 @@ func (c Command) Args() any {
 		return c.Resize.String()
 	case c.KillTask > 0:
 		return c.KillTask
+	case c.StopTask > 0:
+		return c.StopTask
 	case c.Pause != nil:
 		return nil
 	default:
@@ -50,7 +55,7 @@ func (c Command) Args() any {
 
 // actionCommand converts a scheduled action.
 func actionCommand(a scenarios.Action) Command {
-	return Command{Scale: a.Scale, Resize: a.Resize, KillTask: a.KillTask}
+	return Command{Scale: a.Scale, Resize: a.Resize, KillTask: a.KillTask, StopTask: a.StopTask}
 }
 
 // schedule is the scenario's actions of one entry, in time order, and
@@ -84,6 +89,8 @@ func (r *runner) apply(ctx context.Context, c Command, pause func(bool)) {
 		err = r.target.Resize(ctx, *c.Resize)
 	case c.KillTask > 0:
 		err = r.target.KillTask(ctx, c.KillTask)
+	case c.StopTask > 0:
+		err = r.target.StopTask(ctx, c.StopTask)
 	case c.Scale > 0:
 		err = r.target.Scale(ctx, c.Scale)
 	default:

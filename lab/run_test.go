@@ -20,6 +20,7 @@ type fakeTarget struct {
 	deployed  []scenarios.Entry
 	scaled    []int
 	killed    int
+	stopped   int
 	teardowns int
 	closed    bool
 	desired   int
@@ -64,6 +65,14 @@ func (f *fakeTarget) KillTask(ctx context.Context, n int) error {
 	emit := f.emit
 	f.mu.Unlock()
 	emit(NewEvent(EventTaskStopped, "task", "t1", "reason", "Essential container in task exited", "exit_code", 137, "oom", false))
+	return nil
+}
+func (f *fakeTarget) StopTask(ctx context.Context, n int) error {
+	f.mu.Lock()
+	f.stopped += n
+	emit := f.emit
+	f.mu.Unlock()
+	emit(NewEvent(EventTaskStopped, "task", "t1", "reason", StopTaskReason))
 	return nil
 }
 func (f *fakeTarget) Teardown(ctx context.Context) error {
@@ -221,8 +230,8 @@ name: t
 workload: {builtin: true}
 service: {cpu: 256, memory: 512}
 load: {path: /, phases: [{duration: 2s, rate: 5}]}
-actions: [{at: 500ms, scale: 3}, {at: 1s, kill_task: 1}]
-thresholds: ["tasks_stopped == 1"]
+actions: [{at: 500ms, scale: 3}, {at: 1s, kill_task: 1}, {at: 1500ms, stop_task: 1}]
+thresholds: ["tasks_stopped == 2"]
 `)
 	target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) {})
 	rec := &recorder{}
@@ -230,18 +239,18 @@ thresholds: ["tasks_stopped == 1"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(target.scaled) != 1 || target.scaled[0] != 3 || target.killed != 1 {
-		t.Errorf("scaled %v killed %d, want [3] and 1", target.scaled, target.killed)
+	if len(target.scaled) != 1 || target.scaled[0] != 3 || target.killed != 1 || target.stopped != 1 {
+		t.Errorf("scaled %v killed %d stopped %d, want [3], 1 and 1", target.scaled, target.killed, target.stopped)
 	}
 	e := s.Entries[0]
-	if e.Tasks.Stopped != 1 || e.Tasks.StoppedReasons["Essential container in task exited"] != 1 {
-		t.Errorf("tasks %+v, want one crash counted", e.Tasks)
+	if e.Tasks.Stopped != 2 || e.Tasks.StoppedReasons["Essential container in task exited"] != 1 || e.Tasks.StoppedReasons[StopTaskReason] != 1 {
+		t.Errorf("tasks %+v, want one crash and one stop counted", e.Tasks)
 	}
 	if e.Scaling.MaxCount != 3 || !e.Passed {
 		t.Errorf("scaling %+v passed %v, want max count 3 and the threshold met", e.Scaling, e.Passed)
 	}
-	if got := rec.count(EventAction); got != 2 {
-		t.Errorf("%d action events, want 2", got)
+	if got := rec.count(EventAction); got != 3 {
+		t.Errorf("%d action events, want 3", got)
 	}
 }
 

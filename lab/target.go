@@ -25,13 +25,22 @@ type Target interface {
 	// Resize deploys the service at another task size, rolling: it
 	// returns once the new tasks serve and the old ones are gone.
 	Resize(ctx context.Context, size scenarios.Size) error
-	// KillTask stops n running tasks as a crash would (chaos).
+	// KillTask stops n running tasks as a crash would (chaos). ECS has
+	// no such call: there it is StopTask.
 	KillTask(ctx context.Context, n int) error
+	// StopTask stops n running tasks as ECS's StopTask does: out of the
+	// balancer, SIGTERM, SIGKILL after the stop timeout. The tasks stop
+	// with StopTaskReason and are replaced.
+	StopTask(ctx context.Context, n int) error
 	// Teardown stops and removes the entry's tasks.
 	Teardown(ctx context.Context) error
 	// Close removes everything the target created for the run.
 	Close(ctx context.Context) error
 }
+
+// StopTaskReason is the stop reason of a task that a stop_task action
+// stopped, on both targets.
+const StopTaskReason = "lab: stop_task action"
 
 // Observation is the service as the target sees it at one instant.
 type Observation struct {

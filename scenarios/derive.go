@@ -35,6 +35,13 @@ func (s *Scenario) Clone() *Scenario {
 		e := *s.ECS
 		e.Subnets = slices.Clone(s.ECS.Subnets)
 		e.SecurityGroups = slices.Clone(s.ECS.SecurityGroups)
+		e.ALBSubnets = slices.Clone(s.ECS.ALBSubnets)
+		e.TaskSubnets = slices.Clone(s.ECS.TaskSubnets)
+		e.ALBIngressCIDRs = slices.Clone(s.ECS.ALBIngressCIDRs)
+		if s.ECS.AssignPublicIP != nil {
+			b := *s.ECS.AssignPublicIP
+			e.AssignPublicIP = &b
+		}
 		c.ECS = &e
 	}
 	return &c

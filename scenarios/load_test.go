@@ -121,7 +121,7 @@ func TestLoadFull(t *testing.T) {
 	if got := s.Load.Targets(); len(got) != 2 || got[0].Method != "GET" || got[0].Weight != 3 || got[1].Method != "POST" || got[1].Weight != 1 {
 		t.Errorf("Targets() = %+v", got)
 	}
-	if s.ECS == nil || len(s.ECS.Subnets) != 2 || !s.ECS.AssignPublicIP {
+	if s.ECS == nil || len(s.ECS.Subnets) != 2 || s.ECS.AssignPublicIP == nil || !*s.ECS.AssignPublicIP {
 		t.Errorf("ecs = %+v", s.ECS)
 	}
 }
@@ -297,7 +297,7 @@ func TestParseECS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&ECS{Region: "eu-west-1", Subnets: []string{"subnet-1"}, AssignPublicIP: true}, e); diff != "" {
+	if diff := cmp.Diff(&ECS{Region: "eu-west-1", Subnets: []string{"subnet-1"}, AssignPublicIP: ptrTrue()}, e); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	_, err = ParseECS("ecs.yaml", []byte("regoin: eu-west-1\n"))
@@ -305,3 +305,5 @@ func TestParseECS(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func ptrTrue() *bool { b := true; return &b }

@@ -160,21 +160,27 @@ func (s Size) VCPU() float64 { return float64(s.CPU) / 1024 }
 func (s Size) MarshalYAML() (any, error) { return s.String(), nil }
 
 // Action is an operation scheduled at a time within each entry's load:
-// exactly one of Scale, Resize and KillTask is set.
+// exactly one of Scale, Resize, KillTask and StopTask is set.
 type Action struct {
 	At       time.Duration `yaml:"at" json:"at"`
 	Scale    int           `yaml:"scale,omitempty" json:"scale,omitempty"`         // set the desired count (1 or more)
 	Resize   *Size         `yaml:"resize,omitempty" json:"resize,omitempty"`       // deploy the service at this size
-	KillTask int           `yaml:"kill_task,omitempty" json:"kill_task,omitempty"` // stop this many running tasks, as a crash would
+	KillTask int           `yaml:"kill_task,omitempty" json:"kill_task,omitempty"` // kill this many running tasks, as a crash would (locally SIGKILL; ECS can only StopTask)
+	// StopTask stops this many running tasks as ECS's StopTask does, on
+	// both targets: SIGTERM, then SIGKILL after the stop timeout.
+	StopTask int `yaml:"stop_task,omitempty" json:"stop_task,omitempty"`
 }
 
-// Name is the action's operation: "scale", "resize" or "kill_task".
+// Name is the action's operation: "scale", "resize", "kill_task" or
+// "stop_task".
 func (a Action) Name() string {
 	switch {
 	case a.Resize != nil:
 		return "resize"
 	case a.KillTask > 0:
 		return "kill_task"
+	case a.StopTask > 0:
+		return "stop_task"
 	default:
 		return "scale"
 	}
@@ -262,18 +268,44 @@ type Step struct {
 // ECS is where --target ecs runs the scenario. It may also come from a
 // separate file (--ecs FILE, see ParseECS).
 type ECS struct {
-	Region           string   `yaml:"region,omitempty" json:"region,omitempty"`
-	Cluster          string   `yaml:"cluster,omitempty" json:"cluster,omitempty"`
-	Subnets          []string `yaml:"subnets,omitempty" json:"subnets,omitempty"`
-	SecurityGroups   []string `yaml:"security_groups,omitempty" json:"security_groups,omitempty"`
-	AssignPublicIP   bool     `yaml:"assign_public_ip,omitempty" json:"assign_public_ip,omitempty"`
-	Image            string   `yaml:"image,omitempty" json:"image,omitempty"`
-	ExecutionRoleARN string   `yaml:"execution_role_arn,omitempty" json:"execution_role_arn,omitempty"`
-	TargetGroupARN   string   `yaml:"target_group_arn,omitempty" json:"target_group_arn,omitempty"`
+	Region  string `yaml:"region,omitempty" json:"region,omitempty"`
+	Cluster string `yaml:"cluster,omitempty" json:"cluster,omitempty"`
+	// Subnets serve both the ALB and the tasks, when ALBSubnets or
+	// TaskSubnets leave them out.
+	Subnets     []string `yaml:"subnets,omitempty" json:"subnets,omitempty"`
+	ALBSubnets  []string `yaml:"alb_subnets,omitempty" json:"alb_subnets,omitempty"`
+	TaskSubnets []string `yaml:"task_subnets,omitempty" json:"task_subnets,omitempty"`
+	// SecurityGroups, when given, serve both the ALB and the tasks, and
+	// lab creates none; left out, lab creates and owns one for each.
+	SecurityGroups []string `yaml:"security_groups,omitempty" json:"security_groups,omitempty"`
+	// ALBIngressCIDRs may reach the ALB's listener (lab's own security
+	// group); left out, the caller's public address (or the VPC, for an
+	// internal ALB).
+	ALBIngressCIDRs []string `yaml:"alb_ingress_cidrs,omitempty" json:"alb_ingress_cidrs,omitempty"`
+	// AssignPublicIP gives the tasks public addresses; nil: derived from
+	// the task subnets' routes (public subnets need it to reach ECR).
+	AssignPublicIP *bool `yaml:"assign_public_ip,omitempty" json:"assign_public_ip,omitempty"`
+	// Internal makes the ALB internal (load from inside the VPC).
+	Internal bool `yaml:"internal,omitempty" json:"internal,omitempty"`
+	// RuntimePlatform is the tasks' CPU architecture: X86_64 (default) or
+	// ARM64 (Graviton).
+	RuntimePlatform  string `yaml:"runtime_platform,omitempty" json:"runtime_platform,omitempty"`
+	Image            string `yaml:"image,omitempty" json:"image,omitempty"`
+	ExecutionRoleARN string `yaml:"execution_role_arn,omitempty" json:"execution_role_arn,omitempty"`
+	TargetGroupARN   string `yaml:"target_group_arn,omitempty" json:"target_group_arn,omitempty"`
 	// Endpoint is the base URL the load goes to on ECS (a domain in front
 	// of the ALB); empty: http:// and the ALB's DNS name.
 	Endpoint string `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	// NameSuffix ends every AWS name lab makes and is the lab.owner tag;
+	// empty: derived from the caller's AWS identity.
+	NameSuffix string `yaml:"name_suffix,omitempty" json:"name_suffix,omitempty"`
 }
+
+// Runtime platforms (ECS's cpuArchitecture).
+const (
+	X86_64 = "X86_64"
+	ARM64  = "ARM64"
+)
 
 // Entry is one resolved run of the scenario: the service with one matrix
 // override applied.

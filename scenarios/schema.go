@@ -279,6 +279,7 @@ func (r *reader) action(n ast.Node, path string, a *Action) bool {
 		{"scale", false, into(r.AtLeast(1), &a.Scale)},
 		{"resize", false, into(r.size, &a.Resize)},
 		{"kill_task", false, into(r.AtLeast(1), &a.KillTask)},
+		{"stop_task", false, into(r.AtLeast(1), &a.StopTask)},
 	})
 }
 

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -152,18 +154,66 @@ func (r *reader) ecs(n ast.Node, path string, dst **ECS) bool {
 }
 
 func ecsFields(r *reader, e *ECS) []field {
+	subnets := strictyaml.ListOf(r.Reader, r.prefixed("subnet-"))
 	return []field{
 		{"region", false, into(r.Str, &e.Region)},
 		{"cluster", false, into(r.Str, &e.Cluster)},
-		{"subnets", false, into(strictyaml.ListOf(r.Reader, r.prefixed("subnet-")), &e.Subnets)},
+		{"subnets", false, into(subnets, &e.Subnets)},
+		{"alb_subnets", false, into(subnets, &e.ALBSubnets)},
+		{"task_subnets", false, into(subnets, &e.TaskSubnets)},
 		{"security_groups", false, into(strictyaml.ListOf(r.Reader, r.prefixed("sg-")), &e.SecurityGroups)},
-		{"assign_public_ip", false, into(r.Boolean, &e.AssignPublicIP)},
+		{"alb_ingress_cidrs", false, into(strictyaml.ListOf(r.Reader, r.cidr), &e.ALBIngressCIDRs)},
+		{"assign_public_ip", false, into(r.optionalBool, &e.AssignPublicIP)},
+		{"internal", false, into(r.Boolean, &e.Internal)},
+		{"runtime_platform", false, into(r.OneOf(X86_64, ARM64), &e.RuntimePlatform)},
 		{"image", false, into(r.Str, &e.Image)},
 		{"execution_role_arn", false, into(r.prefixed("arn:"), &e.ExecutionRoleARN)},
 		{"target_group_arn", false, into(r.prefixed("arn:"), &e.TargetGroupARN)},
 		{"endpoint", false, into(r.prefixed("http"), &e.Endpoint)},
+		{"name_suffix", false, into(r.nameSuffix, &e.NameSuffix)},
 	}
 }
+
+func (r *reader) optionalBool(n ast.Node, path string, dst **bool) bool {
+	var b bool
+	if !r.Boolean(n, path, &b) {
+		return false
+	}
+	*dst = &b
+	return true
+}
+
+// cidr reads an IPv4 CIDR block, such as 203.0.113.7/32.
+func (r *reader) cidr(n ast.Node, path string, dst *string) bool {
+	var s string
+	if !r.Str(n, path, &s) {
+		return false
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() || p.Masked() != p {
+		r.Errorf(n, path, "%q is not an IPv4 CIDR block such as 203.0.113.7/32 (address bits past the prefix must be 0)", strictyaml.Clip(s))
+		return false
+	}
+	*dst = s
+	return true
+}
+
+// nameSuffix reads ecs.name_suffix: it ends every AWS name lab makes, and
+// an ALB's name has at most 32 characters.
+func (r *reader) nameSuffix(n ast.Node, path string, dst *string) bool {
+	var s string
+	if !r.Str(n, path, &s) {
+		return false
+	}
+	if !nameSuffixRE.MatchString(s) {
+		r.Errorf(n, path, "%q: want 1 to 12 lower-case letters and digits (it ends every AWS name lab makes)", strictyaml.Clip(s))
+		return false
+	}
+	*dst = s
+	return true
+}
+
+var nameSuffixRE = regexp.MustCompile(`^[a-z0-9]{1,12}$`)
 
 // prefixed reads a string that starts with prefix (an AWS id or ARN).
 func (r *reader) prefixed(prefix string) func(ast.Node, string, *string) bool {

@@ -254,7 +254,7 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"threshold error rate bare", map[string]string{"thresholds": `["error_rate < 0.01"]`}},
 		{"threshold unknown metric", map[string]string{"thresholds": `["p98 < 1s"]`}},
 		{"threshold not a list", map[string]string{"thresholds": `"p99 < 1s"`}},
-		{"ecs", map[string]string{"ecs": "{region: eu-west-1, cluster: lab, subnets: [subnet-1], security_groups: [sg-1], assign_public_ip: true, image: x, execution_role_arn: 'arn:aws:iam::1:role/x', target_group_arn: 'arn:aws:elasticloadbalancing:x'}"}},
+		{"ecs", map[string]string{"ecs": "{region: eu-west-1, cluster: lab, subnets: [subnet-1], security_groups: [sg-1], assign_public_ip: true, alb_subnets: [subnet-2], task_subnets: [subnet-3], alb_ingress_cidrs: [203.0.113.0/24], internal: true, runtime_platform: ARM64, name_suffix: alice, image: x, execution_role_arn: 'arn:aws:iam::1:role/x', target_group_arn: 'arn:aws:elasticloadbalancing:x'}"}},
 		{"ecs bad subnet", map[string]string{"ecs": "{subnets: [net-1]}"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

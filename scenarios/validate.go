@@ -140,16 +140,16 @@ func (r *reader) validateActions(s *Scenario) {
 			continue
 		}
 		ops := 0
-		for _, set := range []bool{a.Scale > 0, a.Resize != nil, a.KillTask > 0} {
+		for _, set := range []bool{a.Scale > 0, a.Resize != nil, a.KillTask > 0, a.StopTask > 0} {
 			if set {
 				ops++
 			}
 		}
 		switch {
 		case ops == 0:
-			r.ErrorPath(path, "an action needs scale, resize or kill_task")
+			r.ErrorPath(path, "an action needs scale, resize, kill_task or stop_task")
 		case ops > 1:
-			r.ErrorPath(path, "an action does one of scale, resize or kill_task: make two actions at the same time")
+			r.ErrorPath(path, "an action does one of scale, resize, kill_task or stop_task: make two actions at the same time")
 		}
 		if timed && a.At >= total {
 			r.ErrorPath(path+".at", "%s is not within the load, which lasts %s", format.Duration(a.At), format.Duration(total))

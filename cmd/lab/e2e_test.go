@@ -290,6 +290,33 @@ func TestServiceOperations(t *testing.T) {
 	}
 }
 
+// stop_task is ECS's StopTask locally: the task leaves the balancer
+// before it stops, so no request fails, it stops with the action's
+// reason (counted, not lab's own stop), and it is replaced.
+func TestStopTaskIsAGracefulStop(t *testing.T) {
+	dockertest.Client(t)
+	s, dir := runResults(t, "testdata/stop-task.yaml", 0)
+	e := s.Entries[0]
+	if e.Tasks.Stopped != 1 || e.Tasks.StoppedReasons[lab.StopTaskReason] != 1 || e.Tasks.Started != 3 {
+		t.Errorf("tasks %+v, want one task stopped by the action and replaced", e.Tasks)
+	}
+	if e.Requests < 25 || e.OK != e.Requests {
+		t.Errorf("%d requests, %d ok: a graceful stop fails none", e.Requests, e.OK)
+	}
+	stops := 0
+	for _, ev := range labtest.ReadEvents(t, dir) {
+		if ev["type"] == "task_stopped" && ev["reason"] == lab.StopTaskReason {
+			stops++
+			if ev["by_lab"] != nil {
+				t.Errorf("task_stopped %v: the action's stop is the experiment's, not lab's own", ev)
+			}
+		}
+	}
+	if stops != 1 {
+		t.Errorf("%d task_stopped events with the action's reason, want 1", stops)
+	}
+}
+
 // The walking skeleton's promise: the article's CPU experiment comes out
 // as the article measured it, with 30 s of load per size.
 func TestCPUVerticalReproducesTheArticle(t *testing.T) {

@@ -21,13 +21,15 @@ func newECSCommand() *cobra.Command {
 (environment, profiles, SSO; AWS_ENDPOINT_URL for an emulator). Settings
 come from the scenario's ecs: section and --ecs FILE (the file wins).
 
-lab keeps what it created per scenario and region in a state file under
-$XDG_STATE_HOME/lab/ecs (or $LAB_STATE_DIR), and tags every resource
-lab.scenario=<name>, so that down finds it even without that file.`,
+lab keeps what it created per scenario, owner and region in a state file
+under $XDG_STATE_HOME/lab/ecs (or $LAB_STATE_DIR), and tags every resource
+lab.scenario=<name> and lab.owner=<suffix> (from your AWS identity, or
+name_suffix), so that down finds it even without that file, and never
+removes what another scenario or person created.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newECSUpCommand(), newECSDownCommand(), newECSPushCmd())
+	cmd.AddCommand(newECSUpCommand(), newECSDownCommand(), newECSPushCmd(), newECSPolicyCommand())
 	return cmd
 }
 
@@ -60,33 +62,40 @@ func mergedSettings(sc *scenarios.Scenario, settingsFile string) (*scenarios.ECS
 	return ecs.MergeSettings(sc.ECS, file), nil
 }
 
-// ecsConnect connects with the settings' region (or the configured one),
-// and writes the region it got back into the settings.
-func ecsConnect(ctx context.Context, set *scenarios.ECS) (*ecs.Clients, error) {
+// ecsConnect connects with the settings' region (or the configured one)
+// and fills in the settings lab derives (ecs.Resolve): the region, the
+// owner suffix and, with ingress, who may reach the ALB.
+func ecsConnect(ctx context.Context, set *scenarios.ECS, ingress bool) (*ecs.Clients, error) {
 	c, err := ecs.Connect(ctx, set.Region)
 	if err != nil {
 		return nil, err
 	}
-	set.Region = c.Region
+	if err := ecs.Resolve(ctx, c, set, ecs.ResolveOptions{Ingress: ingress}); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
 // connectForPlan plans with newPlan and checks the settings before
-// connecting, but for the region: it may come from the AWS configuration.
-// Connected, it plans again with the region known.
+// connecting, but for those lab derives once connected (ecs.Derived: the
+// region, the owner suffix, the ALB's ingress). Connected, it plans again
+// with them known, and checks that nothing is missing.
 func connectForPlan(ctx context.Context, sc *scenarios.Scenario, set *scenarios.ECS, newPlan func() (*ecs.Plan, error)) (*ecs.Clients, *ecs.Plan, error) {
 	plan, err := newPlan()
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := missingSettings(sc, plan, "region"); err != nil {
+	if err := missingSettings(sc, plan, ecs.Derived...); err != nil {
 		return nil, nil, err
 	}
-	c, err := ecsConnect(ctx, set)
+	c, err := ecsConnect(ctx, set, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	if plan, err = newPlan(); err != nil {
+		return nil, nil, err
+	}
+	if err := missingSettings(sc, plan); err != nil {
 		return nil, nil, err
 	}
 	return c, plan, nil

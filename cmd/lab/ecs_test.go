@@ -34,6 +34,7 @@ func TestECSUpDownAgainstMoto(t *testing.T) {
 	net := srv.NewNetwork(t)
 	settings := filepath.Join(t.TempDir(), "ecs.yaml")
 	os.WriteFile(settings, []byte(fmt.Sprintf(`cluster: lab-e2e
+name_suffix: e2e
 subnets: [%s]
 security_groups: [%s]
 image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/lab-workload:test
@@ -54,7 +55,7 @@ execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
 
 	cfg := srv.Config()
 	ecsc := ecs.NewFromConfig(cfg)
-	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("lab-e2e"), Services: []string{"lab-memory-leak"}})
+	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("lab-e2e"), Services: []string{"lab-memory-leak-e2e"}})
 	if err != nil || len(svc.Services) != 1 {
 		t.Fatalf("service after up: %+v, %v", svc, err)
 	}
@@ -72,11 +73,11 @@ execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
 		if down.code != 0 {
 			t.Fatalf("ecs down #%d: exit %d\n%s", i, down.code, down.stderr)
 		}
-		if i == 2 && !strings.Contains(down.stderr, "nothing of memory-leak left") {
+		if i == 2 && !strings.Contains(down.stderr, "nothing of memory-leak (owner e2e) left") {
 			t.Errorf("second down said:\n%s", down.stderr)
 		}
 	}
-	svc, err = ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("lab-e2e"), Services: []string{"lab-memory-leak"}})
+	svc, err = ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("lab-e2e"), Services: []string{"lab-memory-leak-e2e"}})
 	if err == nil && len(svc.Services) > 0 && aws.ToString(svc.Services[0].Status) == "ACTIVE" {
 		t.Error("service still active after down")
 	}
@@ -174,6 +175,44 @@ endpoint: %s
 	lbs, err := elb.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
 	if err != nil || len(lbs.LoadBalancers) != 0 {
 		t.Errorf("load balancers left: %d, %v", len(lbs.LoadBalancers), err)
+	}
+}
+
+// lab ecs iam-policy prints a policy IAM takes, with every call of the
+// plan, the execution role passed to ECS tasks only, and no credentials.
+func TestECSIAMPolicy(t *testing.T) {
+	settings := filepath.Join(t.TempDir(), "ecs.yaml")
+	os.WriteFile(settings, []byte("execution_role_arn: arn:aws:iam::123456789012:role/exec\n"), 0o644)
+	r := runLab(t, context.Background(), []string{"AWS_ACCESS_KEY_ID=", "AWS_PROFILE="}, "ecs", "iam-policy", "response-time-scaling", "--ecs", settings)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var doc struct {
+		Version   string
+		Statement []struct {
+			Action    []string
+			Resource  any
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Version != "2012-10-17" {
+		t.Fatalf("not an IAM policy: %v\n%s", err, r.stdout)
+	}
+	actions := map[string]any{}
+	for _, st := range doc.Statement {
+		for _, a := range st.Action {
+			actions[a] = st.Resource
+		}
+	}
+	for _, want := range []string{"ecs:CreateService", "ecs:DeleteTaskDefinitions", "elasticloadbalancing:CreateLoadBalancer",
+		"ec2:CreateSecurityGroup", "application-autoscaling:PutScalingPolicy", "cloudwatch:GetMetricData", "logs:CreateLogGroup",
+		"sts:GetCallerIdentity", "iam:CreateServiceLinkedRole", "ecs:TagResource"} {
+		if _, ok := actions[want]; !ok {
+			t.Errorf("the policy lacks %s", want)
+		}
+	}
+	if actions["iam:PassRole"] != "arn:aws:iam::123456789012:role/exec" {
+		t.Errorf("iam:PassRole on %v, want the execution role only", actions["iam:PassRole"])
 	}
 }
 

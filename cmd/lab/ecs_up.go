@@ -60,10 +60,7 @@ func ecsUp(ctx context.Context, arg string, o ecsUpOptions, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if err := missingSettings(sc, plan); err != nil {
-		return err
-	}
-	st, err := ecs.LoadState(c.Region, sc.Name)
+	st, err := ecs.LoadState(c.Region, plan.Names)
 	if err != nil {
 		return err
 	}
@@ -72,7 +69,7 @@ func ecsUp(ctx context.Context, arg string, o ecsUpOptions, stdout, stderr io.Wr
 		return err
 	}
 	ap.Log = func(s string) { fmt.Fprintf(stderr, "lab: %s\n", s) }
-	fmt.Fprintf(stderr, "lab: ecs up %s, entry %d (%s), region %s, cluster %s\n", sc.Name, entry+1, plan.Entries[0].Label, c.Region, plan.Cluster)
+	fmt.Fprintf(stderr, "lab: ecs up %s, entry %d (%s), region %s, cluster %s, owner %s\n", sc.Name, entry+1, plan.Entries[0].Label, c.Region, plan.Cluster, plan.Names.Owner)
 	if err := ap.ApplyEntry(ctx, 0); err != nil {
 		return fmt.Errorf("ecs up %s: %w\n`lab ecs down %s` removes what was created (state: %s)", sc.Name, err, arg, st.Path())
 	}

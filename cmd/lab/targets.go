@@ -64,7 +64,7 @@ func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile stri
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := ecs.LoadState(c.Region, sc.Name)
+	st, err := ecs.LoadState(c.Region, plan.Names)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,7 +76,7 @@ func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile stri
 		return nil, nil, err
 	}
 	target.Log = func(s string) { fmt.Fprintf(stderr, "lab: ecs: %s\n", s) }
-	fmt.Fprintf(stderr, "lab: ecs: running %s in %s, cluster %s; if lab is killed, `lab ecs down %s` removes what it created\n", sc.Name, c.Region, plan.Cluster, sc.Source)
+	fmt.Fprintf(stderr, "lab: ecs: running %s in %s, cluster %s, owner %s; if lab is killed, `lab ecs down %s` removes what it created\n", sc.Name, c.Region, plan.Cluster, plan.Names.Owner, sc.Source)
 	return target, func() {}, nil
 }
 

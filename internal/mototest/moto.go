@@ -106,8 +106,9 @@ func (s *Server) Config() aws.Config {
 	}
 }
 
-// Network is a VPC with two subnets in different zones and a security
-// group, made in the emulator's EC2, as an ALB needs.
+// Network is a VPC with two public subnets (the main route table's
+// default route goes to an internet gateway) in different zones and a
+// security group, made in the emulator's EC2, as an ALB needs.
 type Network struct {
 	VPC            string
 	Subnets        []string
@@ -141,6 +142,22 @@ func (s *Server) NewNetwork(t testing.TB) Network {
 		t.Fatalf("moto: create security group: %v", err)
 	}
 	n.SecurityGroups = []string{aws.ToString(sg.GroupId)}
+	igw, err := c.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		t.Fatalf("moto: create internet gateway: %v", err)
+	}
+	if _, err := c.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: vpc.Vpc.VpcId}); err != nil {
+		t.Fatalf("moto: attach internet gateway: %v", err)
+	}
+	tables, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{n.VPC}}}})
+	if err != nil || len(tables.RouteTables) == 0 {
+		t.Fatalf("moto: the VPC's route table: %v", err)
+	}
+	if _, err := c.CreateRoute(ctx, &ec2.CreateRouteInput{
+		RouteTableId: tables.RouteTables[0].RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId,
+	}); err != nil {
+		t.Fatalf("moto: default route: %v", err)
+	}
 	return n
 }
 

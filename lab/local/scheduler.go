@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -312,22 +313,42 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 // KillTask kills n running tasks with SIGKILL, as a crash would: the
 // scheduler records and replaces them like any other failure.
 func (t *Target) KillTask(ctx context.Context, n int) error {
+	for _, tk := range t.oldestLive(n, false) {
+		if err := t.cli.ContainerKill(ctx, tk.containerID, "SIGKILL"); err != nil {
+			return fmt.Errorf("kill task %s: %w", tk.id, err)
+		}
+	}
+	return nil
+}
+
+// StopTask stops n running tasks as ECS's StopTask does: drained from the
+// balancer (its deregistration delay), then SIGTERM and SIGKILL after the
+// stop timeout. They stop with lab.StopTaskReason and are replaced.
+func (t *Target) StopTask(ctx context.Context, n int) error {
+	var errs []error
+	for _, tk := range t.oldestLive(n, true) {
+		errs = append(errs, t.stopGracefully(ctx, tk, lab.StopTaskReason))
+	}
+	return errors.Join(errs...)
+}
+
+// oldestLive returns the n (at most) oldest tasks lab is not stopping;
+// with mark, it marks them stopped by a stop_task action.
+func (t *Target) oldestLive(n int, mark bool) []*task {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	var live []*task
 	for _, tk := range t.tasks {
 		if !tk.stopping {
 			live = append(live, tk)
 		}
 	}
-	t.mu.Unlock()
 	sort.Slice(live, func(i, j int) bool { return taskSeq(live[i].id) < taskSeq(live[j].id) })
-	if n > len(live) {
-		n = len(live)
-	}
-	for _, tk := range live[:n] {
-		if err := t.cli.ContainerKill(ctx, tk.containerID, "SIGKILL"); err != nil {
-			return fmt.Errorf("kill task %s: %w", tk.id, err)
+	live = live[:min(n, len(live))]
+	if mark {
+		for _, tk := range live {
+			tk.stopping, tk.stopped = true, lab.StopTaskReason
 		}
 	}
-	return nil
+	return live
 }

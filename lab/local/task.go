@@ -36,6 +36,9 @@ type task struct {
 	running  bool // passed a health check once: ECS's RUNNING as far as the balancer cares
 	healthy  bool
 	stopping bool // lab is stopping it, or it died: it no longer counts
+	// stopped is the reason of a stop_task action: the stop is the
+	// experiment's, not lab's own (by_lab false), and is replaced.
+	stopped string
 }
 
 func (tk *task) state() string {
@@ -247,7 +250,11 @@ func (t *Target) finishStop(ctx context.Context, tk *task, why string, force boo
 	t.mu.Lock()
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
-	t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", "Task stopped by lab: "+why, "by_lab", true))
+	if tk.stopped != "" {
+		t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", tk.stopped))
+	} else {
+		t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", "Task stopped by lab: "+why, "by_lab", true))
+	}
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", tk.name, err)
 	}
