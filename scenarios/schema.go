@@ -31,6 +31,25 @@ var scenarioFile = strictyaml.Options{
 		"algorithm": "balancer", "target_timeout": "balancer", "deregistration_delay": "balancer",
 		"policies": "autoscaling", "min": "autoscaling", "max": "autoscaling",
 	},
+	Refused: refusedFields,
+}
+
+// refusedFields are what Docker and compose offer that a scenario cannot
+// ask for, with why: a task gets no more of the host than a Fargate task
+// gets of its host.
+var refusedFields = map[string]string{
+	"privileged":   "lab runs no privileged task (Fargate allows none)",
+	"cap_add":      "lab adds no Linux capability to a task",
+	"capabilities": "lab adds no Linux capability to a task",
+	"volumes":      "lab mounts no host path into a task (a Fargate task cannot see its host's files): put the files in your image",
+	"mounts":       "lab mounts no host path into a task (a Fargate task cannot see its host's files): put the files in your image",
+	"binds":        "lab mounts no host path into a task (a Fargate task cannot see its host's files): put the files in your image",
+	"devices":      "lab passes no host device into a task",
+	"network_mode": "every task has its own address on the run's network, as in Fargate's awsvpc mode; the host's network is not offered",
+	"network":      "every task has its own address on the run's network, as in Fargate's awsvpc mode; the host's network is not offered",
+	"pid":          "a task shares no namespace with the host",
+	"ipc":          "a task shares no namespace with the host",
+	"security_opt": "lab sets a task's security options itself (no-new-privileges)",
 }
 
 func newReader(file string, data []byte) *reader {
@@ -145,7 +164,7 @@ func (r *reader) service(n ast.Node, path string, s *Service) bool {
 	return r.object(n, path, []field{
 		{"cpu", true, into(r.cpu, &s.CPU)},
 		{"memory", true, into(r.memory, &s.Memory)},
-		{"count", false, into(r.AtLeast(1), &s.Count)},
+		{"count", false, into(r.tasks(1), &s.Count)},
 		{"health_check", false, into(r.healthCheck, &s.HealthCheck)},
 	})
 }
@@ -257,7 +276,7 @@ func (r *reader) request(n ast.Node, path string, q *Request) bool {
 	return r.object(n, path, []field{
 		{"method", false, into(r.OneOf("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"), &q.Method)},
 		{"path", true, into(r.urlPath, &q.Path)},
-		{"headers", false, into(r.StringMap, &q.Headers)},
+		{"headers", false, into(r.headers, &q.Headers)},
 		{"body", false, into(r.Str, &q.Body)},
 		{"weight", false, into(r.AtLeast(1), &q.Weight)},
 	})
@@ -268,7 +287,7 @@ func (r *reader) phase(n ast.Node, path string, p *Phase) bool {
 		{"duration", true, into(r.PositiveDuration, &p.Duration)},
 		{"rate", false, into(r.Positive, &p.Rate)},
 		{"ramp_to", false, into(r.Positive, &p.RampTo)},
-		{"workers", false, into(r.AtLeast(1), &p.Workers)},
+		{"workers", false, into(r.bounded(1, MaxWorkers, whyMaxWorkers), &p.Workers)},
 		{"worker_rate", false, into(r.Positive, &p.WorkerRate)},
 	})
 }
@@ -276,7 +295,7 @@ func (r *reader) phase(n ast.Node, path string, p *Phase) bool {
 func (r *reader) action(n ast.Node, path string, a *Action) bool {
 	return r.object(n, path, []field{
 		{"at", true, into(r.Duration, &a.At)},
-		{"scale", false, into(r.AtLeast(1), &a.Scale)},
+		{"scale", false, into(r.tasks(1), &a.Scale)},
 		{"resize", false, into(r.size, &a.Resize)},
 		{"kill_task", false, into(r.AtLeast(1), &a.KillTask)},
 		{"stop_task", false, into(r.AtLeast(1), &a.StopTask)},
@@ -297,7 +316,7 @@ func (r *reader) override(n ast.Node, path string, o *Override) bool {
 		{"label", false, into(r.name, &o.Label)},
 		{"cpu", false, into(r.cpu, &o.CPU)},
 		{"memory", false, into(r.memory, &o.Memory)},
-		{"count", false, into(r.AtLeast(1), &o.Count)},
+		{"count", false, into(r.tasks(1), &o.Count)},
 		{"env", false, into(r.env, &o.Env)},
 	})
 }

@@ -18,8 +18,8 @@ func (r *reader) autoscaling(n ast.Node, path string, dst **Autoscaling) bool {
 	a := defaultAutoscaling()
 	*dst = a
 	return r.object(n, path, []field{
-		{"min", true, into(r.AtLeast(0), &a.Min)},
-		{"max", true, into(r.AtLeast(1), &a.Max)},
+		{"min", true, into(r.tasks(0), &a.Min)},
+		{"max", true, into(r.tasks(1), &a.Max)},
 		{"metric_period", false, into(r.PositiveDuration, &a.MetricPeriod)},
 		{"high_datapoints", false, into(r.AtLeast(1), &a.HighDatapoints)},
 		{"low_datapoints", false, into(r.AtLeast(1), &a.LowDatapoints)},

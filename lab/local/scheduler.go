@@ -247,6 +247,9 @@ func (t *Target) Scale(ctx context.Context, n int) error {
 	if n < 0 {
 		return fmt.Errorf("scale: desired count %d is negative", n)
 	}
+	if n > scenarios.MaxTasks {
+		return fmt.Errorf("scale: desired count %d is over the limit of %d: every task is a container on this host", n, scenarios.MaxTasks)
+	}
 	t.mu.Lock()
 	t.desired = n
 	t.mu.Unlock()

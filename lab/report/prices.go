@@ -5,6 +5,8 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -57,9 +59,17 @@ func (o Options) prices() PriceTable {
 // LoadPrices reads a price table from a file in prices.yaml's format, to
 // price another region or a later date.
 func LoadPrices(path string) (PriceTable, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return PriceTable{}, fmt.Errorf("prices: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxPricesFileSize+1))
+	if err != nil {
+		return PriceTable{}, fmt.Errorf("prices: %w", err)
+	}
+	if len(data) > MaxPricesFileSize {
+		return PriceTable{}, fmt.Errorf("%s: larger than %d bytes; a price table is a few lines", path, MaxPricesFileSize)
 	}
 	p, err := ParsePrices(data)
 	if err != nil {
@@ -128,9 +138,14 @@ func ParsePrices(data []byte) (PriceTable, error) {
 	return p, nil
 }
 
+// MaxPricesFileSize is the largest price table LoadPrices reads.
+const MaxPricesFileSize = 16 << 10
+
+// positive reads a price: a finite number above 0 (ParseFloat also
+// takes NaN and Inf, which would price every size alike).
 func positive(s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 {
+	if err != nil || v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("want a positive number, got %q", s)
 	}
 	return v, nil

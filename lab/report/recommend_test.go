@@ -342,6 +342,13 @@ func TestLoadPrices(t *testing.T) {
 	}
 
 	valid := "region: r\nvcpu_hour: 1\ngb_hour: 1\nas_of: 2026-01-01\n"
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(big, []byte(valid+strings.Repeat("# padding\n", MaxPricesFileSize/10+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPrices(big); err == nil || !strings.Contains(err.Error(), "big.yaml: larger than") {
+		t.Errorf("an oversized file: error %v, want one naming the file and its size", err)
+	}
 	for _, tc := range []struct{ name, content, want string }{
 		{"unknown field", valid + "spot: true\n", "5: spot: unknown field"},
 		{"twice", valid + "region: s\n", "5: region is set twice"},
@@ -350,6 +357,9 @@ func TestLoadPrices(t *testing.T) {
 		{"bad date", "as_of: yesterday\n", "1: as_of:"},
 		{"missing", "region: r\nvcpu_hour: 1\nas_of: 2026-01-01\n", "gb_hour is missing"},
 		{"not key: value", "region r\n", "1: want \"key: value\""},
+		{"NaN", "region: r\nvcpu_hour: NaN\n", "2: vcpu_hour: want a positive number"},
+		{"Inf", "region: r\ngb_hour: +Inf\n", "2: gb_hour: want a positive number"},
+		{"infinity", "region: r\ngb_hour: infinity\n", "2: gb_hour: want a positive number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParsePrices([]byte(tc.content))

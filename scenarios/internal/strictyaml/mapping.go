@@ -129,7 +129,9 @@ func (r *Reader) record(path string, e entry) string {
 // the wrong place, or with the names there are.
 func (r *Reader) unknownField(e entry, path string, names []string, suggested map[string]bool) {
 	msg := fmt.Sprintf("unknown field %q", e.key)
-	if s := Suggest(e.key, names); s != "" {
+	if why, ok := r.opts.Refused[e.key]; ok {
+		msg += ": " + why
+	} else if s := Suggest(e.key, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q?", s)
 		suggested[s] = true
 	} else if home, ok := r.opts.Homes[e.key]; ok && path == "" {

@@ -19,6 +19,10 @@ type Options struct {
 	// Homes says under which field a field found at the top level belongs,
 	// e.g. "cpu" -> "service", for the unknown-field message.
 	Homes map[string]string
+	// Refused says why a field the language leaves out on purpose is not
+	// there (e.g. "privileged"), for the unknown-field message wherever
+	// it is written.
+	Refused map[string]string
 }
 
 // Reader reads a YAML document strictly, node by node, with the document's
