@@ -4,21 +4,51 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ecslab/lab/scenarios"
 )
 
 // PrintPlan prints what a run of sc on the local target would start,
-// entry by entry: the tasks and the docker run limits that give each one
-// its Fargate size (task.go sets the same on the containers). It needs no
-// Docker.
+// entry by entry: the tasks and the docker run options that give each
+// one its Fargate size and its confinement, read from the very container
+// configuration task.go creates. It needs no Docker. Environment values
+// are not printed: they may be secrets.
 func PrintPlan(w io.Writer, sc *scenarios.Scenario) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "scenario %s: %s of load per entry, path %s\n", sc.Name, sc.LoadDuration(), sc.Load.Path)
 	for _, e := range sc.Entries() {
-		fmt.Fprintf(&b, "entry %d: %d task(s) at %s (%.2f vCPU, %d MiB): docker run --cpus %.4g --memory %dm --memory-swap %dm\n",
-			e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, e.Size.VCPU(), e.Size.Memory, e.Size.Memory)
+		fmt.Fprintf(&b, "entry %d: %d task(s) at %s (%.2f vCPU, %d MiB): docker run %s\n",
+			e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, runOptions(taskSpec{
+				Builtin: sc.Workload.Builtin, Port: sc.Workload.Port, Size: e.Size,
+			}))
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// runOptions is the docker run equivalent of a task's limits and
+// confinement.
+func runOptions(s taskSpec) string {
+	cfg, host := containerConfig(s)
+	r := host.Resources
+	opts := []string{
+		fmt.Sprintf("--cpus %.4g", float64(r.NanoCPUs)/1e9),
+		fmt.Sprintf("--memory %dm", r.Memory>>20),
+		fmt.Sprintf("--memory-swap %dm", r.MemorySwap>>20),
+		fmt.Sprintf("--pids-limit %d", *r.PidsLimit),
+	}
+	for _, o := range host.SecurityOpt {
+		opts = append(opts, "--security-opt "+o)
+	}
+	for _, c := range host.CapDrop {
+		opts = append(opts, "--cap-drop "+c)
+	}
+	if host.ReadonlyRootfs {
+		opts = append(opts, "--read-only")
+	}
+	if cfg.User != "" {
+		opts = append(opts, "--user "+cfg.User)
+	}
+	return strings.Join(opts, " ")
 }

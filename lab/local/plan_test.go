@@ -20,9 +20,9 @@ func TestPrintPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `scenario cpu-vertical: 1m0s of load per entry, path /cpu_intensive
-entry 1: 1 task(s) at 256/512 (0.25 vCPU, 512 MiB): docker run --cpus 0.25 --memory 512m --memory-swap 512m
-entry 2: 1 task(s) at 512/1024 (0.50 vCPU, 1024 MiB): docker run --cpus 0.5 --memory 1024m --memory-swap 1024m
-entry 3: 1 task(s) at 1024/2048 (1.00 vCPU, 2048 MiB): docker run --cpus 1 --memory 2048m --memory-swap 2048m
+entry 1: 1 task(s) at 256/512 (0.25 vCPU, 512 MiB): docker run --cpus 0.25 --memory 512m --memory-swap 512m --pids-limit 1024 --security-opt no-new-privileges --cap-drop ALL --read-only --user 65534:65534
+entry 2: 1 task(s) at 512/1024 (0.50 vCPU, 1024 MiB): docker run --cpus 0.5 --memory 1024m --memory-swap 1024m --pids-limit 1024 --security-opt no-new-privileges --cap-drop ALL --read-only --user 65534:65534
+entry 3: 1 task(s) at 1024/2048 (1.00 vCPU, 2048 MiB): docker run --cpus 1 --memory 2048m --memory-swap 2048m --pids-limit 1024 --security-opt no-new-privileges --cap-drop ALL --read-only --user 65534:65534
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -34,9 +34,24 @@ entry 3: 1 task(s) at 1024/2048 (1.00 vCPU, 2048 MiB): docker run --cpus 1 --mem
 		t.Fatal(err)
 	}
 	want = `scenario cpu-vertical: 30s of load per entry, path /cpu_intensive
-entry 1: 1 task(s) at 2048/4096 (2.00 vCPU, 4096 MiB): docker run --cpus 2 --memory 4096m --memory-swap 4096m
+entry 1: 1 task(s) at 2048/4096 (2.00 vCPU, 4096 MiB): docker run --cpus 2 --memory 4096m --memory-swap 4096m --pids-limit 1024 --security-opt no-new-privileges --cap-drop ALL --read-only --user 65534:65534
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("plan at one size (-want +got):\n%s", diff)
+	}
+
+	// An image keeps its user and Fargate's capabilities; it gets
+	// no-new-privileges and the pids limit.
+	img := sc.Clone()
+	img.Workload = scenarios.Workload{Image: "myorg/api:1.4", Port: 8080}
+	b.Reset()
+	if err := PrintPlan(&b, img.WithSize(scenarios.Size{CPU: 256, Memory: 512})); err != nil {
+		t.Fatal(err)
+	}
+	want = `scenario cpu-vertical: 1m0s of load per entry, path /cpu_intensive
+entry 1: 1 task(s) at 256/512 (0.25 vCPU, 512 MiB): docker run --cpus 0.25 --memory 512m --memory-swap 512m --pids-limit 1024 --security-opt no-new-privileges
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("plan of an image (-want +got):\n%s", diff)
 	}
 }

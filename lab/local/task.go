@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,7 +17,6 @@ import (
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/scenarios"
-	"github.com/ecslab/lab/workload/knobs"
 )
 
 // task is one container of the service. Fields other than stats are
@@ -66,26 +64,16 @@ func (t *Target) startTask(ctx context.Context) (*task, error) {
 	labels := t.labels("task")
 	labels[LabelEntry] = strconv.Itoa(e.Index + 1)
 	labels[LabelTask] = tk.id
-	cfg := &container.Config{
-		Image:        t.cfg.Image,
-		Env:          envList(e.Env, t.cfg.Port),
-		Labels:       labels,
-		ExposedPorts: nat.PortSet{port: {}},
-		Cmd:          t.cfg.Scenario.Workload.Command,
-		StopTimeout:  ptr(stopTimeout),
-	}
-	memBytes := int64(e.Size.Memory) << 20
-	host := &container.HostConfig{
-		NetworkMode: container.NetworkMode(t.netName),
-		// Fargate's envelope: a CFS quota for cpu (throttling) and a hard
-		// memory limit without swap.
-		Resources: container.Resources{
-			NanoCPUs:   int64(e.Size.CPU) * 1e9 / 1024,
-			Memory:     memBytes,
-			MemorySwap: memBytes,
-		},
-		PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}},
-	}
+	cfg, host := containerConfig(taskSpec{
+		Image:   t.cfg.Image,
+		Builtin: t.cfg.Scenario.Workload.Builtin,
+		Port:    t.cfg.Port,
+		Env:     e.Env,
+		Cmd:     t.cfg.Scenario.Workload.Command,
+		Size:    e.Size,
+		Network: t.netName,
+		Labels:  labels,
+	})
 	// The create is not abandoned half-way when ctx ends (Ctrl-C): the
 	// daemon would finish it anyway, after Close has looked for the run's
 	// containers. Once it returns, the container is known and Close
@@ -203,16 +191,6 @@ func routable(addr string) bool {
 		}
 	}
 	return false
-}
-
-func envList(env map[string]string, port int) []string {
-	out := make([]string, 0, len(env)+1)
-	out = append(out, knobs.Port+"="+strconv.Itoa(port))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out[1:])
-	return out
 }
 
 // removeTask takes a task out of the balancer at once and force-removes
