@@ -2,14 +2,29 @@
 GO       ?= go
 BIN      := bin/lab
 SCENARIO ?= cpu-vertical
-# A static binary: lab packages its own executable as the workload image,
-# which runs FROM scratch.
+# Static binaries: portable, and lab can be its own workload program.
 export CGO_ENABLED = 0
+# What `lab version` says (else the Go build info's module version).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X github.com/ecslab/lab/internal/buildinfo.version=$(VERSION) -X github.com/ecslab/lab/internal/buildinfo.commit=$(COMMIT)
+# The workload program for each daemon architecture, beside lab: lab
+# packages the one that matches the Docker daemon. Built as lab itself
+# builds it when it has to (same flags, so the same bytes and image).
+WORKLOADS := bin/lab-workload-linux-amd64 bin/lab-workload-linux-arm64
 
-.PHONY: build run test bench lint clean experiments chaos
+.PHONY: build run test bench lint clean experiments chaos dist $(WORKLOADS)
 
-build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/lab
+build: $(WORKLOADS)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lab
+
+$(WORKLOADS): bin/lab-workload-linux-%:
+	GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags='-s -w' -o $@ ./cmd/lab-workload
+
+# Release archives in dist/: lab for linux, macOS and Windows (amd64 and
+# arm64), each with both workload programs, and checksums.txt.
+dist:
+	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' GO=$(GO) ./release/dist.sh
 
 # The default scenario; headless when there is no terminal.
 run: build
@@ -50,4 +65,4 @@ experiments: build
 	./$(BIN) run cpu-vertical --headless
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -8,19 +8,19 @@ import (
 	"strings"
 )
 
-// EnvWorkloadBinary names a static linux build of lab to package in the
-// workload image instead of the running executable: the way to get an
-// image on a host whose own lab binary cannot run in a Linux container
-// (macOS, Windows, another architecture, a cgo build).
+// EnvWorkloadBinary names a static linux program to package in the
+// workload image instead of the one lab would choose (Finder.Find): a
+// build of ./cmd/lab-workload, or of lab itself.
 const EnvWorkloadBinary = "LAB_WORKLOAD_BINARY"
 
-// BinaryError says that the executable to package cannot run in the
-// workload image, and what to do about it. Its message is one line.
+// BinaryError says that a program lab was told or found to package cannot
+// run in the workload image, and what to do about it. Its message is one
+// line.
 type BinaryError struct {
 	Path    string // the file that was checked
 	FromEnv bool   // Path came from LAB_WORKLOAD_BINARY
 	Reason  string // what is wrong, e.g. "is dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2)"
-	Arch    string // the Docker engine's architecture, as GOARCH names it
+	Arch    string // the Docker daemon's architecture, as GOARCH names it
 }
 
 func (e *BinaryError) Error() string {
@@ -28,9 +28,12 @@ func (e *BinaryError) Error() string {
 	if e.FromEnv {
 		subject = EnvWorkloadBinary + "=" + e.Path
 	}
-	return fmt.Sprintf("%s %s: the workload image needs a static linux/%s build of lab: "+
-		"run `GOOS=linux GOARCH=%s CGO_ENABLED=0 go build -o lab-linux ./cmd/lab` and set %s=./lab-linux",
-		subject, e.Reason, e.Arch, e.Arch, EnvWorkloadBinary)
+	return fmt.Sprintf("%s %s: the workload image needs a static linux/%s program: %s", subject, e.Reason, e.Arch, howToGet(e.Arch))
+}
+
+// notLinux is the error for a daemon that runs os's containers.
+func notLinux(os string) error {
+	return fmt.Errorf("Docker runs %s containers, the workload image is a linux one: switch Docker to Linux containers", os)
 }
 
 // elfTarget is what an ELF header says about the platform of a Go binary.

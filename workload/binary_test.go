@@ -130,8 +130,9 @@ func TestBinaryProblemOfARealDynamicExecutable(t *testing.T) {
 
 func TestBinaryErrorSaysWhatToDo(t *testing.T) {
 	e := &BinaryError{Path: "/usr/local/bin/lab", Reason: "is a macOS executable, not a linux one", Arch: "arm64"}
-	want := "/usr/local/bin/lab is a macOS executable, not a linux one: the workload image needs a static linux/arm64 build of lab: " +
-		"run `GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o lab-linux ./cmd/lab` and set LAB_WORKLOAD_BINARY=./lab-linux"
+	want := "/usr/local/bin/lab is a macOS executable, not a linux one: the workload image needs a static linux/arm64 program: " +
+		"put lab-workload-linux-arm64 from lab's release archive beside lab, or install Go so that lab builds it, " +
+		"or build it yourself (`GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o lab-workload-linux-arm64 ./cmd/lab-workload`) and set LAB_WORKLOAD_BINARY to it"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
 	}

@@ -1,17 +1,8 @@
-// Package workload is lab's built-in mock app and the code that packages
-// it as a Docker image without a registry.
+// Package workload packages lab's built-in app (package app) as a Docker
+// image without a registry, and finds the static linux program to put in
+// it for the daemon's architecture ([FindBinary]).
 //
-// The app re-implements the Flask app of the article lab reproduces
-// (reference/experiments.md): `/` answers a health check,
-// `/cpu_intensive` burns CPU, `/memory_leak` leaks memory and
-// `/long_response_time` gets slower with every request, as a busy
-// downstream would. Every answer is JSON {"result": "..."}. What each
-// request costs is set by knobs read from the environment (see
-// [ConfigFromEnv]); CPU work is spent on the thread's own CPU clock, so a
-// container throttled by its CPU limit takes proportionally longer in wall
-// time, as a Fargate task does.
-//
-// lab's own binary is the workload: [EnsureImage] copies the running
-// executable into a scratch image whose entrypoint is `lab workload`, and
-// that hidden command calls [RunFromEnv].
+// The image is FROM scratch with the program as /lab and `/lab workload`
+// as its entrypoint: cmd/lab-workload, or lab itself when it is a static
+// linux build (its hidden `lab workload` verb serves the same app).
 package workload

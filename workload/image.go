@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -56,7 +54,7 @@ type imageOptions struct {
 }
 
 // WithBinary packages the executable at path instead of the one
-// LAB_WORKLOAD_BINARY names or, by default, the running executable.
+// Finder.Find chooses.
 func WithBinary(path string) ImageOption {
 	return func(o *imageOptions) { o.binary = path }
 }
@@ -73,24 +71,25 @@ func WithKeepStale() ImageOption {
 	return func(o *imageOptions) { o.keepStale = true }
 }
 
-// EnsureImage returns a reference to the workload image of lab's binary,
-// building it when no image of that binary exists. built says whether it
-// did.
+// EnsureImage returns a reference to the workload image of the daemon's
+// architecture, building it when no image of that program exists. built
+// says whether it did.
 //
-// The binary is, in order: WithBinary's, LAB_WORKLOAD_BINARY's, or the
-// running executable. It must be a static linux ELF executable for the
-// engine's architecture; otherwise the error is a *BinaryError whose
-// one-line message says how to build one and point LAB_WORKLOAD_BINARY at
-// it (the way on macOS, where the running executable is a Mach-O).
+// The program is WithBinary's, or the one [Finder.Find] chooses for the
+// daemon (LAB_WORKLOAD_BINARY, the lab-workload-linux-<arch> beside lab,
+// lab itself, or a build with the go command). It must be a static linux
+// ELF executable for the daemon's architecture; otherwise the error is a
+// *BinaryError or a *NoBinaryError whose one-line message says how to get
+// one.
 //
-// The image is FROM scratch with the binary as /lab and `/lab workload` as
-// its entrypoint, built by the classic builder from a context streamed
+// The image is FROM scratch with the program as /lab and `/lab workload`
+// as its entrypoint, built by the classic builder from a context streamed
 // through the Engine API (no registry, no pull). It is tagged
-// lab-workload:<first 12 hex digits of the binary's SHA-256> and labelled
-// lab.image=workload and lab.hash=<SHA-256>; an image with that label is
-// reused. After a build, images of other binaries are removed unless
-// WithKeepStale is given (those still used by a container stay; failures
-// are only logged: they do not fail EnsureImage).
+// lab-workload:<first 12 hex digits of the program's SHA-256> and
+// labelled lab.image=workload and lab.hash=<SHA-256>; an image with that
+// label is reused. After a build, images of other programs are removed
+// unless WithKeepStale is given (those still used by a container stay;
+// failures are only logged: they do not fail EnsureImage).
 func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref string, built bool, err error) {
 	var o imageOptions
 	for _, opt := range opts {
@@ -100,40 +99,23 @@ func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref st
 	if log == nil {
 		log = io.Discard
 	}
-
-	ver, err := cli.ServerVersion(ctx)
-	if err != nil {
-		return "", false, fmt.Errorf("ask Docker for its version: %w", err)
-	}
-	if ver.Os != "" && ver.Os != "linux" {
-		return "", false, fmt.Errorf("Docker runs %s containers, the workload image is a linux one: switch Docker to Linux containers", ver.Os)
-	}
-	arch := normalizeArch(ver.Arch)
-	if arch == "" {
-		arch = runtime.GOARCH // an engine that does not say: assume the host's
-	}
-
-	path, fromEnv, err := o.binaryPath()
+	daemon, err := DaemonPlatform(ctx, cli)
 	if err != nil {
 		return "", false, err
 	}
-	f, err := os.Open(path)
+	bin, err := o.find(ctx, daemon, log)
 	if err != nil {
-		reason := err.Error()
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			reason = pe.Err.Error()
-		}
-		return "", false, &BinaryError{Path: path, FromEnv: fromEnv, Arch: arch, Reason: "cannot be read (" + reason + ")"}
+		return "", false, err
+	}
+	f, err := os.Open(bin.Path)
+	if err != nil {
+		return "", false, fmt.Errorf("open the workload program: %w", err)
 	}
 	defer f.Close()
-	if problem := binaryProblem(f, arch); problem != "" {
-		return "", false, &BinaryError{Path: path, FromEnv: fromEnv, Arch: arch, Reason: problem}
-	}
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {
-		return "", false, fmt.Errorf("read %s: %w", path, err)
+		return "", false, fmt.Errorf("read %s: %w", bin.Path, err)
 	}
 	hash := hex.EncodeToString(h.Sum(nil))
 	tag := ImageRepository + ":" + hash[:12]
@@ -146,7 +128,7 @@ func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref st
 		return imageRef(images[0], tag), false, nil
 	}
 
-	fmt.Fprintf(log, "building the workload image %s from %s\n", tag, path)
+	fmt.Fprintf(log, "building the workload image %s from %s\n", tag, bin.Path)
 	b := imageBuild{binary: io.NewSectionReader(f, 0, size), size: size, tag: tag, hash: hash, log: log}
 	if err := buildImage(ctx, cli, b); err != nil {
 		return "", false, err
@@ -159,23 +141,40 @@ func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref st
 	return tag, true, nil
 }
 
-// binaryPath returns the executable to package, and whether it came from
-// LAB_WORKLOAD_BINARY.
-func (o *imageOptions) binaryPath() (string, bool, error) {
-	if o.binary != "" {
-		return o.binary, false, nil
-	}
-	if p := os.Getenv(EnvWorkloadBinary); p != "" {
-		return p, true, nil
-	}
-	p, err := os.Executable()
+// DaemonPlatform asks the daemon for its OS and architecture, named as
+// Go names them. A daemon that does not say is taken to be linux on the
+// host's architecture.
+func DaemonPlatform(ctx context.Context, cli interface {
+	ServerVersion(ctx context.Context) (types.Version, error)
+}) (Platform, error) {
+	ver, err := cli.ServerVersion(ctx)
 	if err != nil {
-		return "", false, fmt.Errorf("find lab's executable to package in the workload image (set %s to a static linux build of lab): %w", EnvWorkloadBinary, err)
+		return Platform{}, fmt.Errorf("ask Docker for its version: %w", err)
 	}
-	if resolved, err := filepath.EvalSymlinks(p); err == nil {
-		p = resolved
+	p := Platform{OS: strings.ToLower(ver.Os), Arch: normalizeArch(ver.Arch)}
+	if p.OS == "" {
+		p.OS = "linux"
 	}
-	return p, false, nil
+	if p.Arch == "" {
+		p.Arch = runtime.GOARCH
+	}
+	return p, nil
+}
+
+// find returns WithBinary's program, checked for the daemon, or the one
+// Finder.Find chooses.
+func (o *imageOptions) find(ctx context.Context, daemon Platform, log io.Writer) (Binary, error) {
+	if o.binary == "" {
+		f, err := NewFinder(log)
+		if err != nil {
+			return Binary{}, err
+		}
+		return f.Find(ctx, daemon)
+	}
+	if daemon.OS != "linux" {
+		return Binary{}, notLinux(daemon.OS)
+	}
+	return checked(Binary{Path: o.binary, Arch: daemon.Arch, Source: "given"}, false)
 }
 
 // imageRef prefers the tag EnsureImage gives; an image whose tag was

@@ -21,9 +21,9 @@ import (
 	"github.com/ecslab/lab/workload/knobs"
 )
 
-// buildTestApp builds internal/testapp, which serves the app as
-// `lab workload` does, as a static linux binary for the engine's
-// architecture, and appends random bytes to it so that its hash, and so
+// buildTestApp builds cmd/lab-workload, the program `make build` puts
+// beside lab, for the engine's architecture with the go command as lab
+// does, and appends random bytes to it so that its hash, and so
 // its image, is this test's own.
 func buildTestApp(t *testing.T, cli *client.Client) string {
 	t.Helper()
@@ -36,10 +36,9 @@ func buildTestApp(t *testing.T, cli *client.Client) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "lab")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./internal/testapp")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+normalizeArch(ver.Arch))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./internal/testapp: %v\n%s", err, out)
+	g := GoBuild{GoTool: goTool, Dir: "..", Pkg: "./cmd/lab-workload", Arch: normalizeArch(ver.Arch), Out: bin}
+	if err := runGoBuild(context.Background(), g); err != nil {
+		t.Fatal(err)
 	}
 	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -207,14 +207,11 @@ func TestEnsureImageRefusesBinariesThatCannotRun(t *testing.T) {
 		wantErr string
 	}{
 		{name: "macOS host, arm64 engine", engine: types.Version{Os: "linux", Arch: "arm64"}, opts: []ImageOption{WithBinary(macho)},
-			wantErr: macho + " is a macOS executable, not a linux one: the workload image needs a static linux/arm64 build of lab: " +
-				"run `GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o lab-linux ./cmd/lab` and set LAB_WORKLOAD_BINARY=./lab-linux"},
+			wantErr: macho + " is a macOS executable, not a linux one: the workload image needs a static linux/arm64 program: " + howToGet("arm64")},
 		{name: "wrong architecture from the variable", engine: types.Version{Os: "linux", Arch: "aarch64"}, env: amd64,
-			wantErr: "LAB_WORKLOAD_BINARY=" + amd64 + " is a linux/amd64 executable but Docker runs linux/arm64: the workload image needs a static linux/arm64 build of lab: " +
-				"run `GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o lab-linux ./cmd/lab` and set LAB_WORKLOAD_BINARY=./lab-linux"},
+			wantErr: "LAB_WORKLOAD_BINARY=" + amd64 + " is a linux/amd64 executable but Docker runs linux/arm64: the workload image needs a static linux/arm64 program: " + howToGet("arm64")},
 		{name: "missing file from the variable", engine: linuxAMD64, env: "/nonexistent/lab-linux",
-			wantErr: "LAB_WORKLOAD_BINARY=/nonexistent/lab-linux cannot be read (no such file or directory): the workload image needs a static linux/amd64 build of lab: " +
-				"run `GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -o lab-linux ./cmd/lab` and set LAB_WORKLOAD_BINARY=./lab-linux"},
+			wantErr: "LAB_WORKLOAD_BINARY=/nonexistent/lab-linux cannot be read (no such file or directory): the workload image needs a static linux/amd64 program: " + howToGet("amd64")},
 		{name: "Windows containers", engine: types.Version{Os: "windows", Arch: "amd64"}, opts: []ImageOption{WithBinary(amd64)},
 			wantErr: "Docker runs windows containers, the workload image is a linux one: switch Docker to Linux containers"},
 	}
@@ -227,8 +224,7 @@ func TestEnsureImageRefusesBinariesThatCannotRun(t *testing.T) {
 				env     string
 				wantErr string
 			}{name: "cgo build", engine: linuxAMD64, env: "/bin/true",
-				wantErr: "LAB_WORKLOAD_BINARY=/bin/true " + problem + ": the workload image needs a static linux/amd64 build of lab: " +
-					"run `GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -o lab-linux ./cmd/lab` and set LAB_WORKLOAD_BINARY=./lab-linux"})
+				wantErr: "LAB_WORKLOAD_BINARY=/bin/true " + problem + ": the workload image needs a static linux/amd64 program: " + howToGet("amd64")})
 		}
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -22,8 +23,9 @@ var _ PrepareAPI = (*client.Client)(nil)
 // PrepareImage returns the image lab's tasks run. With own set (a
 // scenario's own image) that is own, which must be present locally: there
 // is no registry to pull it from. With own empty it is the built-in app's
-// image, built on first use (EnsureImage); progress gets a line saying
-// which, begun before a build that may take a while.
+// image for the daemon's architecture, built on first use (FindBinary,
+// EnsureImage); progress gets a line saying which program it packages,
+// begun before a build that may take a while.
 func PrepareImage(ctx context.Context, cli PrepareAPI, own string, progress io.Writer) (string, error) {
 	if own != "" {
 		if _, err := cli.ImageInspect(ctx, own); err != nil {
@@ -34,8 +36,20 @@ func PrepareImage(ctx context.Context, cli PrepareAPI, own string, progress io.W
 		}
 		return own, nil
 	}
-	fmt.Fprint(progress, "preparing the workload image... ")
-	ref, built, err := EnsureImage(ctx, cli)
+	daemon, err := DaemonPlatform(ctx, cli)
+	if err != nil {
+		return "", err
+	}
+	finder, err := NewFinder(progress)
+	if err != nil {
+		return "", err
+	}
+	bin, err := finder.Find(ctx, daemon)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(progress, "preparing the workload image for %s from %s (%s)... ", daemon, filepath.Base(bin.Path), bin.Source)
+	ref, built, err := EnsureImage(ctx, cli, WithBinary(bin.Path))
 	if err != nil {
 		fmt.Fprintln(progress)
 		return "", err

@@ -43,14 +43,14 @@ func TestPrepareImageBuildsTheBuiltinAppOnce(t *testing.T) {
 	if err != nil || ref != want {
 		t.Fatalf("PrepareImage = %q, %v; want %q", ref, err, want)
 	}
-	if got := progress.String(); got != "preparing the workload image... built "+want+"\n" {
+	if got := progress.String(); got != "preparing the workload image for linux/amd64 from lab (LAB_WORKLOAD_BINARY)... built "+want+"\n" {
 		t.Errorf("progress %q", got)
 	}
 	progress.Reset()
 	if ref, err := PrepareImage(context.Background(), eng, "", &progress); err != nil || ref != want {
 		t.Fatalf("second PrepareImage = %q, %v; want %q", ref, err, want)
 	}
-	if got := progress.String(); got != "preparing the workload image... "+want+"\n" {
+	if got := progress.String(); got != "preparing the workload image for linux/amd64 from lab (LAB_WORKLOAD_BINARY)... "+want+"\n" {
 		t.Errorf("second progress %q", got)
 	}
 	if len(eng.builds) != 1 {
@@ -66,8 +66,8 @@ func TestPrepareImageFailsOnTheLine(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("error %v (%T), want a *BinaryError", err, err)
 	}
-	// The line begun for the image ends before the error is printed.
-	if got := progress.String(); got != "preparing the workload image... \n" {
+	// The program is checked before the line for the image begins.
+	if got := progress.String(); got != "" {
 		t.Errorf("progress %q", got)
 	}
 }

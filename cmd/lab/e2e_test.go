@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -24,17 +25,23 @@ import (
 	"github.com/ecslab/lab/lab"
 )
 
-// These tests build lab and run it as a user would.
+// These tests build lab and run it as a user would: built with cgo, as
+// `go build` and `go install` build it on a machine with a C compiler, so
+// lab cannot be its own workload program and builds cmd/lab-workload
+// from the checkout the tests run in.
 
-var labBinary string
+var (
+	labBinary string
+	labCgo    bool // labBinary was built with cgo
+)
 
 func TestMain(m *testing.M) {
-	bin, cleanup, err := labtest.Build("lab-e2e")
+	bin, cgo, cleanup, err := labtest.BuildCgo("lab-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	labBinary = bin
+	labBinary, labCgo = bin, cgo
 	code := m.Run()
 	cleanup()
 	os.Exit(code)
@@ -103,6 +110,7 @@ func TestRunShortScenario(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", r.code, r.stderr)
 	}
+	checkWorkloadFromCheckout(t, r.stderr)
 	var s lab.Summary
 	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 		t.Fatalf("stdout is not summary.json: %v\n%s", err, r.stdout)
@@ -484,4 +492,48 @@ func TestFailedThresholdExits3(t *testing.T) {
 	if s.Passed || s.Entries[0].Thresholds[0].OK {
 		t.Errorf("summary says passed=%v threshold=%+v, want both failed", s.Passed, s.Entries[0].Thresholds)
 	}
+}
+
+// checkWorkloadFromCheckout checks that a cgo build of lab, which cannot
+// be its own workload program, packaged cmd/lab-workload built from the
+// checkout the tests run in.
+func checkWorkloadFromCheckout(t *testing.T, stderr string) {
+	t.Helper()
+	if !labCgo {
+		t.Log("no C compiler: lab was built without cgo and is its own workload program")
+		return
+	}
+	if interp := elfInterpreter(t, labBinary); interp == "" {
+		t.Fatalf("%s was built with cgo but is statically linked: this test would not test what it says", labBinary)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "from lab-workload-linux-"
+	wantSource := "(built with go from the checkout at " + root + ")"
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, wantSource) {
+		t.Errorf("stderr does not say the workload program was built from the checkout (%q ... %q):\n%s", want, wantSource, stderr)
+	}
+}
+
+// elfInterpreter returns the program interpreter of the ELF executable at
+// path: empty for a static one.
+func elfInterpreter(t *testing.T, path string) string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b := make([]byte, p.Filesz)
+			if _, err := p.ReadAt(b, 0); err != nil {
+				t.Fatal(err)
+			}
+			return strings.TrimRight(string(b), "\x00")
+		}
+	}
+	return ""
 }

@@ -45,6 +45,7 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 		newWorkloadCommand(),
 		newInitCommand(),
 		newECSCommand(),
+		newVersionCommand(),
 	)
 	return root
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/ecslab/lab/workload"
+	"github.com/ecslab/lab/workload/app"
 )
 
 func newWorkloadCommand() *cobra.Command {
@@ -13,7 +13,7 @@ func newWorkloadCommand() *cobra.Command {
 		Hidden: true,
 		Args:   exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return workload.RunFromEnv(cmd.Context())
+			return app.RunFromEnv(cmd.Context())
 		},
 	}
 }

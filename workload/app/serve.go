@@ -1,4 +1,4 @@
-package workload
+package app
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func Serve(ctx context.Context, addr string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return serveOn(ctx, ln, NewApp(cfg).Handler(), cfg.ShutdownTimeout)
+	return serveOn(ctx, ln, New(cfg).Handler(), cfg.ShutdownTimeout)
 }
 
 // RunFromEnv is `lab workload`, the entrypoint of the workload image: it
@@ -49,7 +49,7 @@ func runFromEnv(ctx context.Context, getenv func(string) string, log io.Writer) 
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	fmt.Fprintf(log, "lab workload: listening on %s with %s\n", ln.Addr(), cfg)
-	return serveOn(ctx, ln, NewApp(cfg).Handler(), cfg.ShutdownTimeout)
+	return serveOn(ctx, ln, New(cfg).Handler(), cfg.ShutdownTimeout)
 }
 
 // serveOn serves h on ln until ctx is done, then shuts down gracefully

@@ -1,4 +1,4 @@
-package workload
+package app
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func residentBytes(t *testing.T) int64 {
 
 func TestLeakIsResident(t *testing.T) {
 	const per, n = 8 << 20, 8
-	app := NewApp(Config{LeakPerRequest: per})
+	app := New(Config{LeakPerRequest: per})
 	debug.FreeOSMemory() // so that the leak cannot reuse pages that are resident already
 	before := residentBytes(t)
 	for range n {

@@ -1,4 +1,4 @@
-package workload
+package app
 
 import (
 	"encoding/json"
@@ -28,8 +28,8 @@ type App struct {
 	slowRequests atomic.Int64 // requests /long_response_time has received
 }
 
-// NewApp returns the app with the knobs of cfg.
-func NewApp(cfg Config) *App {
+// New returns the app with the knobs of cfg.
+func New(cfg Config) *App {
 	a := &App{cfg: cfg, mux: http.NewServeMux()}
 	// As Flask routes: GET (and HEAD) only, other methods get 405, any
 	// other path 404.

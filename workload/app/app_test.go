@@ -1,4 +1,4 @@
-package workload
+package app
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func get(t *testing.T, url string) (status int, contentType, body string) {
 }
 
 func TestEndpoints(t *testing.T) {
-	srv := httptest.NewServer(NewApp(testConfig()).Handler())
+	srv := httptest.NewServer(New(testConfig()).Handler())
 	defer srv.Close()
 
 	// The bodies are byte for byte what the original's json.dumps wrote.
@@ -116,7 +116,7 @@ func TestPythonFloatRepr(t *testing.T) {
 
 func TestMemoryLeakKeepsEveryRequest(t *testing.T) {
 	cfg := testConfig()
-	app := NewApp(cfg)
+	app := New(cfg)
 	srv := httptest.NewServer(app.Handler())
 	defer srv.Close()
 
@@ -139,7 +139,7 @@ func TestMemoryLeakKeepsEveryRequest(t *testing.T) {
 func TestLongResponseTimeGrowsWithEveryRequest(t *testing.T) {
 	cfg := testConfig()
 	cfg.DelayStep = 5 * time.Millisecond
-	app := NewApp(cfg)
+	app := New(cfg)
 	srv := httptest.NewServer(app.Handler())
 	defer srv.Close()
 
@@ -156,7 +156,7 @@ func TestLongResponseTimeGrowsWithEveryRequest(t *testing.T) {
 		t.Errorf("counter = %d, want 8", got)
 	}
 	// A new app (a new task) starts again from zero.
-	if got := NewApp(cfg).slowRequests.Load(); got != 0 {
+	if got := New(cfg).slowRequests.Load(); got != 0 {
 		t.Errorf("new app's counter = %d, want 0", got)
 	}
 }
@@ -203,7 +203,7 @@ func startServing(t *testing.T, app *App, timeout time.Duration) *serving {
 func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	cfg := testConfig()
 	cfg.DelayStep = 300 * time.Millisecond
-	app := NewApp(cfg)
+	app := New(cfg)
 	s := startServing(t, app, 5*time.Second)
 
 	type result struct {
@@ -242,7 +242,7 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 func TestShutdownIsBounded(t *testing.T) {
 	cfg := testConfig()
 	cfg.DelayStep = time.Minute
-	app := NewApp(cfg)
+	app := New(cfg)
 	s := startServing(t, app, 200*time.Millisecond)
 
 	go func() {
