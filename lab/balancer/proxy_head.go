@@ -120,7 +120,7 @@ func (h *head) parseRequest(raw []byte) error {
 	if err := h.parseRequestLine(line); err != nil {
 		return err
 	}
-	if err := h.parseFields(rest, (*head).requestField, errFallback); err != nil {
+	if err := h.parseFields(rest, (*head).requestField, errFallback, true); err != nil {
 		return err
 	}
 	if h.hosts > 1 || (h.hosts == 0 && h.minor == 1) {
@@ -163,13 +163,10 @@ func (h *head) parseRequestLine(line []byte) error {
 	return nil
 }
 
-// requestField reads a request's field into h and tells its kind;
-// errFallback for a field the lean path leaves to net/http.
-func (h *head) requestField(name, value []byte) (fieldKind, error) {
-	if !validValue(value) {
-		return 0, errFallback
-	}
-	switch nameOf(name) {
+// requestField reads a request's field of a known name into h and tells
+// its kind; errFallback for a field the lean path leaves to net/http.
+func (h *head) requestField(name fieldName, value []byte) (fieldKind, error) {
+	switch name {
 	case fieldHost:
 		h.hosts++
 	case fieldExpect, fieldUpgrade, fieldTransferEncoding:
@@ -206,7 +203,7 @@ func (h *head) parseResponse(raw []byte) error {
 	if err := h.parseStatusLine(line); err != nil {
 		return err
 	}
-	if err := h.parseFields(rest, (*head).responseField, errBadResponse); err != nil {
+	if err := h.parseFields(rest, (*head).responseField, errBadResponse, false); err != nil {
 		return err
 	}
 	if h.chunked && h.contentLength >= 0 {
@@ -246,11 +243,11 @@ func (h *head) parseStatusLine(line []byte) error {
 	return nil
 }
 
-// responseField reads a response's field into h and tells its kind;
-// errBadResponse for a length or Transfer-Encoding that leaves the body's
-// framing unclear.
-func (h *head) responseField(name, value []byte) (fieldKind, error) {
-	switch nameOf(name) {
+// responseField reads a response's field of a known name into h and
+// tells its kind; errBadResponse for a length or Transfer-Encoding that
+// leaves the body's framing unclear.
+func (h *head) responseField(name fieldName, value []byte) (fieldKind, error) {
+	switch name {
 	case fieldConnection:
 		h.connection(value)
 		return hopByHop, nil
@@ -275,21 +272,24 @@ func (h *head) responseField(name, value []byte) (fieldKind, error) {
 }
 
 // parseFields parses the field lines of a head, rest after its start line:
-// read reads each into h and tells its kind. A line that is not a field is
-// malformed.
-func (h *head) parseFields(rest []byte, read func(h *head, name, value []byte) (fieldKind, error), malformed error) error {
+// read reads those of a known name into h and tells their kind; the others
+// are forwarded. A line that is not a field, or when checkValues one whose
+// value holds a control character, is malformed.
+func (h *head) parseFields(rest []byte, read func(*head, fieldName, []byte) (fieldKind, error), malformed error, checkValues bool) error {
 	for len(rest) > 2 {
 		var line []byte
 		line, rest = nextLine(rest)
 		f, value, ok := splitField(line)
-		if !ok {
+		if !ok || checkValues && !validValue(value) {
 			return malformed
 		}
-		kind, err := read(h, f.name, value)
-		if err != nil {
-			return err
+		if name := nameOf(f.name); name != otherField {
+			kind, err := read(h, name, value)
+			if err != nil {
+				return err
+			}
+			f.kind = kind
 		}
-		f.kind = kind
 		h.fields = append(h.fields, f)
 	}
 	return nil
