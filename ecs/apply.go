@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -371,6 +372,9 @@ func (w stableWait) wait(ctx context.Context) error {
 			return fmt.Errorf("service %s is not active in cluster %s", w.service, w.cluster)
 		}
 		s := resp.Services[0]
+		if err := failedDeployment(ctx, w.c, w.cluster, s); err != nil {
+			return err
+		}
 		if len(s.Deployments) <= 1 && s.RunningCount == s.DesiredCount {
 			return nil
 		}
@@ -387,6 +391,44 @@ func (w stableWait) wait(ctx context.Context) error {
 		case <-time.After(w.poll):
 		}
 	}
+}
+
+// failedDeployment is the error of a deployment that the deployment
+// circuit breaker stopped (rolled back, when there was one to go back
+// to), with ECS's reason and the last stopped task's: a task that cannot
+// start fails the entry in minutes, not after the stable wait's timeout.
+func failedDeployment(ctx context.Context, c *Clients, cluster string, s ecstypes.Service) error {
+	for _, d := range s.Deployments {
+		if d.RolloutState != ecstypes.DeploymentRolloutStateFailed {
+			continue
+		}
+		msg := fmt.Sprintf("the deployment of %s failed: %s", lastPart(aws.ToString(d.TaskDefinition)), aws.ToString(d.RolloutStateReason))
+		if why := lastStopReason(ctx, c, cluster, aws.ToString(s.ServiceName)); why != "" {
+			msg += "; a task stopped with: " + why
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// lastStopReason is the reason of one of the service's stopped tasks, or
+// "" when none can be found.
+func lastStopReason(ctx context.Context, c *Clients, cluster, service string) string {
+	list, err := c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: ecstypes.DesiredStatusStopped})
+	if err != nil || len(list.TaskArns) == 0 {
+		return ""
+	}
+	desc, err := c.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns[:1]})
+	if err != nil || len(desc.Tasks) == 0 {
+		return ""
+	}
+	tk := desc.Tasks[0]
+	for _, ct := range tk.Containers {
+		if r := aws.ToString(ct.Reason); r != "" {
+			return r
+		}
+	}
+	return aws.ToString(tk.StoppedReason)
 }
 
 // pendingWork says what keeps a service from being stable.

@@ -76,8 +76,12 @@ type Plan struct {
 	Endpoint string // the settings' endpoint; empty: the ALB's DNS name
 	// Platform is the tasks' CPU architecture: scenarios.X86_64 or ARM64.
 	Platform string
-	Entries  []scenarios.Entry
-	Steps    []Step
+	// HealthPath is the target group's health check path; Port the
+	// container's.
+	HealthPath string
+	Port       int32
+	Entries    []scenarios.Entry
+	Steps      []Step
 	// Polls are the calls made every few seconds while an entry runs;
 	// Teardown the calls that remove what the run created.
 	Polls    []Call
@@ -263,6 +267,7 @@ func (pl *planner) resolveSettings() {
 		p.Cluster = pl.missing("cluster", "the ECS cluster to run the service in (lab creates it when missing)")
 	}
 	p.Platform = cmp.Or(s.RuntimePlatform, scenarios.X86_64)
+	p.HealthPath, p.Port = cmp.Or(sc.Service.HealthCheck.Path, scenarios.DefaultHealthPath), pl.port
 	pl.resolveSubnets()
 	pl.resolveImage()
 	pl.executionRole = s.ExecutionRoleARN

@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -45,14 +46,26 @@ type Target struct {
 	// ObservePoll is how often the service is described (default 5 s);
 	// CloudWatch is asked once a minute, as it has one datapoint a minute.
 	ObservePoll time.Duration
+	// ReadyTimeout bounds the wait, after the service is stable, for its
+	// tasks to be healthy in the target group and the endpoint to answer
+	// (default 5 min).
+	ReadyTimeout time.Duration
 	// Log receives progress lines (apply, waits, teardown); nil: silent.
 	Log func(string)
+	// HTTP sends the readiness and round-trip requests to the endpoint.
+	HTTP *http.Client
 
 	mu    sync.Mutex
 	obs   lab.Observation
 	emit  func(lab.Event)
 	sizes map[string]scenarios.Size // task definition ARN -> size
 	seen  map[string]bool           // task ARNs, service event IDs, activity IDs already reported
+	// began is when the run's first deployment started: stopped tasks
+	// created before it are an earlier run's, not this one's.
+	began time.Time
+	// addrs are the private addresses of the service's running tasks:
+	// in a target group that others share, only these are lab's.
+	addrs map[string]bool
 	// pollMu serialises polls (the poller's and Deploy's first one); it
 	// guards noAct and lastCW.
 	pollMu  sync.Mutex
@@ -74,12 +87,16 @@ func NewTarget(c *Clients, plan *Plan, state *State) (*Target, error) {
 	return &Target{
 		c: c, plan: plan, ap: ap, state: state,
 		cluster: plan.Cluster, service: plan.Service,
-		StableTimeout: 15 * time.Minute, ObservePoll: 5 * time.Second,
-		sizes: map[string]scenarios.Size{}, seen: map[string]bool{},
+		StableTimeout: 15 * time.Minute, ObservePoll: 5 * time.Second, ReadyTimeout: 5 * time.Minute,
+		HTTP:  &http.Client{Timeout: 10 * time.Second},
+		sizes: map[string]scenarios.Size{}, seen: map[string]bool{}, addrs: map[string]bool{},
 	}, nil
 }
 
-var _ lab.Target = (*Target)(nil)
+var (
+	_ lab.Target    = (*Target)(nil)
+	_ lab.RTTProber = (*Target)(nil)
+)
 
 // Name is "ecs".
 func (t *Target) Name() string { return "ecs" }
@@ -91,7 +108,10 @@ func (t *Target) logf(format string, args ...any) {
 }
 
 // Deploy applies the entry's calls (and, for the first, everything they
-// share), waits until the service is stable, and starts watching it.
+// share), waits until the service is stable (failing at once when the
+// deployment circuit breaker stops the deployment), starts watching it,
+// and waits until the target group reports the entry's tasks healthy and
+// the endpoint answers: the load starts only then.
 func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Event)) error {
 	pos := slices.IndexFunc(t.plan.Entries, func(p scenarios.Entry) bool { return p.Index == e.Index })
 	if pos < 0 {
@@ -99,6 +119,9 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 	}
 	t.mu.Lock()
 	t.emit = emit
+	if t.began.IsZero() {
+		t.began = time.Now()
+	}
 	t.mu.Unlock()
 	t.ap.Log, t.ap.Poll = t.Log, t.ObservePoll
 	if err := t.ap.ApplyEntry(ctx, pos); err != nil {
@@ -112,7 +135,7 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 		return err
 	}
 	t.poll(ctx) // the first observation is of the stable service
-	return nil
+	return t.waitReady(ctx, e.Count)
 }
 
 // Endpoint is the ALB's address.
@@ -304,6 +327,7 @@ func (t *Target) send(ev lab.Event) {
 // started or stopped since the last poll.
 func (t *Target) tasks(ctx context.Context) []lab.TaskStat {
 	var out []lab.TaskStat
+	addrs := map[string]bool{}
 	for _, status := range []ecstypes.DesiredStatus{ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped} {
 		list, err := t.c.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(t.cluster), ServiceName: aws.String(t.service), DesiredStatus: status})
 		if err != nil || len(list.TaskArns) == 0 {
@@ -329,10 +353,45 @@ func (t *Target) tasks(ctx context.Context) []lab.TaskStat {
 					state = "running"
 				}
 				out = append(out, lab.TaskStat{ID: id, Size: size, State: state, Healthy: tk.HealthStatus == ecstypes.HealthStatusHealthy})
+				for _, a := range taskAddresses(tk) {
+					addrs[a] = true
+				}
 				continue
+			}
+			if t.earlier(tk) {
+				continue // an earlier run's task, still listed for an hour after it stopped
 			}
 			if !t.once("stopped:" + id) {
 				t.send(stoppedEvent(id, tk))
+			}
+		}
+	}
+	t.mu.Lock()
+	t.addrs = addrs
+	t.mu.Unlock()
+	return out
+}
+
+// earlier says whether a task was created before this run began.
+func (t *Target) earlier(tk ecstypes.Task) bool {
+	t.mu.Lock()
+	began := t.began
+	t.mu.Unlock()
+	created := tk.CreatedAt
+	if created == nil {
+		created = tk.StartedAt
+	}
+	return created != nil && !began.IsZero() && created.Before(began)
+}
+
+// taskAddresses are the private IPv4 addresses of a task's network
+// interface: what it registers in the target group by.
+func taskAddresses(tk ecstypes.Task) []string {
+	var out []string
+	for _, at := range tk.Attachments {
+		for _, d := range at.Details {
+			if aws.ToString(d.Name) == "privateIPv4Address" && aws.ToString(d.Value) != "" {
+				out = append(out, aws.ToString(d.Value))
 			}
 		}
 	}
@@ -400,8 +459,9 @@ func stoppedEvent(id string, tk ecstypes.Task) lab.Event {
 	return ev
 }
 
-// healthyTargets counts the target group's healthy targets, as ALB sees
-// them.
+// healthyTargets counts the target group's healthy targets that are this
+// service's tasks, as ALB sees them: a given target group may hold other
+// services' targets, and those are not lab's.
 func (t *Target) healthyTargets(ctx context.Context) int {
 	tg := t.state.TargetGroupARN
 	if tg == "" {
@@ -414,9 +474,11 @@ func (t *Target) healthyTargets(ctx context.Context) int {
 	if err != nil {
 		return 0
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	n := 0
 	for _, d := range resp.TargetHealthDescriptions {
-		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
+		if d.Target != nil && t.addrs[aws.ToString(d.Target.Id)] && d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumHealthy {
 			n++
 		}
 	}
@@ -505,18 +567,9 @@ func (t *Target) metrics(ctx context.Context) {
 		return
 	}
 	t.lastCW = now
-	q := func(id, name string) cwtypes.MetricDataQuery {
-		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
-			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ECS"), MetricName: aws.String(name), Dimensions: []cwtypes.Dimension{
-				{Name: aws.String("ClusterName"), Value: aws.String(t.cluster)},
-				{Name: aws.String("ServiceName"), Value: aws.String(t.service)},
-			}},
-			Period: aws.Int32(60), Stat: aws.String("Average"),
-		}}
-	}
 	resp, err := t.c.CloudWatch.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(now.Add(-5 * time.Minute)), EndTime: aws.Time(now),
-		MetricDataQueries: []cwtypes.MetricDataQuery{q("cpu", "CPUUtilization"), q("mem", "MemoryUtilization")},
+		MetricDataQueries: []cwtypes.MetricDataQuery{t.metricQuery("cpu", "CPUUtilization"), t.metricQuery("mem", "MemoryUtilization")},
 		ScanBy:            cwtypes.ScanByTimestampDescending,
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // and Application Auto Scaling say becomes the observation and the run's
 // events, each reported once.
 func TestTargetObservesTheService(t *testing.T) {
-	_, c := newFakeAWS(t, func(op string, n int) reply {
+	f, c := newFakeAWS(t, func(op string, n int) reply {
 		switch op {
 		case "DescribeServices":
 			return reply{body: `{"services":[{"status":"ACTIVE","desiredCount":2,"runningCount":1,"pendingCount":1,
@@ -29,12 +29,14 @@ func TestTargetObservesTheService(t *testing.T) {
 			return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t0"]}`}
 		case "DescribeTasks":
 			if n%2 == 0 {
-				return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t1","lastStatus":"RUNNING","healthStatus":"HEALTHY","cpu":"256","memory":"512"}]}`}
+				return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t1","lastStatus":"RUNNING","healthStatus":"HEALTHY","cpu":"256","memory":"512",
+					"attachments":[{"type":"ElasticNetworkInterface","details":[{"name":"privateIPv4Address","value":"10.0.1.5"}]}]}]}`}
 			}
 			return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t0","lastStatus":"STOPPED","stopCode":"EssentialContainerExited",
 				"stoppedReason":"Essential container in task exited","containers":[{"exitCode":137,"reason":"OutOfMemoryError: Container killed due to memory usage"}]}]}`}
 		case "DescribeTargetHealth":
-			return reply{body: `<TargetHealthDescriptions><member><TargetHealth><State>healthy</State></TargetHealth></member><member><TargetHealth><State>initial</State></TargetHealth></member></TargetHealthDescriptions>`}
+			return reply{body: `<TargetHealthDescriptions><member><Target><Id>10.0.1.5</Id></Target><TargetHealth><State>healthy</State></TargetHealth></member>` +
+				`<member><Target><Id>10.0.1.6</Id></Target><TargetHealth><State>initial</State></TargetHealth></member></TargetHealthDescriptions>`}
 		case "DescribeScalingActivities":
 			return reply{body: `{"ScalingActivities":[{"ActivityId":"a1","StatusCode":"Successful","Cause":"monitor alarm TargetTracking-service/lab/lab-x-AlarmHigh in state ALARM triggered policy lab-x-cpu","Description":"Setting desired count to 2."}]}`}
 		case "GetMetricData":
@@ -78,6 +80,13 @@ func TestTargetObservesTheService(t *testing.T) {
 	if sd := byType[autoscale.EventDecision]; len(sd) != 1 || sd[0].Fields["from"] != 1 || sd[0].Fields["to"] != 2 || sd[0].Fields["direction"] != "out" || sd[0].Fields["policy"] != "lab-x-cpu" {
 		t.Errorf("scaling_decision: %+v", sd)
 	}
+
+	// Every call of the poll is in the plan's IAM policy.
+	var ops []string
+	for _, c := range f.calls {
+		ops = append(ops, opService[c.op]+":"+c.op)
+	}
+	checkPolicyCovers(t, plan, ops)
 
 	// The next poll reports nothing twice.
 	n := len(events)
@@ -134,4 +143,11 @@ func TestTargetResize(t *testing.T) {
 	if len(st.TaskDefinitions) != 1 || st.TaskDefinitions[0] != "arn:aws:ecs:us-east-1:1:task-definition/lab-x:4" {
 		t.Errorf("state task definitions: %v (down must deregister the new revision)", st.TaskDefinitions)
 	}
+}
+
+// opService names the service of each operation a poll makes, as the
+// fake records operations alone.
+var opService = map[string]string{
+	"DescribeServices": ServiceECS, "ListTasks": ServiceECS, "DescribeTasks": ServiceECS,
+	"DescribeTargetHealth": ServiceELB, "DescribeScalingActivities": ServiceAutoscaling, "GetMetricData": ServiceCloudWatch,
 }

@@ -31,6 +31,9 @@ type Options struct {
 	// CloseTimeout bounds Target.Close at the end, interrupted or not
 	// (default 5 s: local containers go at once; ECS needs minutes).
 	CloseTimeout time.Duration
+	// NetOfRTT judges latency thresholds net of the round trip to the
+	// endpoint (see RTTProber), as if the load came from next to it.
+	NetOfRTT bool
 }
 
 // Failer is implemented by a target that can fail on its own while the
@@ -235,6 +238,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		}
 		return nil, fmt.Errorf("entry %s: deploy: %w", e.Label, err)
 	}
+	r.probeRTT(ctx, &es)
 
 	phases := loadPhases(r.sc.Load.Phases)
 	gen, err := load.New(load.Config{
@@ -372,7 +376,12 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	fillTotals(&es, gen.Totals(), loadSeconds)
 	es.CPUUtilization = cpu.result()
 	es.MemoryUtilization = mem.result()
-	es.Thresholds = Evaluate(es, r.sc.Thresholds)
+	r.remoteUtilization(ctx, &es, start, time.Now())
+	judged := es
+	if r.opts.NetOfRTT && es.RTTMS > 0 {
+		judged, es.NetOfRTT = netOfRTT(es), true
+	}
+	es.Thresholds = Evaluate(judged, r.sc.Thresholds)
 	for _, th := range es.Thresholds {
 		r.emit(NewEvent(EventThreshold, "expr", th.Expr, "ok", th.OK, "value", th.Value))
 	}

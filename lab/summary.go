@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -25,17 +26,23 @@ type Summary struct {
 
 // EntrySummary is one matrix entry's result, over its load phases only.
 type EntrySummary struct {
-	Label             string             `json:"label"`
-	CPU               int                `json:"cpu"`
-	Memory            int                `json:"memory"`
-	LoadSeconds       float64            `json:"load_seconds"`
-	Requests          int64              `json:"requests"`
-	OK                int64              `json:"ok"`
-	Errors            map[string]int64   `json:"errors"`
-	ErrorRate         float64            `json:"error_rate"`
-	OfferedRPS        float64            `json:"offered_rps"`
-	AchievedRPS       float64            `json:"achieved_rps"`
-	LatencyMS         Latency            `json:"latency_ms"`
+	Label       string           `json:"label"`
+	CPU         int              `json:"cpu"`
+	Memory      int              `json:"memory"`
+	LoadSeconds float64          `json:"load_seconds"`
+	Requests    int64            `json:"requests"`
+	OK          int64            `json:"ok"`
+	Errors      map[string]int64 `json:"errors"`
+	ErrorRate   float64          `json:"error_rate"`
+	OfferedRPS  float64          `json:"offered_rps"`
+	AchievedRPS float64          `json:"achieved_rps"`
+	LatencyMS   Latency          `json:"latency_ms"`
+	// RTTMS is the round trip from the load generator to the endpoint
+	// (ECS: the median of a few requests to the ALB before the load),
+	// included in LatencyMS; 0 when not measured (local).
+	RTTMS float64 `json:"rtt_ms,omitempty"`
+	// NetOfRTT says the latency thresholds were judged net of RTTMS.
+	NetOfRTT          bool               `json:"net_of_rtt,omitempty"`
 	CPUUtilization    Utilization        `json:"cpu_utilization"`
 	MemoryUtilization Utilization        `json:"memory_utilization"`
 	Tasks             Tasks              `json:"tasks"`
@@ -54,10 +61,24 @@ type Latency struct {
 	Max float64 `json:"max"`
 }
 
-// Utilization of the service's envelope, in percent.
+// Utilization of the service's envelope, in percent. On ECS it comes from
+// CloudWatch (Source "cloudwatch"), one datapoint a minute: Datapoints
+// says how many the entry had, and NoData that it had none (Avg and Max
+// are then 0 and mean nothing).
 type Utilization struct {
-	Avg float64 `json:"avg"`
-	Max float64 `json:"max"`
+	Avg        float64 `json:"avg"`
+	Max        float64 `json:"max"`
+	Source     string  `json:"source,omitempty"`
+	Datapoints int     `json:"datapoints,omitempty"`
+	NoData     bool    `json:"no_data,omitempty"`
+}
+
+// String is the average and the peak for people, or "no data".
+func (u Utilization) String() string {
+	if u.NoData {
+		return "no data"
+	}
+	return fmt.Sprintf("%.0f%% (peak %.0f%%)", u.Avg, u.Max)
 }
 
 // Tasks counts task starts and the stops lab did not cause itself.

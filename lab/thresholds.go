@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ecslab/lab/scenarios"
@@ -33,8 +34,22 @@ func MetricValue(s EntrySummary, metric string) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("unknown threshold metric %q", metric)
 	}
+	switch metric {
+	case scenarios.MetricCPUAvg, scenarios.MetricCPUMax:
+		if s.CPUUtilization.NoData {
+			return 0, errNoData
+		}
+	case scenarios.MetricMemAvg, scenarios.MetricMemMax:
+		if s.MemoryUtilization.NoData {
+			return 0, errNoData
+		}
+	}
 	return value(s), nil
 }
+
+// errNoData is the value of a utilization metric that had no datapoint:
+// its thresholds fail.
+var errNoData = errors.New("no data")
 
 // Evaluate checks every threshold on an entry. Each outcome's value is in
 // the unit the expression was written in ("p99 < 1s" reports seconds).

@@ -98,8 +98,16 @@ func (h *Headless) EntryDone(e lab.EntrySummary) {
 	if !e.Passed {
 		verdict = "FAIL"
 	}
-	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %.2f offered, p99 %s, cpu avg %.0f%%: %s",
-		e.Label, e.AchievedRPS, e.OfferedRPS, format.Latency(e.LatencyMS.P99), e.CPUUtilization.Avg, verdict))
+	cpu := fmt.Sprintf("%.0f%%", e.CPUUtilization.Avg)
+	if e.CPUUtilization.NoData {
+		cpu = "no data"
+	}
+	rtt := ""
+	if e.RTTMS > 0 {
+		rtt = fmt.Sprintf(" (round trip to the endpoint %s included)", format.Latency(e.RTTMS))
+	}
+	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %.2f offered, p99 %s%s, cpu avg %s: %s",
+		e.Label, e.AchievedRPS, e.OfferedRPS, format.Latency(e.LatencyMS.P99), rtt, cpu, verdict))
 }
 
 func (h *Headless) Done(s lab.Summary) {

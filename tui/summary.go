@@ -91,8 +91,8 @@ func entryTable(entries []lab.EntrySummary, w int, st Styles) []string {
 		{"ERRORS", 7, func(e lab.EntrySummary) string { return fmt.Sprintf("%.1f%%", 100*e.ErrorRate) }},
 		{"P50", 7, func(e lab.EntrySummary) string { return format.Latency(e.LatencyMS.P50) }},
 		{"P99", 7, func(e lab.EntrySummary) string { return format.Latency(e.LatencyMS.P99) }},
-		{"CPU AVG", 7, func(e lab.EntrySummary) string { return format.WholePercent(e.CPUUtilization.Avg) }},
-		{"MEM MAX", 7, func(e lab.EntrySummary) string { return format.WholePercent(e.MemoryUtilization.Max) }},
+		{"CPU AVG", 7, func(e lab.EntrySummary) string { return wholePercentOr(e.CPUUtilization, e.CPUUtilization.Avg) }},
+		{"MEM MAX", 7, func(e lab.EntrySummary) string { return wholePercentOr(e.MemoryUtilization, e.MemoryUtilization.Max) }},
 		{"STOPPED", 7, func(e lab.EntrySummary) string { return fmt.Sprint(e.Tasks.Stopped) }},
 		{"TASKS", 5, func(e lab.EntrySummary) string {
 			return fmt.Sprintf("%d-%d", e.Scaling.MinCount, e.Scaling.MaxCount)
@@ -178,4 +178,12 @@ func entryDetails(e lab.EntrySummary) string {
 		parts = append(parts, fmt.Sprintf("%d-%d tasks", s.MinCount, s.MaxCount))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// wholePercentOr is v as a whole percentage, or "no data".
+func wholePercentOr(u lab.Utilization, v float64) string {
+	if u.NoData {
+		return "no data"
+	}
+	return format.WholePercent(v)
 }

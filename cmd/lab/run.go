@@ -29,6 +29,8 @@ type runOptions struct {
 	json     bool
 	prices   string
 	ecsFile  string
+	netOfRTT bool
+	yes      bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -51,6 +53,8 @@ func newRunCommand() *cobra.Command {
 	f.BoolVar(&o.json, "json", false, "print only summary.json on stdout; everything for people goes to stderr")
 	ecsFileFlag(cmd, &o.ecsFile)
 	pricesFlag(cmd, &o.prices, " for the recommendation")
+	f.BoolVar(&o.netOfRTT, "net-of-rtt", false, "--target ecs: judge latency thresholds net of the round trip from here to the ALB, measured before each entry")
+	f.BoolVar(&o.yes, "yes", false, "--target ecs: do not ask before creating what AWS bills (the estimate is printed all the same)")
 	return cmd
 }
 
@@ -248,7 +252,7 @@ func (r *scenarioRun) execute(ctx context.Context, target lab.Target, writer *re
 	runCtx, stopRun := context.WithCancel(runCtx)
 	defer stopRun()
 	writer.OnFail(stopRun)
-	summary, err = lab.Run(runCtx, r.sc, target, lab.Options{ID: r.id, Observers: observers, Commands: commands, CloseTimeout: r.closeTimeout()})
+	summary, err = lab.Run(runCtx, r.sc, target, lab.Options{ID: r.id, Observers: observers, Commands: commands, CloseTimeout: r.closeTimeout(), NetOfRTT: r.o.netOfRTT})
 	if werr := writer.Err(); werr != nil {
 		werr = fmt.Errorf("write results to %s: %w; the run stopped there", r.dir, werr)
 		if ctx.Err() == nil && errors.Is(err, lab.ErrInterrupted) {

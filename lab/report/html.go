@@ -315,8 +315,8 @@ func newEntryView(run *Run, i int, e lab.EntrySummary, a Assessment) entryView {
 		{"achieved", fmt.Sprintf("%.2f req/s", e.AchievedRPS), fmt.Sprintf("of %.2f offered, %d requests", e.OfferedRPS, e.Requests)},
 		{"latency p50", format.Latency(e.LatencyMS.P50), "p99 " + format.Latency(e.LatencyMS.P99) + ", max " + format.Latency(e.LatencyMS.Max)},
 		{"errors", format.Percent(100 * e.ErrorRate), errs},
-		{"CPU avg", format.Percent(e.CPUUtilization.Avg), "peak " + format.Percent(e.CPUUtilization.Max) + " of the envelope"},
-		{"memory avg", format.Percent(e.MemoryUtilization.Avg), "peak " + format.Percent(e.MemoryUtilization.Max) + " of the envelope"},
+		utilizationStat("CPU avg", e.CPUUtilization),
+		utilizationStat("memory avg", e.MemoryUtilization),
 		{"tasks", count, tasks},
 		{"cost", money(a.Cost.PerHour) + "/h", money(a.Cost.PerMonth) + "/month, " + millionText(a.Cost) + "/M req"},
 	}
@@ -814,4 +814,17 @@ func tick(v, step float64) string {
 	}
 	digits := int(math.Ceil(-math.Log10(step)))
 	return strconv.FormatFloat(v, 'f', digits, 64)
+}
+
+// utilizationStat shows the average and peak of the envelope, with the
+// count of CloudWatch datapoints on ECS, or "no data".
+func utilizationStat(name string, u lab.Utilization) stat {
+	if u.NoData {
+		return stat{name, "no data", "CloudWatch had no datapoint inside the entry"}
+	}
+	detail := "peak " + format.Percent(u.Max) + " of the envelope"
+	if u.Source != "" {
+		detail += fmt.Sprintf(", %d %s datapoint(s) of a minute", u.Datapoints, u.Source)
+	}
+	return stat{name, format.Percent(u.Avg), detail}
 }

@@ -16,9 +16,9 @@ func Table(w io.Writer, s lab.Summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENTRY\tSIZE\tREQUESTS\tACHIEVED RPS\tERRORS\tP50\tP99\tCPU AVG\tMEM MAX\tSTOPPED\tTHRESHOLDS")
 	for i, e := range s.Entries {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%.2f\t%s\t%s\t%s\t%.0f%%\t%.0f%%\t%d\t%s\n",
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%.2f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
 			i+1, e.Label, e.Requests, e.AchievedRPS, errorsCell(e), format.Latency(e.LatencyMS.P50), format.Latency(e.LatencyMS.P99),
-			e.CPUUtilization.Avg, e.MemoryUtilization.Max, e.Tasks.Stopped, thresholdsCell(e))
+			percentOrNoData(e.CPUUtilization, e.CPUUtilization.Avg), percentOrNoData(e.MemoryUtilization, e.MemoryUtilization.Max), e.Tasks.Stopped, thresholdsCell(e))
 	}
 	return tw.Flush()
 }
@@ -53,4 +53,13 @@ func thresholdsCell(e lab.EntrySummary) string {
 		return "pass"
 	}
 	return "FAIL: " + strings.Join(failed, "; ")
+}
+
+// percentOrNoData is v as a whole percentage, or "no data" when u had
+// none.
+func percentOrNoData(u lab.Utilization, v float64) string {
+	if u.NoData {
+		return "no data"
+	}
+	return fmt.Sprintf("%.0f%%", v)
 }
