@@ -14,21 +14,28 @@ import (
 
 	"github.com/docker/docker/client"
 	"github.com/gofrs/flock"
+
+	"github.com/ecslab/lab/internal/dockerhost"
 )
 
 // RequireEnv is the variable under which an unreachable Docker fails a
 // test instead of skipping it. CI sets it.
 const RequireEnv = "LAB_REQUIRE_DOCKER"
 
-// Client returns a Docker client for t, or skips t when Docker is not
-// reachable (fails it under LAB_REQUIRE_DOCKER=1). It holds a lock shared
+// Client returns a Docker client for t, for the daemon lab would use
+// (DOCKER_HOST, DOCKER_CONTEXT, the docker CLI's current context), or
+// skips t when Docker is not reachable (fails it under LAB_REQUIRE_DOCKER=1). It holds a lock shared
 // by every package's Docker tests until the test binary exits.
 func Client(t testing.TB) *client.Client {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("Docker test skipped in -short mode")
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	var cli *client.Client
+	ep, err := dockerhost.Resolve()
+	if err == nil {
+		cli, err = dockerhost.NewClient(ep)
+	}
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, err = cli.Ping(ctx)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/ecslab/lab/internal/dockerhost"
 )
 
 // Labels lab puts on what it creates, so that gc finds it again.
@@ -21,19 +23,30 @@ const (
 	LabelTask     = "lab.task"
 )
 
-// Connect returns a client for the Docker daemon that DOCKER_HOST (or the
-// default socket) names, and checks that the daemon answers. Its error is
-// one line for a person: the address tried and what to do.
+// Connect returns a client for the Docker daemon lab finds as the docker
+// CLI does (DOCKER_HOST, DOCKER_CONTEXT, the current context of the CLI's
+// config.json, the default socket), and checks that the daemon answers.
+// Its error is one line for a person: the address tried, how it was
+// found, and what to do.
 func Connect(ctx context.Context) (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	ep, err := dockerhost.Resolve()
 	if err != nil {
-		return nil, fmt.Errorf("Docker client: %w (check DOCKER_HOST)", err)
+		return nil, fmt.Errorf("find Docker: %w", err)
+	}
+	return ConnectTo(ctx, ep)
+}
+
+// ConnectTo is Connect for an endpoint already resolved.
+func ConnectTo(ctx context.Context, ep dockerhost.Endpoint) (*client.Client, error) {
+	cli, err := dockerhost.NewClient(ep)
+	if err != nil {
+		return nil, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := cli.Ping(pctx); err != nil {
 		cli.Close()
-		return nil, &UnreachableError{Host: cli.DaemonHost(), Err: err}
+		return nil, &UnreachableError{Host: ep.String(), Err: err}
 	}
 	return cli, nil
 }
@@ -45,7 +58,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach Docker at %s: start Docker (or point DOCKER_HOST at a running daemon) and try again", e.Host)
+	return fmt.Sprintf("cannot reach Docker at %s: start Docker (or choose a running daemon with DOCKER_HOST, DOCKER_CONTEXT or `docker context use`) and try again; `lab doctor` says more", e.Host)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
