@@ -84,7 +84,7 @@ func runLive(runID string) bool {
 
 // DeadRuns lists the ids of runs that left containers or networks behind
 // and whose process is gone.
-func DeadRuns(ctx context.Context, cli *client.Client) ([]string, error) {
+func DeadRuns(ctx context.Context, cli client.APIClient) ([]string, error) {
 	ids := map[string]bool{}
 	f := filters.NewArgs(filters.Arg("label", LabelRun))
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
@@ -112,7 +112,7 @@ func DeadRuns(ctx context.Context, cli *client.Client) ([]string, error) {
 }
 
 // GC removes what dead runs left behind and returns their ids.
-func GC(ctx context.Context, cli *client.Client) ([]string, error) {
+func GC(ctx context.Context, cli client.APIClient) ([]string, error) {
 	dead, err := DeadRuns(ctx, cli)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func GC(ctx context.Context, cli *client.Client) ([]string, error) {
 
 // removeRun force-removes every container and network labelled with the
 // run id.
-func removeRun(ctx context.Context, cli *client.Client, runID string) error {
+func removeRun(ctx context.Context, cli client.APIClient, runID string) error {
 	f := filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
@@ -161,7 +161,7 @@ func removeRun(ctx context.Context, cli *client.Client, runID string) error {
 
 // waitGone waits until the daemon has removed a container whose removal
 // is in progress.
-func waitGone(ctx context.Context, cli *client.Client, id string) error {
+func waitGone(ctx context.Context, cli client.APIClient, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -64,37 +65,47 @@ func (t *Target) reconcile() {
 		t.mu.Unlock()
 		return
 	}
-	var live []*task
+	epoch := t.epoch
+	var live, started []*task
 	for _, tk := range t.tasks {
 		if !tk.stopping {
 			live = append(live, tk)
+			if !tk.starting {
+				started = append(started, tk)
+			}
 		}
 	}
 	missing := t.desired - len(live)
 	var surplus []*task
 	if missing < 0 {
-		// Scale in: unhealthy tasks first, then the newest.
-		sort.Slice(live, func(i, j int) bool {
-			if live[i].healthy != live[j].healthy {
-				return !live[i].healthy
+		// Scale in: unhealthy tasks first, then the newest. A task still
+		// starting is left to finish; the next round counts it.
+		sort.Slice(started, func(i, j int) bool {
+			if started[i].healthy != started[j].healthy {
+				return !started[i].healthy
 			}
-			return taskSeq(live[i].id) > taskSeq(live[j].id)
+			return taskSeq(started[i].id) > taskSeq(started[j].id)
 		})
-		surplus = live[:-missing]
+		surplus = started[:min(-missing, len(started))]
 		for _, tk := range surplus {
 			tk.stopping = true
 		}
 	}
 	t.mu.Unlock()
 
+	// The missing tasks start at once, as ECS starts them; a start that
+	// fails is tried again at the next round.
+	var wg sync.WaitGroup
 	for range missing {
-		if _, err := t.startTask(t.ctx); err != nil {
-			if t.ctx.Err() == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := t.startTask(t.ctx, epoch); err != nil && t.ctx.Err() == nil && !errors.Is(err, errTornDown) {
 				t.emitEvent(lab.NewEvent(lab.EventTaskStartFailed, "error", err.Error()))
 			}
-			return
-		}
+		}()
 	}
+	wg.Wait()
 	for _, tk := range surplus {
 		go t.stopGracefully(t.ctx, tk, "scale-in")
 	}
@@ -153,7 +164,6 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 	)
 	msgs, errs := t.cli.Events(t.ctx, events.ListOptions{Filters: f})
 	close(ready)
-	oom := map[string]bool{}
 	resubscribed := 0
 	for {
 		select {
@@ -180,11 +190,10 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 		case m := <-msgs:
 			switch m.Action {
 			case events.ActionOOM:
-				oom[m.Actor.ID] = true
+				t.ooms.mark(m.Actor.ID)
 			case events.ActionDie:
 				code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
-				go t.taskDied(m.Actor.ID, code, oom[m.Actor.ID])
-				delete(oom, m.Actor.ID)
+				go t.taskDied(m.Actor.ID, code)
 			}
 		}
 	}
@@ -194,28 +203,58 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 // again after the stream broke while the daemon still answered.
 const maxResubscribe = 5
 
-// taskDied records a task whose container exited without lab stopping it.
-// OOM is recognised from Docker's oom event or State.OOMKilled, never
-// from exit code 137 alone (any SIGKILL gives that).
-func (t *Target) taskDied(containerID string, exitCode int, oomEvent bool) {
+// taskDied records a task whose container exited without lab stopping
+// it; a task still starting is left to startTask, which records it.
+func (t *Target) taskDied(containerID string, exitCode int) {
 	t.mu.Lock()
 	tk, ok := t.tasks[containerID]
-	if !ok || tk.stopping {
+	if !ok || tk.stopping || tk.exited != nil {
+		t.mu.Unlock()
+		return
+	}
+	if tk.starting {
+		tk.exited = &exit{code: exitCode}
 		t.mu.Unlock()
 		return
 	}
 	tk.stopping = true
+	t.exits.Add(1)
 	t.mu.Unlock()
+	defer t.exits.Done()
+	t.recordExit(tk, exitCode)
+}
 
-	oom := oomEvent
+// oomGrace is how long a SIGKILLed container's stop waits for Docker's
+// oom event. containerd publishes a task's OOM and its exit from
+// different goroutines, so the oom event now and then comes after the
+// die; then State.OOMKilled stays false too, and only the late event
+// tells an OOM kill from another SIGKILL.
+const oomGrace = 2 * time.Second
+
+// sigkilled is the exit code of a process killed by SIGKILL, as an OOM
+// kill is (128 + 9).
+const sigkilled = 137
+
+// recordExit records the stop of a task whose container exited, with
+// ECS's reason, and has it replaced. OOM is recognised from Docker's oom
+// event or State.OOMKilled, never from exit code 137 alone (any SIGKILL
+// gives that).
+func (t *Target) recordExit(tk *task, exitCode int) {
+	t.bal.Deregister(tk.id)
+	t.mu.Lock()
+	killed := tk.killed
+	t.mu.Unlock()
+	oom := t.ooms.seen(tk.containerID)
+	if !oom && exitCode == sigkilled && !killed {
+		oom = t.ooms.wait(t.ctx, tk.containerID, oomGrace)
+	}
 	if !oom {
 		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
-		if info, err := t.cli.ContainerInspect(ctx, containerID); err == nil && info.State != nil {
+		if info, err := t.cli.ContainerInspect(ctx, tk.containerID); err == nil && info.State != nil {
 			oom = info.State.OOMKilled
 		}
 		cancel()
 	}
-	t.bal.Deregister(tk.id)
 	reason := ReasonExited
 	if oom {
 		reason = ReasonOOM
@@ -223,8 +262,8 @@ func (t *Target) taskDied(containerID string, exitCode int, oomEvent bool) {
 	t.finishFailed(tk, reason, exitCode, oom)
 }
 
-// finishFailed removes a failed task's container, records the stop and
-// wakes the scheduler to replace it.
+// finishFailed records a failed task's stop, wakes the scheduler to
+// replace it, and removes its container meanwhile.
 func (t *Target) finishFailed(tk *task, reason string, exitCode int, oom bool) {
 	t.mu.Lock()
 	cancel := tk.cancel
@@ -232,14 +271,15 @@ func (t *Target) finishFailed(tk *task, reason string, exitCode int, oom bool) {
 	if cancel != nil {
 		cancel()
 	}
+	t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", reason, "exit_code", exitCode, "oom", oom))
+	t.wake()
 	ctx, cancelRm := context.WithTimeout(context.WithoutCancel(t.ctx), 10*time.Second)
 	t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})
 	cancelRm()
 	t.mu.Lock()
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
-	t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", reason, "exit_code", exitCode, "oom", oom))
-	t.wake()
+	t.ooms.forget(tk.containerID)
 }
 
 // Scale sets the desired count; the scheduler starts or drains tasks.
@@ -269,10 +309,10 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 	}
 	t.deploying = true
 	t.entry.Size = size
-	n := t.desired
+	n, epoch := t.desired, t.epoch
 	var old []*task
 	for _, tk := range t.tasks {
-		if !tk.stopping {
+		if !tk.stopping && !tk.starting {
 			old = append(old, tk)
 		}
 	}
@@ -285,7 +325,7 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 	}()
 
 	for range n {
-		if _, err := t.startTask(ctx); err != nil {
+		if _, err := t.startTask(ctx, epoch); err != nil {
 			return fmt.Errorf("resize to %s: %w", size, err)
 		}
 	}
@@ -317,6 +357,9 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 // scheduler records and replaces them like any other failure.
 func (t *Target) KillTask(ctx context.Context, n int) error {
 	for _, tk := range t.oldestLive(n, false) {
+		t.mu.Lock()
+		tk.killed = true
+		t.mu.Unlock()
 		if err := t.cli.ContainerKill(ctx, tk.containerID, "SIGKILL"); err != nil {
 			return fmt.Errorf("kill task %s: %w", tk.id, err)
 		}
@@ -335,14 +378,15 @@ func (t *Target) StopTask(ctx context.Context, n int) error {
 	return errors.Join(errs...)
 }
 
-// oldestLive returns the n (at most) oldest tasks lab is not stopping;
-// with mark, it marks them stopped by a stop_task action.
+// oldestLive returns the n (at most) oldest tasks lab is not stopping
+// and that are done starting; with mark, it marks them stopped by a
+// stop_task action.
 func (t *Target) oldestLive(n int, mark bool) []*task {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var live []*task
 	for _, tk := range t.tasks {
-		if !tk.stopping {
+		if !tk.stopping && !tk.starting {
 			live = append(live, tk)
 		}
 	}

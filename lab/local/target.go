@@ -39,7 +39,7 @@ type Config struct {
 // scheduler keeps the running tasks at the desired count, as the ECS
 // service scheduler does (scheduler.go).
 type Target struct {
-	cli    *client.Client
+	cli    client.APIClient
 	cfg    Config
 	bal    *balancer.Balancer
 	health *http.Client
@@ -60,7 +60,19 @@ type Target struct {
 	failed   chan error
 	failOnce sync.Once
 
+	ooms oomWatch // the containers Docker reported OOM-killed
+
+	// starts counts the task starts in flight; Teardown waits for them
+	// once it has begun a new epoch, which they see and give up in.
+	starts sync.WaitGroup
+	// exits counts the stops of dead tasks being recorded. Close waits
+	// for them: a container removed while Docker still owes its oom
+	// event comes back, when the event arrives, as a container the
+	// daemon lists forever as "Removal In Progress" and cannot remove.
+	exits sync.WaitGroup
+
 	mu        sync.Mutex
+	epoch     int             // changes when a teardown begins: starts decided before it are abandoned
 	entry     scenarios.Entry // what new tasks are started as
 	emit      func(lab.Event)
 	tasks     map[string]*task // by container id
@@ -77,21 +89,8 @@ var (
 
 // New prepares the local target for a run: a network of its own, the
 // balancer, the events watcher and the scheduler. Deploy starts tasks.
-func New(ctx context.Context, cli *client.Client, cfg Config) (*Target, error) {
-	sc := cfg.Scenario
-	t := &Target{
-		cli:     cli,
-		cfg:     cfg,
-		bal:     balancer.New(algorithm(sc.Balancer.Algorithm), sc.Balancer.TargetTimeout),
-		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
-		netName: "lab-" + cfg.RunID,
-		tasks:   map[string]*task{},
-		direct:  runtime.GOOS == "linux",
-		kick:    make(chan struct{}, 1),
-		failed:  make(chan error, 1),
-	}
-	t.ctx, t.cancel = context.WithCancel(context.Background())
-
+func New(ctx context.Context, cli client.APIClient, cfg Config) (*Target, error) {
+	t := newTarget(cli, cfg)
 	// Not abandoned half-way on Ctrl-C (the daemon would create the
 	// network anyway, and nobody would remove it): finish, then look.
 	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
@@ -110,16 +109,42 @@ func New(ctx context.Context, cli *client.Client, cfg Config) (*Target, error) {
 		t.Close(cctx)
 		return nil, err
 	}
-	if err := t.bal.Start("127.0.0.1:0"); err != nil {
+	if err := t.startLoops(); err != nil {
 		t.Close(ctx)
-		return nil, fmt.Errorf("start balancer: %w", err)
+		return nil, err
+	}
+	return t, nil
+}
+
+// newTarget is the target of a run, before anything of it exists.
+func newTarget(cli client.APIClient, cfg Config) *Target {
+	sc := cfg.Scenario
+	t := &Target{
+		cli:     cli,
+		cfg:     cfg,
+		bal:     balancer.New(algorithm(sc.Balancer.Algorithm), sc.Balancer.TargetTimeout),
+		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
+		netName: "lab-" + cfg.RunID,
+		tasks:   map[string]*task{},
+		direct:  runtime.GOOS == "linux",
+		kick:    make(chan struct{}, 1),
+		failed:  make(chan error, 1),
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	return t
+}
+
+// startLoops starts the balancer, the events watcher and the scheduler.
+func (t *Target) startLoops() error {
+	if err := t.bal.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("start balancer: %w", err)
 	}
 	// Subscribe to events before any container exists, so none is missed.
 	ready := make(chan struct{})
 	go t.watchEvents(ready)
 	<-ready
 	go t.schedule()
-	return t, nil
+	return nil
 }
 
 func (t *Target) labels(role string) map[string]string {
@@ -140,6 +165,7 @@ func (t *Target) Endpoint() string { return t.bal.URL() }
 func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Event)) error {
 	t.mu.Lock()
 	t.entry, t.emit, t.desired, t.deployed = e, emit, e.Count, false
+	epoch := t.epoch
 	t.mu.Unlock()
 	// The tasks start at once, as ECS starts a service's tasks: the
 	// entry is ready when the slowest is, not after the sum of them.
@@ -149,7 +175,7 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = t.startTask(ctx)
+			_, errs[i] = t.startTask(ctx, epoch)
 		}()
 	}
 	wg.Wait()
@@ -251,6 +277,14 @@ func taskSeq(id string) int {
 // Teardown stops and removes the entry's tasks at once: the load is over,
 // there is nothing to drain.
 func (t *Target) Teardown(ctx context.Context) error {
+	// No task starts from here on: those in flight see the new epoch,
+	// remove what they created and return, without a task_started.
+	t.mu.Lock()
+	t.epoch++
+	t.desired, t.deployed = 0, false
+	t.mu.Unlock()
+	t.starts.Wait()
+
 	t.mu.Lock()
 	var all []*task
 	for _, tk := range t.tasks {
@@ -259,7 +293,6 @@ func (t *Target) Teardown(ctx context.Context) error {
 			all = append(all, tk)
 		}
 	}
-	t.desired, t.deployed = 0, false
 	t.mu.Unlock()
 
 	var wg sync.WaitGroup
@@ -279,6 +312,8 @@ func (t *Target) Teardown(ctx context.Context) error {
 // the balancer. It is safe to call more than once.
 func (t *Target) Close(ctx context.Context) error {
 	err := t.Teardown(ctx)
+	// Every task is stopping now: no stop is recorded after these.
+	t.exits.Wait()
 	t.cancel()
 	t.bal.Close()
 	// Whatever Teardown did not know about (a container created just as

@@ -37,7 +37,16 @@ type task struct {
 	// stopped is the reason of a stop_task action: the stop is the
 	// experiment's, not lab's own (by_lab false), and is replaced.
 	stopped string
+	// starting is true until startTask is done with the task: the events
+	// watcher leaves it to startTask, noting in exited that it died.
+	starting bool
+	exited   *exit
+	killed   bool // lab killed it (kill_task): a SIGKILL that is no OOM kill
+	entry    scenarios.Entry
 }
+
+// exit is how a task's container exited, as Docker's die event says.
+type exit struct{ code int }
 
 func (tk *task) state() string {
 	if tk.running {
@@ -52,25 +61,60 @@ const stopTimeout = 10
 
 // startTask creates and starts one container at the current size,
 // registers it with the balancer and starts its health checks and stats.
-func (t *Target) startTask(ctx context.Context) (*task, error) {
+// epoch is the task set's epoch the caller decided the start in: once
+// Teardown has begun another, the start is abandoned (errTornDown). A
+// start that fails before the container runs removes what it made: no
+// half-started task keeps a place in the service.
+func (t *Target) startTask(ctx context.Context, epoch int) (*task, error) {
+	tk, ok := t.newTask(epoch)
+	if !ok {
+		return nil, errTornDown
+	}
+	defer t.starts.Done()
+	if err := t.createContainer(ctx, tk, epoch); err != nil {
+		return nil, err
+	}
+	if err := t.runContainer(ctx, tk, epoch); err != nil {
+		return nil, errors.Join(err, t.discard(tk))
+	}
+	if err := t.connect(ctx, tk); err != nil {
+		return nil, err
+	}
+	return tk, nil
+}
+
+// errTornDown is a start abandoned because the entry's teardown began.
+var errTornDown = errors.New("the entry is being torn down")
+
+// newTask names the next task at the current size, unless epoch has
+// passed. The start is counted in t.starts until startTask returns.
+func (t *Target) newTask(epoch int) (*task, bool) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.epoch != epoch {
+		return nil, false
+	}
+	t.starts.Add(1)
 	t.nextSeq++
 	e := t.entry
-	tk := &task{id: "t" + strconv.Itoa(t.nextSeq), size: e.Size}
+	tk := &task{id: "t" + strconv.Itoa(t.nextSeq), size: e.Size, entry: e, starting: true}
 	tk.name = fmt.Sprintf("lab-%s-e%d-%s", t.cfg.RunID, e.Index+1, tk.id)
-	t.mu.Unlock()
+	return tk, true
+}
 
-	port := nat.Port(strconv.Itoa(t.cfg.Port) + "/tcp")
+// createContainer creates the task's container and adds the task to the
+// task set, where the events watcher finds it.
+func (t *Target) createContainer(ctx context.Context, tk *task, epoch int) error {
 	labels := t.labels("task")
-	labels[LabelEntry] = strconv.Itoa(e.Index + 1)
+	labels[LabelEntry] = strconv.Itoa(tk.entry.Index + 1)
 	labels[LabelTask] = tk.id
 	cfg, host := containerConfig(taskSpec{
 		Image:   t.cfg.Image,
 		Builtin: t.cfg.Scenario.Workload.Builtin,
 		Port:    t.cfg.Port,
-		Env:     e.Env,
+		Env:     tk.entry.Env,
 		Cmd:     t.cfg.Scenario.Workload.Command,
-		Size:    e.Size,
+		Size:    tk.size,
 		Network: t.netName,
 		Labels:  labels,
 	})
@@ -82,37 +126,102 @@ func (t *Target) startTask(ctx context.Context) (*task, error) {
 	created, err := t.cli.ContainerCreate(cctx, cfg, host, nil, nil, tk.name)
 	cancelCreate()
 	if err != nil {
-		return nil, fmt.Errorf("create task container %s: %w", tk.name, err)
+		return fmt.Errorf("create task container %s: %w", tk.name, err)
 	}
 	tk.containerID = created.ID
 	t.mu.Lock()
-	t.tasks[created.ID] = tk
+	current := t.epoch == epoch
+	if current {
+		t.tasks[created.ID] = tk
+	}
 	t.mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if !current {
+		return errors.Join(errTornDown, t.discard(tk))
 	}
-	if err := t.startContainer(ctx, created.ID); err != nil {
-		return nil, fmt.Errorf("start task container %s: %w", tk.name, err)
-	}
-	tk.started = time.Now()
-	info, err := t.cli.ContainerInspect(ctx, created.ID)
-	if err != nil {
-		return nil, fmt.Errorf("inspect task container %s: %w", tk.name, err)
-	}
-	addr, err := t.taskAddr(info, port)
-	if err != nil {
-		return nil, fmt.Errorf("task %s: %w", tk.name, err)
-	}
+	return nil
+}
 
-	tctx, cancel := context.WithCancel(t.ctx)
+// runContainer starts the task's container and records the task as
+// started, unless the teardown began meanwhile.
+func (t *Target) runContainer(ctx context.Context, tk *task, epoch int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.startContainer(ctx, tk.containerID); err != nil {
+		return fmt.Errorf("start task container %s: %w", tk.name, err)
+	}
 	t.mu.Lock()
-	tk.addr, tk.cancel = addr, cancel
+	current := t.epoch == epoch
+	tk.started = time.Now()
 	t.mu.Unlock()
-	t.bal.Register(tk.id, addr)
-	go tk.stats.run(tctx, t.cli, created.ID, e.Size.CPU)
-	go balancer.CheckHealth(tctx, t.health, addr, healthCheck(t.cfg.Scenario.Service.HealthCheck), t.healthReporter(tk))
-	t.emitEvent(lab.NewEvent(lab.EventTaskStarted, "task", tk.id, "size", e.Size.String(), "container", tk.name))
-	return tk, nil
+	if !current {
+		return errTornDown
+	}
+	t.emitEvent(lab.NewEvent(lab.EventTaskStarted, "task", tk.id, "size", tk.size.String(), "container", tk.name))
+	return nil
+}
+
+// connect puts a started task in the balancer, with its health checks
+// and stats. A task whose container exited meanwhile (an OOM kill at
+// start is one) is left to its die event, which records it; one whose
+// address Docker does not give is stopped, and the error says why.
+func (t *Target) connect(ctx context.Context, tk *task) error {
+	info, err := t.cli.ContainerInspect(ctx, tk.containerID)
+	running := err == nil && info.State != nil && info.State.Running
+	var addr string
+	if running {
+		addr, err = t.taskAddr(info, nat.Port(strconv.Itoa(t.cfg.Port)+"/tcp"))
+	}
+	if running && err == nil {
+		tctx, cancel := context.WithCancel(t.ctx)
+		t.mu.Lock()
+		tk.addr, tk.cancel = addr, cancel
+		t.mu.Unlock()
+		t.bal.Register(tk.id, addr)
+		go tk.stats.run(tctx, t.cli, tk.containerID, tk.size.CPU)
+		go balancer.CheckHealth(tctx, t.health, addr, healthCheck(t.cfg.Scenario.Service.HealthCheck), t.healthReporter(tk))
+	}
+	t.mu.Lock()
+	tk.starting = false
+	exited := tk.exited
+	if exited != nil || err != nil {
+		tk.stopping = true
+	}
+	if exited != nil {
+		t.exits.Add(1)
+	}
+	t.mu.Unlock()
+	switch {
+	case exited != nil:
+		go func() {
+			defer t.exits.Done()
+			t.recordExit(tk, exited.code)
+		}()
+	case err != nil:
+		err = fmt.Errorf("task %s: %w", tk.name, err)
+		return errors.Join(err, t.removeTask(ctx, tk, "its address is unknown"))
+	}
+	return nil
+}
+
+// discard removes a task that never ran, or that the teardown overtook:
+// no event, it never counted.
+func (t *Target) discard(tk *task) error {
+	t.mu.Lock()
+	tk.stopping = true
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), createTimeout)
+	defer cancel()
+	err := t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})
+	t.mu.Lock()
+	delete(t.tasks, tk.containerID)
+	t.mu.Unlock()
+	t.ooms.forget(tk.containerID)
+	if err != nil && !errdefs.IsNotFound(err) {
+		// Close removes whatever still carries the run's label.
+		return fmt.Errorf("remove %s: %w", tk.name, err)
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
