@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 
 	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/internal/labtest"
@@ -71,16 +72,34 @@ func runLab(t *testing.T, ctx context.Context, env []string, args ...string) res
 
 func leftovers(t *testing.T, cli *client.Client) []string {
 	t.Helper()
-	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("label", "lab.run"))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := labContainers(t, cli)
 	var names []string
 	for _, c := range cs {
 		names = append(names, strings.Join(c.Names, ","))
 	}
 	return names
+}
+
+// labContainers lists the containers of lab's runs that exist. Docker
+// 20.10 may go on listing, as "Removal In Progress", a container it has
+// removed (an oom event processed after the removal writes it back to
+// the list); the daemon answers "no such container" for it, and it is
+// no container anyone left.
+func labContainers(t *testing.T, cli *client.Client) []container.Summary {
+	t.Helper()
+	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", "lab.run"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []container.Summary
+	for _, c := range cs {
+		if _, err := cli.ContainerInspect(context.Background(), c.ID); errdefs.IsNotFound(err) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func TestDockerUnreachable(t *testing.T) {
@@ -384,11 +403,7 @@ func startRun(t *testing.T, ctx context.Context, args ...string) (cmd *exec.Cmd,
 
 func runIDs(t *testing.T, cli *client.Client) map[string]bool {
 	t.Helper()
-	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("label", "lab.run"))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs := labContainers(t, cli)
 	ids := map[string]bool{}
 	for _, c := range cs {
 		ids[c.Labels["lab.run"]] = true
