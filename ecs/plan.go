@@ -93,6 +93,7 @@ type Plan struct {
 
 	missing  []missingValue
 	network  networkFacts
+	cost     costInputs
 	execRole string // the execution role's ARN, or its placeholder
 }
 
@@ -227,6 +228,7 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 		pl.actions(e)
 	}
 	pl.later()
+	pl.p.cost = costInputsOf(sc, entries, pl.set, len(pl.albSubnets))
 	return pl.p, nil
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/autoscale"
+	"github.com/ecslab/lab/lab/report"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -54,6 +55,8 @@ type Target struct {
 	Log func(string)
 	// HTTP sends the readiness and round-trip requests to the endpoint.
 	HTTP *http.Client
+	// Prices price the run's estimate and what it used (Cost).
+	Prices report.PriceTable
 
 	mu    sync.Mutex
 	obs   lab.Observation
@@ -66,6 +69,7 @@ type Target struct {
 	// addrs are the private addresses of the service's running tasks:
 	// in a target group that others share, only these are lab's.
 	addrs map[string]bool
+	used  usage
 	// pollMu serialises polls (the poller's and Deploy's first one); it
 	// guards noAct and lastCW.
 	pollMu  sync.Mutex
@@ -88,7 +92,7 @@ func NewTarget(c *Clients, plan *Plan, state *State) (*Target, error) {
 		c: c, plan: plan, ap: ap, state: state,
 		cluster: plan.Cluster, service: plan.Service,
 		StableTimeout: 15 * time.Minute, ObservePoll: 5 * time.Second, ReadyTimeout: 5 * time.Minute,
-		HTTP:  &http.Client{Timeout: 10 * time.Second},
+		HTTP: &http.Client{Timeout: 10 * time.Second}, Prices: report.DefaultPrices(),
 		sizes: map[string]scenarios.Size{}, seen: map[string]bool{}, addrs: map[string]bool{},
 	}, nil
 }
@@ -240,7 +244,11 @@ func (t *Target) Close(ctx context.Context) error {
 	t.stopPolling()
 	t.logf("removing what the run created (lab ecs down %s)", t.plan.Scenario)
 	d := &Teardown{Names: t.plan.Names, Plan: t.plan, Cluster: t.cluster, State: t.state, Log: t.Log, Poll: t.ObservePoll}
-	return d.Down(ctx, t.c)
+	err := d.Down(ctx, t.c)
+	t.mu.Lock()
+	t.used.ended = time.Now()
+	t.mu.Unlock()
+	return err
 }
 
 func (t *Target) startPolling() {
@@ -291,6 +299,7 @@ func (t *Target) poll(ctx context.Context) {
 	}
 	svc := resp.Services[0]
 	tasks := t.tasks(ctx)
+	t.account(tasks, time.Now())
 	healthy := t.healthyTargets(ctx)
 	t.serviceEvents(svc.Events)
 	t.mu.Lock()
@@ -567,6 +576,9 @@ func (t *Target) metrics(ctx context.Context) {
 		return
 	}
 	t.lastCW = now
+	t.mu.Lock()
+	t.used.metrics += 2
+	t.mu.Unlock()
 	resp, err := t.c.CloudWatch.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(now.Add(-5 * time.Minute)), EndTime: aws.Time(now),
 		MetricDataQueries: []cwtypes.MetricDataQuery{t.metricQuery("cpu", "CPUUtilization"), t.metricQuery("mem", "MemoryUtilization")},

@@ -26,6 +26,9 @@ var _ lab.UtilizationSource = (*Target)(nil)
 // it: the last minute of an entry may not be there yet).
 func (t *Target) EntryUtilization(ctx context.Context, from, to time.Time) (cpu, mem lab.Utilization, err error) {
 	start := from.Truncate(time.Minute)
+	t.mu.Lock()
+	t.used.metrics += 2
+	t.mu.Unlock()
 	resp, err := t.c.CloudWatch.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 		StartTime:         aws.Time(start),
 		EndTime:           aws.Time(to),

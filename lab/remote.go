@@ -24,6 +24,13 @@ type UtilizationSource interface {
 	EntryUtilization(ctx context.Context, from, to time.Time) (cpu, mem Utilization, err error)
 }
 
+// Coster is a target that bills: after Close, Cost gives the estimate it
+// was started with and what the run used (s is the run's summary, for
+// the requests the load balancer processed).
+type Coster interface {
+	Cost(s Summary) *CostReport
+}
+
 // probeRTT measures the round trip to the target's endpoint, when it has
 // one worth measuring, into es.
 func (r *runner) probeRTT(ctx context.Context, es *EntrySummary) {

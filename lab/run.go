@@ -99,6 +99,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 	r.summary.EndedAt = time.Now().UTC().Truncate(time.Second)
 	r.summary.Interrupted = errors.Is(runErr, ErrInterrupted)
 	r.summary.Passed = passed(r.summary.Entries)
+	if c, ok := target.(Coster); ok {
+		r.summary.Cost = c.Cost(r.summary)
+	}
 	r.publish(func(o Observer) { o.Done(r.summary) })
 	return r.summary, runErr
 }

@@ -22,6 +22,38 @@ type Summary struct {
 	Interrupted   bool           `json:"interrupted,omitempty"`
 	Passed        bool           `json:"passed"`
 	Entries       []EntrySummary `json:"entries"`
+	// Cost is what the run was estimated to cost before it created
+	// anything, and what it used, priced the same way (ECS only).
+	Cost *CostReport `json:"cost,omitempty"`
+}
+
+// CostReport is a run's estimate and what it actually used.
+type CostReport struct {
+	Estimate CostEstimate  `json:"estimate"`
+	Actual   *CostEstimate `json:"actual,omitempty"`
+}
+
+// CostEstimate prices a run item by item.
+type CostEstimate struct {
+	Currency    string     `json:"currency"`
+	Prices      string     `json:"prices"` // the price table, for people
+	Items       []CostItem `json:"items"`
+	Total       float64    `json:"total"`
+	Assumptions []string   `json:"assumptions,omitempty"`
+}
+
+// CostItem is one priced quantity, e.g. 0.5 task-hours of 256/512.
+type CostItem struct {
+	Item     string  `json:"item"`
+	Quantity float64 `json:"quantity"`
+	Unit     string  `json:"unit"`
+	Amount   float64 `json:"amount"`
+}
+
+// Add appends an item and adds it to the total.
+func (c *CostEstimate) Add(item string, quantity float64, unit string, amount float64) {
+	c.Items = append(c.Items, CostItem{Item: item, Quantity: round(quantity, 4), Unit: unit, Amount: round(amount, 6)})
+	c.Total = round(c.Total+amount, 6)
 }
 
 // EntrySummary is one matrix entry's result, over its load phases only.

@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"os"
+
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/ecslab/lab/lab"
+	"github.com/mattn/go-isatty"
 
 	"github.com/spf13/cobra"
 
@@ -131,4 +138,22 @@ func printECSPlan(w io.Writer, sc *scenarios.Scenario, settingsFile string) erro
 		return err
 	}
 	return plan.Print(w)
+}
+
+// confirmCost prints what the run is estimated to cost, before anything
+// billable exists, and on a terminal asks to go ahead unless yes.
+func confirmCost(stderr io.Writer, what string, est lab.CostEstimate, yes bool) error {
+	fmt.Fprintf(stderr, "lab: ecs: %s creates resources AWS bills; estimated cost:\n", what)
+	if err := ecs.PrintEstimate(stderr, est); err != nil {
+		return err
+	}
+	if yes || !isatty.IsTerminal(os.Stdin.Fd()) {
+		return nil
+	}
+	fmt.Fprint(stderr, "go ahead? [y/N] ")
+	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return errors.New("not confirmed: nothing was created on AWS (--yes skips the question)")
+	}
+	return nil
 }

@@ -49,7 +49,7 @@ execution_role_arn: arn:aws:iam::123456789012:role/ecsTaskExecutionRole
 	if !strings.HasPrefix(strings.TrimSpace(up.stdout), "http://") {
 		t.Errorf("ecs up printed %q, want the endpoint", up.stdout)
 	}
-	if !strings.Contains(up.stderr, "is stable") {
+	if !strings.Contains(up.stderr, "is stable") || !strings.Contains(up.stderr, "estimated cost") {
 		t.Errorf("ecs up did not say the service is stable:\n%s", up.stderr)
 	}
 
@@ -149,6 +149,12 @@ endpoint: %s
 	}
 	if s.Target != "ecs" || len(s.Entries) != 2 {
 		t.Fatalf("summary: target %q, %d entries", s.Target, len(s.Entries))
+	}
+	if s.Cost == nil || s.Cost.Estimate.Total <= 0 || s.Cost.Actual == nil || len(s.Cost.Actual.Items) == 0 {
+		t.Errorf("summary cost %+v: want the estimate and what the run used", s.Cost)
+	}
+	if !strings.Contains(r.stderr, "estimated cost") {
+		t.Errorf("no cost estimate before the run:\n%s", r.stderr)
 	}
 	for _, e := range s.Entries {
 		if e.Requests < 25 || e.OK != e.Requests {

@@ -34,6 +34,8 @@ lab ecs down SCENARIO removes what was created.`,
 	ecsFileFlag(cmd, &o.settingsFile)
 	cmd.Flags().IntVar(&o.entry, "entry", 1, "the matrix entry to deploy, from 1")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 15*time.Minute, "how long to wait for the service to be stable")
+	cmd.Flags().BoolVar(&o.yes, "yes", false, "do not ask before creating what AWS bills (the estimate is printed all the same)")
+	pricesFlag(cmd, &o.prices, " for the cost estimate")
 	return cmd
 }
 
@@ -42,6 +44,8 @@ type ecsUpOptions struct {
 	settingsFile string
 	entry        int // from 1, as --entry counts
 	timeout      time.Duration
+	yes          bool
+	prices       string
 }
 
 func ecsUp(ctx context.Context, arg string, o ecsUpOptions, stdout, stderr io.Writer) error {
@@ -66,6 +70,13 @@ func ecsUp(ctx context.Context, arg string, o ecsUpOptions, stdout, stderr io.Wr
 	}
 	ap, err := ecs.NewApplier(c, plan, st)
 	if err != nil {
+		return err
+	}
+	prices, err := loadPrices(o.prices)
+	if err != nil {
+		return err
+	}
+	if err := confirmCost(stderr, "ecs up", plan.EstimateHour(prices), o.yes); err != nil {
 		return err
 	}
 	ap.Log = func(s string) { fmt.Fprintf(stderr, "lab: %s\n", s) }

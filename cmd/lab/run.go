@@ -211,7 +211,7 @@ func (r *scenarioRun) openTarget(ctx context.Context) (lab.Target, func(), error
 		}
 		progress, closeLog = f, func() { f.Close() }
 	}
-	target, release, err := newECSTarget(ctx, r.sc, r.o.ecsFile, progress)
+	target, release, err := newECSTarget(ctx, r.sc, r.o, r.prices, progress, r.stderr)
 	if err != nil {
 		closeLog()
 		return nil, nil, interrupted(ctx, err)

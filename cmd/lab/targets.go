@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/ecslab/lab/lab/report"
+
 	"github.com/ecslab/lab/ecs"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
@@ -55,7 +57,10 @@ const ecsCloseTimeout = 15 * time.Minute
 
 // newECSTarget connects to AWS and prepares the scenario's plan as a
 // target; the run applies it entry by entry and removes it all at the end.
-func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile string, stderr io.Writer) (lab.Target, func(), error) {
+// The cost estimate goes to console (the terminal, where the question is
+// asked), the progress to stderr (a file under the dashboard).
+func newECSTarget(ctx context.Context, sc *scenarios.Scenario, o runOptions, prices report.PriceTable, stderr, console io.Writer) (lab.Target, func(), error) {
+	settingsFile := o.ecsFile
 	set, err := mergedSettings(sc, settingsFile)
 	if err != nil {
 		return nil, nil, err
@@ -73,6 +78,10 @@ func newECSTarget(ctx context.Context, sc *scenarios.Scenario, settingsFile stri
 	}
 	target, err := ecs.NewTarget(c, plan, st)
 	if err != nil {
+		return nil, nil, err
+	}
+	target.Prices = prices
+	if err := confirmCost(console, "this run", plan.Estimate(prices), o.yes); err != nil {
 		return nil, nil, err
 	}
 	target.Log = func(s string) { fmt.Fprintf(stderr, "lab: ecs: %s\n", s) }

@@ -6,8 +6,10 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,14 @@ type PriceTable struct {
 	VCPUHour float64 // per vCPU-hour
 	GBHour   float64 // per GB-hour of memory (1 GB = 1024 MiB)
 	AsOf     string  // the date the prices were taken, YYYY-MM-DD
+
+	// ARM64 are the Linux/ARM (Graviton) prices; zero when the file has
+	// none.
+	ARM64VCPUHour, ARM64GBHour float64
+	// What a run on ECS adds, zero when the file has none: the ALB per
+	// hour and per LCU-hour, a public IPv4 address per hour, a CloudWatch
+	// alarm per month, GetMetricData per 1,000 metrics.
+	ALBHour, ALBLCUHour, PublicIPv4Hour, AlarmMonth, MetricsPerThousand float64
 }
 
 //go:embed prices.yaml
@@ -121,7 +131,12 @@ func ParsePrices(data []byte) (PriceTable, error) {
 			_, err = time.Parse(time.DateOnly, val)
 			p.AsOf = val
 		default:
-			err = fmt.Errorf("unknown field (want region, platform, currency, vcpu_hour, gb_hour, as_of)")
+			dst, ok := p.optional()[key]
+			if !ok {
+				err = fmt.Errorf("unknown field (want region, platform, currency, vcpu_hour, gb_hour, as_of, %s)", strings.Join(slices.Sorted(maps.Keys(p.optional())), ", "))
+				break
+			}
+			*dst, err = positive(val)
 		}
 		if err != nil {
 			return PriceTable{}, fmt.Errorf("%d: %s: %w", n, key, err)
@@ -149,6 +164,30 @@ func positive(s string) (float64, error) {
 		return 0, fmt.Errorf("want a positive number, got %q", s)
 	}
 	return v, nil
+}
+
+// optional are the keys a prices file may leave out.
+func (p *PriceTable) optional() map[string]*float64 {
+	return map[string]*float64{
+		"arm64_vcpu_hour": &p.ARM64VCPUHour, "arm64_gb_hour": &p.ARM64GBHour,
+		"alb_hour": &p.ALBHour, "alb_lcu_hour": &p.ALBLCUHour, "public_ipv4_hour": &p.PublicIPv4Hour,
+		"alarm_month": &p.AlarmMonth, "metrics_per_thousand": &p.MetricsPerThousand,
+	}
+}
+
+// TaskHourARM64 is what one Graviton (ARM64) task of size s costs per
+// hour; 0 when the table has no ARM64 prices.
+func (p PriceTable) TaskHourARM64(s scenarios.Size) float64 {
+	return s.VCPU()*p.ARM64VCPUHour + float64(s.Memory)/1024*p.ARM64GBHour
+}
+
+// TaskHourOn is what one task of size s costs per hour on the platform
+// (scenarios.X86_64 or ARM64).
+func (p PriceTable) TaskHourOn(s scenarios.Size, platform string) float64 {
+	if platform == scenarios.ARM64 {
+		return p.TaskHourARM64(s)
+	}
+	return p.TaskHour(s)
 }
 
 // TaskHour is what one task of size s costs per hour.

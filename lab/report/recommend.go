@@ -58,6 +58,9 @@ type Cost struct {
 	PerHour    float64 // for Tasks tasks
 	PerMonth   float64 // PerHour x HoursPerMonth
 	PerMillion float64 // per million successful requests at the achieved rps; 0 when none succeeded
+	// PerHourARM64 is PerHour on Graviton (runtime_platform: ARM64); 0
+	// when the prices have no ARM64 figures.
+	PerHourARM64 float64
 }
 
 // Assessment is the finding on one entry and what its size costs.
@@ -185,7 +188,7 @@ func entryCost(e lab.EntrySummary, p PriceTable, tasks int) Cost {
 		tasks = ran
 	}
 	size := scenarios.Size{CPU: e.CPU, Memory: e.Memory}
-	c := Cost{Tasks: tasks, PerHour: p.TaskHour(size) * float64(tasks)}
+	c := Cost{Tasks: tasks, PerHour: p.TaskHour(size) * float64(tasks), PerHourARM64: p.TaskHourARM64(size) * float64(tasks)}
 	c.PerMonth = c.PerHour * HoursPerMonth
 	if e.AchievedRPS > 0 {
 		c.PerMillion = p.TaskHour(size) * float64(ran) / (e.AchievedRPS * 3600) * 1e6
@@ -340,6 +343,10 @@ func PrintRecommendation(w io.Writer, r Recommendation) error {
 		fmt.Fprintf(bw, "Recommended size: %s (%s), %s\n", best.Label, sizeText(best.Size), r.Note)
 		fmt.Fprintf(bw, "  %s/hour, %s/month (%d h)%s, %s per million requests\n",
 			money(best.Cost.PerHour), money(best.Cost.PerMonth), HoursPerMonth, tasksText(best.Cost.Tasks), millionText(best.Cost))
+		if arm := best.Cost.PerHourARM64; arm > 0 {
+			fmt.Fprintf(bw, "  on Graviton (ecs runtime_platform: ARM64): %s/hour, %s/month, %.0f%% less, if the workload runs as well on arm64 (measure it: lab runs it on this machine's architecture)\n",
+				money(arm), money(arm*HoursPerMonth), 100*(1-arm/best.Cost.PerHour))
+		}
 	} else {
 		fmt.Fprintf(bw, "No recommendation: %s\n", r.Note)
 	}

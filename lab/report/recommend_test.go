@@ -297,10 +297,10 @@ func TestCost(t *testing.T) {
 		want  Cost
 	}{
 		// The tasks the entry ran.
-		{0, Cost{Tasks: 2, PerHour: 0.04937, PerMonth: 0.04937 * 730, PerMillion: 0.04937 / 36000 * 1e6}},
+		{0, Cost{Tasks: 2, PerHour: 0.04937, PerMonth: 0.04937 * 730, PerMillion: 0.04937 / 36000 * 1e6, PerHourARM64: 2 * (0.5*0.03238 + 0.00356)}},
 		// Priced at 5 tasks; per million requests stays at the tasks that
 		// served them.
-		{5, Cost{Tasks: 5, PerHour: 0.123425, PerMonth: 0.123425 * 730, PerMillion: 0.04937 / 36000 * 1e6}},
+		{5, Cost{Tasks: 5, PerHour: 0.123425, PerMonth: 0.123425 * 730, PerMillion: 0.04937 / 36000 * 1e6, PerHourARM64: 5 * (0.5*0.03238 + 0.00356)}},
 	} {
 		got := Recommend(lab.Summary{Entries: []lab.EntrySummary{e}}, p, tc.tasks).Entries[0].Cost
 		if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b float64) bool { return math.Abs(a-b) < 1e-9 })); diff != "" {
@@ -314,12 +314,21 @@ func TestCost(t *testing.T) {
 }
 
 func TestDefaultPrices(t *testing.T) {
-	want := PriceTable{Region: "us-east-1", Platform: "Linux/x86", Currency: "USD", VCPUHour: 0.04048, GBHour: 0.004445, AsOf: "2026-11-27"}
+	want := PriceTable{Region: "us-east-1", Platform: "Linux/x86", Currency: "USD", VCPUHour: 0.04048, GBHour: 0.004445, AsOf: "2026-11-27",
+		ARM64VCPUHour: 0.03238, ARM64GBHour: 0.00356, ALBHour: 0.0225, ALBLCUHour: 0.008, PublicIPv4Hour: 0.005, AlarmMonth: 0.10, MetricsPerThousand: 0.01}
 	if diff := cmp.Diff(want, DefaultPrices()); diff != "" {
 		t.Errorf("embedded prices (-want +got):\n%s", diff)
 	}
 	if got := DefaultPrices().String(); got != "Fargate on-demand Linux/x86, us-east-1, USD, prices of 2026-11-27" {
 		t.Errorf("String() = %q", got)
+	}
+	// Graviton is about 20% cheaper: 0.25 vCPU / 0.5 GB.
+	small := scenarios.Size{CPU: 256, Memory: 512}
+	if x86, arm := DefaultPrices().TaskHour(small), DefaultPrices().TaskHourOn(small, scenarios.ARM64); math.Abs(arm/x86-0.8) > 0.01 {
+		t.Errorf("ARM64 %g vs x86 %g per hour: want about 80%%", arm, x86)
+	}
+	if _, err := ParsePrices([]byte("region: r\nvcpu_hour: 1\ngb_hour: 1\nas_of: 2026-01-01\nalb_hour: -1\n")); err == nil || !strings.Contains(err.Error(), "alb_hour") {
+		t.Errorf("a negative alb_hour: %v", err)
 	}
 }
 
