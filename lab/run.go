@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -245,7 +244,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 
 	phases := loadPhases(r.sc.Load.Phases)
 	gen, err := load.New(load.Config{
-		Mix:     loadMix(r.target.Endpoint(), r.sc.Load.Targets()),
+		Mix:     LoadMix(r.target.Endpoint(), r.sc.Load.Targets()),
 		Timeout: r.sc.Load.Timeout,
 		Phases:  phases,
 	})
@@ -436,20 +435,6 @@ func fillTotals(es *EntrySummary, t load.Totals, loadSeconds float64) {
 
 // loadPhases converts the scenario's phases to the generator's, resolving
 // where each ramp starts: at the previous phase's rate, 0 for the first.
-// loadMix is the scenario's requests (or its one GET of load.path) as the
-// generator sends them, to the target's endpoint.
-func loadMix(endpoint string, reqs []scenarios.Request) []load.Request {
-	mix := make([]load.Request, len(reqs))
-	for i, q := range reqs {
-		h := http.Header{}
-		for k, v := range q.Headers {
-			h.Set(k, v)
-		}
-		mix[i] = load.Request{Method: q.Method, URL: endpoint + q.Path, Header: h, Body: q.Body, Weight: q.Weight}
-	}
-	return mix
-}
-
 func loadPhases(ps []scenarios.Phase) []load.Phase {
 	out := make([]load.Phase, 0, len(ps))
 	prev := 0.0

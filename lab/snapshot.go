@@ -21,4 +21,8 @@ type Snapshot struct {
 	Service  Observation
 	Paused   bool
 	Finished bool // the entry's last snapshot
+	// Note is a line about where the run is that the snapshot's figures
+	// do not say, e.g. a capacity search's step and bracket; empty for a
+	// scenario's run.
+	Note string
 }

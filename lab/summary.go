@@ -13,15 +13,18 @@ const SchemaVersion = 1
 
 // Summary is summary.json: the run and one result per matrix entry.
 type Summary struct {
-	SchemaVersion int            `json:"schema_version"`
-	Scenario      string         `json:"scenario"`
-	Target        string         `json:"target"`
-	RunID         string         `json:"run_id"`
-	StartedAt     time.Time      `json:"started_at"`
-	EndedAt       time.Time      `json:"ended_at,omitzero"`
-	Interrupted   bool           `json:"interrupted,omitempty"`
-	Passed        bool           `json:"passed"`
-	Entries       []EntrySummary `json:"entries"`
+	SchemaVersion int       `json:"schema_version"`
+	Scenario      string    `json:"scenario"`
+	Target        string    `json:"target"`
+	RunID         string    `json:"run_id"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at,omitzero"`
+	Interrupted   bool      `json:"interrupted,omitempty"`
+	Passed        bool      `json:"passed"`
+	// Calibration is the CPU scaling the run applied (--calibrated);
+	// absent when the quota was the task size's.
+	Calibration *Calibration   `json:"calibration,omitempty"`
+	Entries     []EntrySummary `json:"entries"`
 	// Cost is what the run was estimated to cost before it created
 	// anything, and what it used, priced the same way (ECS only).
 	Cost *CostReport `json:"cost,omitempty"`
@@ -54,6 +57,22 @@ type CostItem struct {
 func (c *CostEstimate) Add(item string, quantity float64, unit string, amount float64) {
 	c.Items = append(c.Items, CostItem{Item: item, Quantity: round(quantity, 4), Unit: unit, Amount: round(amount, 6)})
 	c.Total = round(c.Total+amount, 6)
+}
+
+// Calibration is how a run scaled the CPU quota of its tasks so that a
+// local core stands for what a Fargate vCPU computes: the quota is the
+// task size's x Factor (lab calibrate measures it).
+type Calibration struct {
+	Factor float64 `json:"factor"`
+	// Platform is the Fargate platform compared with: X86_64 or ARM64.
+	Platform string `json:"platform"`
+	// Source says where the Fargate figure came from: a probe run on
+	// Fargate (with its date), or lab's default from public figures.
+	Source string `json:"source"`
+	// HostScore and FargateScore are the probe's figures: work per CPU
+	// second on this host and on a Fargate vCPU.
+	HostScore    float64 `json:"host_score"`
+	FargateScore float64 `json:"fargate_score"`
 }
 
 // EntrySummary is one matrix entry's result, over its load phases only.
