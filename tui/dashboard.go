@@ -29,6 +29,9 @@ type DashboardConfig struct {
 	Output io.Writer
 	// NoAltScreen keeps the dashboard in the normal screen (tests).
 	NoAltScreen bool
+	// NoCommands: the run takes no commands (a capacity search steers
+	// its own load); the keys that would send one say so.
+	NoCommands bool
 }
 
 // Result is how the user left the dashboard.
@@ -82,7 +85,11 @@ func RunDashboard(ctx context.Context, cfg DashboardConfig) *Dashboard {
 	if cfg.Styles != nil {
 		st = *cfg.Styles
 	}
-	m := newModel(st, d.cmds, cancel, cfg.ResultsDir)
+	cmds := d.cmds
+	if cfg.NoCommands {
+		cmds = nil
+	}
+	m := newModel(st, cmds, cancel, cfg.ResultsDir)
 	m.parent = ctx
 	opts := []tea.ProgramOption{tea.WithFPS(FPS), tea.WithoutSignalHandler()}
 	if !cfg.NoAltScreen {

@@ -53,7 +53,11 @@ func (h *header) view(w int, st Styles) string {
 		left += fmt.Sprintf(" · entry %d/%d %s", n, of, st.Bold.Render(label))
 	}
 	if h.have && h.state == stateLoading {
-		if h.snap.Phase == "tail" {
+		if h.snap.Note != "" {
+			// A capacity search: its step and bracket say more than a
+			// phase number.
+			left += " · " + h.snap.Note
+		} else if h.snap.Phase == "tail" {
 			left += " · tail"
 		} else {
 			left += fmt.Sprintf(" · phase %s/%d", h.snap.Phase, phases)

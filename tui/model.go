@@ -338,6 +338,10 @@ func currentSize(s lab.Snapshot, entries []scenarios.Entry) scenarios.Size {
 // send hands a command to the run without waiting: the run reads
 // commands once a tick, and a full channel means it is busy.
 func (m *model) send(c lab.Command, what string) bool {
+	if m.commands == nil {
+		m.setFlash("this run steers its own load: " + what + " not sent")
+		return false
+	}
 	select {
 	case m.commands <- c:
 		m.setFlash("sent: " + what)

@@ -3,8 +3,10 @@
 // AWS), so `make build` cross-compiles it for linux/amd64 and linux/arm64
 // beside lab, and lab packages the one that matches the Docker daemon.
 //
-// It takes no arguments; "workload" is accepted as the only one, so that
-// an image's entrypoint `/lab workload` runs it as it runs lab itself.
+// With no argument it serves the app; "workload" is accepted before any
+// argument, so that an image's entrypoint `/lab workload` runs it as it
+// runs lab itself. "probe" runs the CPU probe that lab calibrate compares
+// with Fargate and prints its result as one JSON line.
 package main
 
 import (
@@ -16,12 +18,23 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 2 || len(os.Args) == 2 && os.Args[1] != "workload" {
-		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
-		os.Exit(2)
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "workload" {
+		args = args[1:]
 	}
-	if err := app.RunFromEnv(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "lab workload:", err)
-		os.Exit(1)
+	switch {
+	case len(args) == 0:
+		if err := app.RunFromEnv(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "lab workload:", err)
+			os.Exit(1)
+		}
+	case len(args) == 1 && args[0] == "probe":
+		if err := app.WriteProbe(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "lab workload probe:", err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
+		os.Exit(2)
 	}
 }

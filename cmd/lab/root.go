@@ -46,6 +46,8 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 		newInitCommand(),
 		newECSCommand(),
 		newVersionCommand(),
+		newCapacityCommand(),
+		newCalibrateCommand(),
 	)
 	return root
 }

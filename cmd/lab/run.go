@@ -195,7 +195,7 @@ func (r *scenarioRun) closeTimeout() time.Duration {
 // target holds on to.
 func (r *scenarioRun) openTarget(ctx context.Context) (lab.Target, func(), error) {
 	if r.o.target != "ecs" {
-		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr)
+		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, nil)
 		if err != nil {
 			return nil, nil, interrupted(ctx, err)
 		}

@@ -21,7 +21,8 @@ import (
 // newLocalTarget connects to Docker, takes the run's lock (so that `lab
 // gc` leaves the run alone), and packages or finds the workload image.
 // release gives back the lock and the Docker connection.
-func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer) (lab.Target, func(), error) {
+// cal, when set, scales the tasks' CPU quota.
+func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer, cal *lab.Calibration) (lab.Target, func(), error) {
 	cli, err := local.Connect(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -42,7 +43,11 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		release()
 		return nil, nil, err
 	}
-	target, err := local.New(ctx, cli, local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port})
+	cfg := local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port}
+	if cal != nil {
+		cfg.CPUScale = cal.Factor
+	}
+	target, err := local.New(ctx, cli, cfg)
 	if err != nil {
 		release()
 		return nil, nil, err

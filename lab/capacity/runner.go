@@ -276,7 +276,7 @@ func (r *runner) steps(ctx context.Context, i int, e scenarios.Entry, s *search.
 			s.Stop(search.EndBudget)
 			break
 		}
-		run, err := r.step(ctx, e, st, plan, s.Result())
+		run, err := r.step(ctx, st, plan, s.Result())
 		if err != nil {
 			s.Stop(search.EndStopped)
 			return fmt.Errorf("size %s: %w", e.Label, err)
@@ -300,7 +300,7 @@ func (r *runner) steps(ctx context.Context, i int, e scenarios.Entry, s *search.
 		if s.Done() {
 			break
 		}
-		if err := r.cooldown(ctx, e, run); err != nil {
+		if err := r.cooldown(ctx, run); err != nil {
 			s.Stop(search.EndStopped)
 			return fmt.Errorf("size %s: %w", e.Label, err)
 		}

@@ -215,7 +215,7 @@ func TestRunFindsTheKnee(t *testing.T) {
 	if !rec.started || rec.done == nil || len(rec.entries) != 1 || !rec.entries[0].Passed || rec.snapshots == 0 {
 		t.Errorf("observers heard: started %v, %d snapshots, entries %+v, done %v", rec.started, rec.snapshots, rec.entries, rec.done != nil)
 	}
-	if !strings.Contains(strings.Join(rec.notes, "\n"), "size 1/1 256/512 · step 2 (jump)") {
+	if !strings.Contains(strings.Join(rec.notes, "\n"), "step 2 (jump) at 80 req/s · held up to 20") {
 		t.Errorf("no snapshot note tells the search's step: %q", rec.notes[:min(5, len(rec.notes))])
 	}
 	if len(progress) != len(s.Steps)+1 || progress[len(progress)-1].Result == nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/capacity/search"
 	"github.com/ecslab/lab/lab/load"
-	"github.com/ecslab/lab/scenarios"
 )
 
 // stepPlan is how long a step runs.
@@ -53,7 +52,7 @@ type stepRun struct {
 // warm-up and the steady window, a snapshot a tick, and the verdict. It
 // stops as soon as the verdict is certain (a task stopped, or enough
 // requests broke a bound that the SLO cannot hold).
-func (r *runner) step(ctx context.Context, e scenarios.Entry, st search.Step, plan stepPlan, sofar search.Result) (*stepRun, error) {
+func (r *runner) step(ctx context.Context, st search.Step, plan stepPlan, sofar search.Result) (*stepRun, error) {
 	gen, err := load.New(load.Config{
 		Mix:     lab.LoadMix(r.target.Endpoint(), r.o.Scenario.Load.Targets()),
 		Timeout: r.o.Scenario.Load.Timeout,
@@ -63,7 +62,7 @@ func (r *runner) step(ctx context.Context, e scenarios.Entry, st search.Step, pl
 		return nil, err
 	}
 	r.startStep()
-	note := r.note(e, st, sofar)
+	note := r.note(st, sofar)
 	genCtx, stopGen := context.WithCancel(ctx)
 	defer stopGen()
 	done := make(chan error, 1)
@@ -163,22 +162,31 @@ func roundUtil(u lab.Utilization) lab.Utilization {
 	return lab.Utilization{Avg: round(u.Avg, 1), Max: round(u.Max, 1)}
 }
 
-// cooldown waits, once a step is over, until the task is idle again (its
-// queue drained: CPU under a quarter of the step's, or 10% of the
-// envelope) and healthy (a task killed during the step is replaced),
-// for at least Cooldown and at most maxCooldown.
-func (r *runner) cooldown(ctx context.Context, e scenarios.Entry, run *stepRun) error {
-	idle := math.Max(10, 0.25*run.verdict.CPU.Avg)
+// cooldown waits, once a step is over, until the task is idle again and
+// healthy (a task killed during the step is replaced), for at least
+// Cooldown and at most maxCooldown. Idle is the envelope's CPU at or
+// under a fifth of the step's (5% at least) for a whole tick: the
+// balancer's in-flight count cannot tell, since requests whose clients
+// went away (a step stopped early) still run in the task, and one stats
+// sample can fall between two requests.
+func (r *runner) cooldown(ctx context.Context, run *stepRun) error {
+	idle := math.Max(5, 0.2*run.verdict.CPU.Avg)
 	start := time.Now()
 	poll := time.NewTicker(r.o.Tick / 4)
 	defer poll.Stop()
-	var lastSnap time.Time
-	note := fmt.Sprintf("%s · cooling down after step %d: waiting for the task to turn idle", r.sizeText(e), run.record.N)
+	var lastSnap, quiet time.Time
+	note := fmt.Sprintf("cooling down after step %d, until the task is idle", run.record.N)
 	for {
 		now := time.Now()
 		obs := r.target.Observe()
 		elapsed := now.Sub(start)
-		if elapsed >= r.o.Cooldown && obs.Healthy >= 1 && obs.CPUPct <= idle || elapsed >= maxCooldown {
+		switch {
+		case obs.Healthy < 1 || obs.CPUPct > idle:
+			quiet = time.Time{}
+		case quiet.IsZero():
+			quiet = now
+		}
+		if elapsed >= r.o.Cooldown && !quiet.IsZero() && now.Sub(quiet) >= r.o.Tick || elapsed >= maxCooldown {
 			return nil
 		}
 		if now.Sub(lastSnap) >= r.o.Tick {
@@ -205,10 +213,10 @@ func (r *runner) failed() <-chan error {
 	return nil
 }
 
-// note is the dashboard's line about the search: the size, the step, the
-// bracket so far and the last verdict.
-func (r *runner) note(e scenarios.Entry, st search.Step, sofar search.Result) string {
-	s := fmt.Sprintf("%s · step %d (%s) at %s req/s", r.sizeText(e), st.N, st.Kind, rateText(st.Rate))
+// note is the dashboard's line about the search: the step, the bracket
+// so far and the last verdict.
+func (r *runner) note(st search.Step, sofar search.Result) string {
+	s := fmt.Sprintf("step %d (%s) at %s req/s", st.N, st.Kind, rateText(st.Rate))
 	switch {
 	case sofar.Low > 0 && sofar.High > 0:
 		s += fmt.Sprintf(" · bracket [%s, %s]", rateText(sofar.Low), rateText(sofar.High))
@@ -226,11 +234,4 @@ func (r *runner) note(e scenarios.Entry, st search.Step, sofar search.Result) st
 		s += fmt.Sprintf(" · last: %s at %s req/s, CPU %s", verdict, rateText(last.Rate), format.WholePercent(last.CPU))
 	}
 	return s
-}
-
-func (r *runner) sizeText(e scenarios.Entry) string {
-	r.mu.Lock()
-	n := r.entry
-	r.mu.Unlock()
-	return fmt.Sprintf("size %d/%d %s", n, len(r.o.Sizes), e.Label)
 }

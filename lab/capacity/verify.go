@@ -61,7 +61,7 @@ func (r *runner) verify(ctx context.Context, f *Fleet) error {
 		return fmt.Errorf("fleet %s: deploy: %w", e.Label, err)
 	}
 	st := search.Step{N: 1, Rate: f.PeakRPS, Kind: "verify", Why: fmt.Sprintf("the chosen fleet, %s, at the peak", e.Label)}
-	run, err := r.step(ctx, e, st, r.planAt(f.PeakRPS, false), search.Result{})
+	run, err := r.step(ctx, st, r.planAt(f.PeakRPS, false), search.Result{})
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
 	terr := r.target.Teardown(tctx)

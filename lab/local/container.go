@@ -37,6 +37,9 @@ type taskSpec struct {
 	Env     map[string]string
 	Cmd     []string
 	Size    scenarios.Size
+	// CPU is the CFS quota in cpu units (1024 = one core): the size's,
+	// or scaled by a calibration; 0 is the size's.
+	CPU     float64
 	Network string // the run's network
 	Labels  map[string]string
 }
@@ -57,10 +60,14 @@ func containerConfig(s taskSpec) (*container.Config, *container.HostConfig) {
 		StopTimeout:  ptr(stopTimeout),
 	}
 	memBytes := int64(s.Size.Memory) << 20
+	cpu := s.CPU
+	if cpu <= 0 {
+		cpu = float64(s.Size.CPU)
+	}
 	host := &container.HostConfig{
 		NetworkMode: container.NetworkMode(s.Network),
 		Resources: container.Resources{
-			NanoCPUs:   int64(s.Size.CPU) * 1e9 / 1024,
+			NanoCPUs:   int64(cpu * 1e9 / 1024),
 			Memory:     memBytes,
 			MemorySwap: memBytes,
 			PidsLimit:  ptr(int64(PidsLimit)),

@@ -22,11 +22,11 @@ type usage struct {
 // 100 * cpu ns used / wall ns / vCPUs, capped at 100 because a task-level
 // limit caps the metric (reference/ecs-semantics.md). docker stats would
 // instead report percent of one host core.
-func envelopeCPUPercent(cpuDelta, wallDelta time.Duration, cpuUnits int) float64 {
+func envelopeCPUPercent(cpuDelta, wallDelta time.Duration, cpuUnits float64) float64 {
 	if wallDelta <= 0 || cpuUnits <= 0 || cpuDelta < 0 {
 		return 0
 	}
-	vcpu := float64(cpuUnits) / 1024
+	vcpu := cpuUnits / 1024
 	pct := 100 * float64(cpuDelta) / float64(wallDelta) / vcpu
 	return min(pct, 100)
 }
@@ -63,7 +63,7 @@ func (w *watchStats) get() usage {
 	return w.latest
 }
 
-func (w *watchStats) run(ctx context.Context, src statsSource, id string, cpuUnits int) error {
+func (w *watchStats) run(ctx context.Context, src statsSource, id string, cpuUnits float64) error {
 	resp, err := src.ContainerStats(ctx, id, true)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ func TestEnvelopeCPUPercent(t *testing.T) {
 		name    string
 		cpu     time.Duration
 		wall    time.Duration
-		units   int
+		units   float64
 		wantPct float64
 	}{
 		{"quarter vCPU fully used", 250 * time.Millisecond, time.Second, 256, 100},
@@ -21,12 +21,13 @@ func TestEnvelopeCPUPercent(t *testing.T) {
 		{"burst over the quota is capped", 300 * time.Millisecond, time.Second, 256, 100},
 		{"two vCPU idle", 0, time.Second, 2048, 0},
 		{"no wall time", time.Second, 0, 1024, 0},
+		{"calibrated quarter vCPU (x 0.9), fully used", 225 * time.Millisecond, time.Second, 230.4, 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := envelopeCPUPercent(tt.cpu, tt.wall, tt.units)
 			if diff := got - tt.wantPct; diff > 1e-9 || diff < -1e-9 {
-				t.Errorf("envelopeCPUPercent(%v, %v, %d) = %v, want %v", tt.cpu, tt.wall, tt.units, got, tt.wantPct)
+				t.Errorf("envelopeCPUPercent(%v, %v, %g) = %v, want %v", tt.cpu, tt.wall, tt.units, got, tt.wantPct)
 			}
 		})
 	}

@@ -33,6 +33,20 @@ type Config struct {
 	Image string
 	// Port is the port the workload listens on inside the container.
 	Port int
+	// CPUScale multiplies each task's CPU quota (default 1): with a
+	// calibration, a local core's quota is scaled to compute what the
+	// size's share of a Fargate vCPU does. The envelope CPU is reported
+	// against the scaled quota.
+	CPUScale float64
+}
+
+// cpuUnits is the quota a task of size gets, in cpu units (1024 = one
+// core), after the calibration's scaling.
+func (c Config) cpuUnits(size scenarios.Size) float64 {
+	if c.CPUScale <= 0 {
+		return float64(size.CPU)
+	}
+	return float64(size.CPU) * c.CPUScale
 }
 
 // Target runs a scenario's service on the local Docker daemon. Its
@@ -319,6 +333,16 @@ func (t *Target) Close(ctx context.Context) error {
 	// Whatever Teardown did not know about (a container created just as
 	// the run was interrupted) still carries the run's label.
 	return t.lost(errors.Join(err, removeRun(ctx, t.cli, t.cfg.RunID)))
+}
+
+// HostCPUs is how many cores the Docker host has: what runs at once
+// (tasks, and lab itself) shares them.
+func (t *Target) HostCPUs(ctx context.Context) (float64, error) {
+	info, err := t.cli.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("docker info: %w", t.lost(err))
+	}
+	return float64(info.NCPU), nil
 }
 
 // Failed yields an error when the target cannot go on: the Docker daemon

@@ -115,6 +115,7 @@ func (t *Target) createContainer(ctx context.Context, tk *task, epoch int) error
 		Env:     tk.entry.Env,
 		Cmd:     t.cfg.Scenario.Workload.Command,
 		Size:    tk.size,
+		CPU:     t.cfg.cpuUnits(tk.size),
 		Network: t.netName,
 		Labels:  labels,
 	})
@@ -178,7 +179,7 @@ func (t *Target) connect(ctx context.Context, tk *task) error {
 		tk.addr, tk.cancel = addr, cancel
 		t.mu.Unlock()
 		t.bal.Register(tk.id, addr)
-		go tk.stats.run(tctx, t.cli, tk.containerID, tk.size.CPU)
+		go tk.stats.run(tctx, t.cli, tk.containerID, t.cfg.cpuUnits(tk.size))
 		go balancer.CheckHealth(tctx, t.health, addr, healthCheck(t.cfg.Scenario.Service.HealthCheck), t.healthReporter(tk))
 	}
 	t.mu.Lock()

@@ -2,7 +2,12 @@
 
 package app
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+var errNoThreadClock = errors.New("no per-thread CPU clock on this platform")
 
 // burnCPU busy-computes for d of wall time. Only Linux has the per-thread
 // CPU clock the workload relies on (the workload image is always a Linux
@@ -14,3 +19,6 @@ func burnCPU(d time.Duration) {
 	}
 	burnWall(d)
 }
+
+// threadCPUTime is unavailable here: the probe measures wall time.
+func threadCPUTime() (time.Duration, error) { return 0, errNoThreadClock }
