@@ -19,19 +19,22 @@ import (
 // the image lab pushed runs `lab workload probe`, whose one JSON line
 // lab reads back from CloudWatch Logs.
 
-// Names of what the probe creates.
+// What the probe's resources are named after: a scenario named
+// "calibrate", so that its task definition family is
+// lab-calibrate-<owner> and its log group /lab/calibrate/<owner>.
 const (
-	ProbeFamily    = "lab-calibrate"
-	ProbeLogGroup  = "/lab/calibrate"
+	probeScenario  = "calibrate"
 	probeContainer = "probe"
 	probeStream    = "lab" // awslogs-stream-prefix: streams are lab/probe/<task id>
 )
 
 // ProbeOptions say where the probe task runs.
 type ProbeOptions struct {
-	// Settings are the scenario-style ECS settings: cluster, subnets,
-	// security groups, assign_public_ip, image (lab's workload image,
-	// pushed with lab ecs push) and execution_role_arn.
+	// Settings are the scenario-style ECS settings: cluster, task
+	// subnets (or subnets), security groups (default: the VPC's),
+	// assign_public_ip (default: on), image (lab's workload image, pushed
+	// with lab ecs push), execution_role_arn and name_suffix (default:
+	// from the caller's identity).
 	Settings *scenarios.ECS
 	// Platform is X86_64 or ARM64 (the image must be built for it).
 	Platform string
@@ -57,10 +60,10 @@ const (
 // deregisters the task definition.
 func RunProbe(ctx context.Context, c *Clients, o ProbeOptions) (string, error) {
 	set := o.Settings
-	if set == nil || set.Image == "" || set.ExecutionRoleARN == "" || len(set.Subnets) == 0 {
-		return "", errors.New("calibrate on ECS needs image (lab's workload image: lab ecs push), execution_role_arn and subnets in --ecs FILE")
+	if set == nil || set.Image == "" || set.ExecutionRoleARN == "" || set.Cluster == "" || len(taskSubnets(set)) == 0 {
+		return "", errors.New("calibrate on ECS needs cluster, image (lab's workload image: lab ecs push), execution_role_arn and subnets in --ecs FILE")
 	}
-	if o.Platform != string(ecstypes.CPUArchitectureX8664) && o.Platform != string(ecstypes.CPUArchitectureArm64) {
+	if o.Platform != scenarios.X86_64 && o.Platform != scenarios.ARM64 {
 		return "", fmt.Errorf("platform %q: want X86_64 or ARM64", o.Platform)
 	}
 	if o.Poll <= 0 {
@@ -73,19 +76,20 @@ func RunProbe(ctx context.Context, c *Clients, o ProbeOptions) (string, error) {
 	if log == nil {
 		log = func(string) {}
 	}
-	cluster := set.Cluster
-	if cluster == "" {
-		cluster = "lab"
+	if err := Resolve(ctx, c, set, ResolveOptions{}); err != nil {
+		return "", err
 	}
-	if _, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(ProbeLogGroup)}); err != nil && apiCode(err) != "ResourceAlreadyExistsException" {
+	names := NewNames(probeScenario, set.NameSuffix)
+	if _, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(names.LogGroup()),
+		Tags: names.Tags("log-group")}); err != nil && apiCode(err) != "ResourceAlreadyExistsException" {
 		return "", Explain(err)
 	}
-	removeCluster, err := ensureCluster(ctx, c, cluster, log)
+	removeCluster, err := ensureCluster(ctx, c, set.Cluster, names, log)
 	if err != nil {
 		return "", err
 	}
 	defer removeCluster()
-	td, err := c.ECS.RegisterTaskDefinition(ctx, probeTaskDefinition(set, o.Platform, c.Region))
+	td, err := c.ECS.RegisterTaskDefinition(ctx, probeTaskDefinition(set, names, o.Platform, c.Region))
 	if err != nil {
 		return "", Explain(err)
 	}
@@ -98,7 +102,7 @@ func RunProbe(ctx context.Context, c *Clients, o ProbeOptions) (string, error) {
 			log("deregistered " + tdARN)
 		}
 	}()
-	taskARN, err := runProbeTask(ctx, c, cluster, tdARN, set)
+	taskARN, err := runProbeTask(ctx, c, tdARN, set, names)
 	if err != nil {
 		return "", err
 	}
@@ -106,15 +110,28 @@ func RunProbe(ctx context.Context, c *Clients, o ProbeOptions) (string, error) {
 	if o.started != nil {
 		o.started(taskARN)
 	}
-	if err := waitStopped(ctx, c, cluster, taskARN, o.Poll, o.Timeout); err != nil {
+	if err := waitStopped(ctx, c, set.Cluster, taskARN, o.Poll, o.Timeout); err != nil {
 		return "", err
 	}
-	return probeOutput(ctx, c, taskARN)
+	return probeOutput(ctx, c, names.LogGroup(), taskARN)
 }
 
-func probeTaskDefinition(set *scenarios.ECS, platform, region string) *ecs.RegisterTaskDefinitionInput {
+// taskSubnets are the subnets the tasks run in.
+func taskSubnets(set *scenarios.ECS) []string {
+	if len(set.TaskSubnets) > 0 {
+		return set.TaskSubnets
+	}
+	return set.Subnets
+}
+
+// probeTags are names' tags for role, as ECS takes them.
+func probeTags(names Names, role string) []ecstypes.Tag {
+	return sortedTags(names.Tags(role), func(k, v *string) ecstypes.Tag { return ecstypes.Tag{Key: k, Value: v} })
+}
+
+func probeTaskDefinition(set *scenarios.ECS, names Names, platform, region string) *ecs.RegisterTaskDefinitionInput {
 	return &ecs.RegisterTaskDefinitionInput{
-		Family:                  aws.String(ProbeFamily),
+		Family:                  aws.String(names.Family()),
 		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
 		NetworkMode:             ecstypes.NetworkModeAwsvpc,
 		Cpu:                     aws.String(probeCPU),
@@ -132,19 +149,19 @@ func probeTaskDefinition(set *scenarios.ECS, platform, region string) *ecs.Regis
 			LogConfiguration: &ecstypes.LogConfiguration{
 				LogDriver: ecstypes.LogDriverAwslogs,
 				Options: map[string]string{
-					"awslogs-group":         ProbeLogGroup,
+					"awslogs-group":         names.LogGroup(),
 					"awslogs-region":        region,
 					"awslogs-stream-prefix": probeStream,
 				},
 			},
 		}},
-		Tags: []ecstypes.Tag{{Key: aws.String(TagScenario), Value: aws.String("calibrate")}},
+		Tags: probeTags(names, "task-definition"),
 	}
 }
 
 // ensureCluster creates the cluster when it is missing; remove deletes
 // it again in that case only.
-func ensureCluster(ctx context.Context, c *Clients, name string, log func(string)) (remove func(), err error) {
+func ensureCluster(ctx context.Context, c *Clients, name string, names Names, log func(string)) (remove func(), err error) {
 	resp, err := c.ECS.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{name}})
 	if err != nil {
 		return nil, Explain(err)
@@ -154,7 +171,7 @@ func ensureCluster(ctx context.Context, c *Clients, name string, log func(string
 			return func() {}, nil
 		}
 	}
-	if _, err := c.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)}); err != nil {
+	if _, err := c.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name), Tags: probeTags(names, "cluster")}); err != nil {
 		return nil, Explain(err)
 	}
 	log("created cluster " + name)
@@ -167,22 +184,22 @@ func ensureCluster(ctx context.Context, c *Clients, name string, log func(string
 	}, nil
 }
 
-func runProbeTask(ctx context.Context, c *Clients, cluster, tdARN string, set *scenarios.ECS) (string, error) {
-	assign := ecstypes.AssignPublicIpDisabled
-	if set.AssignPublicIP {
-		assign = ecstypes.AssignPublicIpEnabled
+func runProbeTask(ctx context.Context, c *Clients, tdARN string, set *scenarios.ECS, names Names) (string, error) {
+	assign := ecstypes.AssignPublicIpEnabled
+	if set.AssignPublicIP != nil && !*set.AssignPublicIP {
+		assign = ecstypes.AssignPublicIpDisabled
 	}
 	resp, err := c.ECS.RunTask(ctx, &ecs.RunTaskInput{
-		Cluster:        aws.String(cluster),
+		Cluster:        aws.String(set.Cluster),
 		TaskDefinition: aws.String(tdARN),
 		LaunchType:     ecstypes.LaunchTypeFargate,
 		Count:          aws.Int32(1),
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
-			Subnets:        set.Subnets,
+			Subnets:        taskSubnets(set),
 			SecurityGroups: set.SecurityGroups,
 			AssignPublicIp: assign,
 		}},
-		Tags: []ecstypes.Tag{{Key: aws.String(TagScenario), Value: aws.String("calibrate")}},
+		Tags: probeTags(names, "task"),
 	})
 	if err != nil {
 		return "", Explain(err)
@@ -236,9 +253,9 @@ func ProbeStream(taskARN string) string {
 
 // probeOutput reads the probe's log stream and returns its last line
 // that looks like the probe's JSON.
-func probeOutput(ctx context.Context, c *Clients, taskARN string) (string, error) {
+func probeOutput(ctx context.Context, c *Clients, group, taskARN string) (string, error) {
 	resp, err := c.Logs.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{
-		LogGroupName:  aws.String(ProbeLogGroup),
+		LogGroupName:  aws.String(group),
 		LogStreamName: aws.String(ProbeStream(taskARN)),
 		StartFromHead: aws.Bool(true),
 	})
@@ -252,7 +269,7 @@ func probeOutput(ctx context.Context, c *Clients, taskARN string) (string, error
 		}
 	}
 	if line == "" {
-		return "", fmt.Errorf("the probe's log %s in %s holds no result", ProbeStream(taskARN), ProbeLogGroup)
+		return "", fmt.Errorf("the probe's log %s in %s holds no result", ProbeStream(taskARN), group)
 	}
 	return line, nil
 }

@@ -227,7 +227,7 @@ func probeOnFargate(ctx context.Context, o calibrateOptions, stderr io.Writer) (
 			return nil, err
 		}
 	}
-	c, err := ecsConnect(ctx, set)
+	c, err := ecsConnect(ctx, set, false)
 	if err != nil {
 		return nil, err
 	}

@@ -115,6 +115,7 @@ func (q *queueTarget) Resize(context.Context, scenarios.Size) error {
 	return errors.New("not here")
 }
 func (q *queueTarget) KillTask(context.Context, int) error { return errors.New("not here") }
+func (q *queueTarget) StopTask(context.Context, int) error { return errors.New("not here") }
 func (q *queueTarget) Teardown(context.Context) error      { return nil }
 func (q *queueTarget) Close(context.Context) error         { return nil }
 
