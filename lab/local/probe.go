@@ -25,13 +25,19 @@ func RunProbe(ctx context.Context, cli *client.Client, image, runID string, cpuU
 	defer cancel()
 	name := "lab-" + runID + "-probe"
 	const memory = 256 << 20
+	// Confined as the built-in app's tasks are; it needs no network.
 	created, err := cli.ContainerCreate(ctx, &container.Config{
 		Image:  image,
 		Cmd:    []string{"probe"},
+		User:   BuiltinUser,
 		Labels: map[string]string{LabelRun: runID, LabelScenario: "calibrate", LabelRole: "probe"},
 	}, &container.HostConfig{
 		NetworkMode: "none",
-		Resources:   container.Resources{NanoCPUs: int64(cpuUnits) * 1e9 / 1024, Memory: memory, MemorySwap: memory},
+		Resources: container.Resources{NanoCPUs: int64(cpuUnits) * 1e9 / 1024, Memory: memory, MemorySwap: memory,
+			PidsLimit: ptr(int64(PidsLimit))},
+		SecurityOpt:    []string{noNewPrivileges},
+		CapDrop:        []string{"ALL"},
+		ReadonlyRootfs: true,
 	}, nil, nil, name)
 	if err != nil {
 		return nil, fmt.Errorf("create probe container: %w", err)
