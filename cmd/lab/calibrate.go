@@ -17,6 +17,7 @@ import (
 	"github.com/ecslab/lab/lab/local"
 	"github.com/ecslab/lab/scenarios"
 	"github.com/ecslab/lab/workload"
+	"github.com/ecslab/lab/workload/app"
 )
 
 // probeQuota is the CFS quota the probe runs under here: half a core, so
