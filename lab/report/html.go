@@ -46,8 +46,16 @@ func WriteHTML(dir string, o Options) (path string, err error) {
 	if err != nil {
 		return "", err
 	}
+	view := newReportView(run, o.prices())
+	capacityResults, err := readCapacity(dir)
+	if err != nil {
+		return "", err
+	}
+	if capacityResults != nil {
+		view.Capacity = newCapacityView(capacityResults)
+	}
 	path = filepath.Join(dir, ReportFile)
-	if err := writeTemplate(path, "report.html.tmpl", newReportView(run, o.prices())); err != nil {
+	if err := writeTemplate(path, "report.html.tmpl", view); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -69,6 +77,9 @@ type reportView struct {
 	Dir         string
 	Prices      string
 
+	// Capacity is set for the results of lab capacity: it takes the place
+	// of the right-size recommendation.
+	Capacity   *capacityView
 	Rec        recView
 	Table      tableView
 	Overview   []chartView // matrix runs: the entries on shared axes
