@@ -34,7 +34,7 @@ func capacityRun(t *testing.T) (string, *capacity.Report) {
 			Steps: []capacity.StepRecord{{N: 1, Rate: 2, Kind: "probe", Reason: "oom", Broke: "a task was killed for memory"}},
 		}},
 		Fleet: &capacity.Fleet{PeakRPS: 10, Sentence: "5 x 256/512 at $0.0617/h ($45.03/month) for 10 req/s; 512/1024 cannot meet p99 < 1s, error_rate < 1% at any rate.",
-			Choice: &capacity.FleetOption{Label: "256/512", CPU: 256, Memory: 512, Count: 5, PerTaskRPS: 2.156, USDPerHour: 0.0617, USDPerMonth: 45.03},
+			Choice:       &capacity.FleetOption{Label: "256/512", CPU: 256, Memory: 512, Count: 5, PerTaskRPS: 2.156, USDPerHour: 0.0617, USDPerMonth: 45.03},
 			Alternatives: []capacity.FleetOption{{Label: "512/1024", CPU: 512, Memory: 1024, Why: "cannot meet p99 < 1s at any rate tried"}},
 			Why:          "a projection from one task: 5 x 256/512 take 1.25 vCPU, and lab's load generator and balancer about 0.5 more, but this host has 1 cores"},
 	}
