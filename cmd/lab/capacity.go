@@ -332,5 +332,9 @@ func exprsOf(slo []scenarios.Threshold) []string {
 
 // capacityPrices prices sizes with the table, on each platform it has.
 func capacityPrices(t report.PriceTable) capacity.Prices {
-	return capacity.Prices{X86: t.TaskHour, Name: t.String()}
+	p := capacity.Prices{X86: t.TaskHour, Name: t.String()}
+	if t.ARM64VCPUHour > 0 && t.ARM64GBHour > 0 {
+		p.ARM64 = t.TaskHourARM64
+	}
+	return p
 }
