@@ -2,13 +2,16 @@ package ecs
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -116,14 +119,23 @@ type PushOptions struct {
 	// image.
 	Docker PushAPI
 	// Token, when not nil, is asked for an ECR login token, which is sent
-	// to the engine as the push's credentials (X-Registry-Auth). nil
-	// pushes without credentials, e.g. to a local registry.
+	// to the engine as the push's credentials (X-Registry-Auth), and to
+	// the registry for a multi-platform list. nil pushes without
+	// credentials, e.g. to a local registry.
 	Token TokenSource
 	// Repository is the URI to push to, as ParseRepository reads it.
 	Repository string
 	// Tag is the tag to push; "" means the tag in Repository, or else the
 	// image's content hash.
 	Tag string
+	// Platforms are the platforms of the built-in workload to push, e.g.
+	// linux/amd64 and linux/arm64 (Fargate's X86_64 and ARM64): one
+	// image each, and with several, a manifest list naming them under
+	// the tag. Empty: the daemon's platform.
+	Platforms []string
+	// LocalImage pushes this local image (a scenario's own) instead of
+	// the built-in workload; it has one platform, its own.
+	LocalImage string
 	// Progress gets one line per layer and status change ("5f70bf18a086:
 	// Pushed"); nil discards them.
 	Progress io.Writer
@@ -131,18 +143,22 @@ type PushOptions struct {
 	Image []workload.ImageOption
 }
 
-// Push pushes lab's workload image to opts.Repository and returns the
-// reference pushed (repository:tag) and the digest the registry stored
-// it under.
+// Push pushes lab's workload image (or opts.LocalImage) to
+// opts.Repository and returns the reference pushed (repository:tag) and
+// the digest the registry stored it under.
 //
-// It builds or reuses the image as workload.EnsureImage does, tags it
-// repository:tag, pushes it through the Docker Engine API, and removes
-// that tag from the engine again: the engine is left as it was, with only
-// lab-workload:<hash>. The tag is, in order: opts.Tag, a tag in the
-// repository URI, or the first 12 hex digits of the image's lab.hash
-// label, the same tag the image has locally. lab pushes no "latest": an
-// immutable ECR repository would refuse to move it, and a scenario that
-// names the content tag runs exactly the binary it names.
+// It builds or reuses the image as workload.EnsureImage does, for each
+// platform asked, tags it repository:tag, pushes it through the Docker
+// Engine API, and removes that tag from the engine again: the engine is
+// left as it was, with only lab-workload:<hash>. The tag is, in order:
+// opts.Tag, a tag in the repository URI, or the first 12 hex digits of
+// the image's lab.hash label (of the hashes of all its platforms' images,
+// for several), the same tag a single image has locally. With several
+// platforms, each image is pushed as TAG-<arch> and a manifest list (the
+// OCI index's Docker form) under TAG names them with their platforms, so
+// that Fargate pulls the one for the task's runtimePlatform. lab pushes
+// no "latest": an immutable ECR repository would refuse to move it, and a
+// scenario that names the content tag runs exactly the binary it names.
 //
 // With a Token, the registry host must be the one the token is for (its
 // proxyEndpoint), or, for ECR, a registry of another account in the same
@@ -150,10 +166,6 @@ type PushOptions struct {
 // host. Errors are one line that says what to do; none contains the
 // password or the token.
 func Push(ctx context.Context, opts PushOptions) (ref, digest string, err error) {
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
 	repo, err := ParseRepository(opts.Repository)
 	if err != nil {
 		return "", "", err
@@ -162,26 +174,126 @@ func Push(ctx context.Context, opts PushOptions) (ref, digest string, err error)
 	if err != nil {
 		return "", "", err
 	}
-	// Credentials first: a push that cannot authenticate fails before
-	// building anything.
-	auth, secrets, err := pushCredentials(ctx, opts.Token, repo)
+	archs, err := pushArchs(opts.Platforms, opts.LocalImage)
 	if err != nil {
 		return "", "", err
 	}
-	docker := opts.Docker
-	local, _, err := workload.EnsureImage(ctx, docker, opts.Image...)
+	// Credentials first: a push that cannot authenticate fails before
+	// building anything.
+	creds, err := pushCredentials(ctx, opts.Token, repo)
+	if err != nil {
+		return "", "", err
+	}
+	p := pusher{opts: opts, repo: repo, creds: creds, progress: opts.Progress}
+	if p.progress == nil {
+		p.progress = io.Discard
+	}
+	locals, err := p.images(ctx, archs)
 	if err != nil {
 		return "", "", err
 	}
 	if tag == "" {
-		if tag, err = contentTag(ctx, docker, local); err != nil {
+		if tag, err = p.contentTag(ctx, locals); err != nil {
 			return "", "", err
 		}
 	}
-	ref = repo.String() + ":" + tag
+	if len(locals) == 1 {
+		return p.pushOne(ctx, locals[0].ref, tag)
+	}
+	return p.pushList(ctx, locals, tag)
+}
 
+// localImage is one image to push: its local reference and platform.
+type localImage struct {
+	ref, arch string
+}
+
+// pusher is one Push under way.
+type pusher struct {
+	opts     PushOptions
+	repo     Repository
+	creds    pushCreds
+	progress io.Writer
+}
+
+// pushArchs are the architectures (GOARCH names) of the platforms asked
+// for; [""] means the daemon's.
+func pushArchs(platforms []string, local string) ([]string, error) {
+	if len(platforms) == 0 {
+		return []string{""}, nil
+	}
+	if local != "" && len(platforms) > 1 {
+		return nil, fmt.Errorf("a local image has one platform, its own: push %s for one platform, or build one image per platform and push each", local)
+	}
+	var archs []string
+	for _, pl := range platforms {
+		arch, ok := strings.CutPrefix(strings.TrimSpace(pl), "linux/")
+		if !ok || (arch != "amd64" && arch != "arm64") {
+			return nil, fmt.Errorf("platform %q: Fargate runs linux/amd64 (X86_64) and linux/arm64 (ARM64)", pl)
+		}
+		if !slices.Contains(archs, arch) {
+			archs = append(archs, arch)
+		}
+	}
+	return archs, nil
+}
+
+// images builds or reuses the image of each architecture, or names the
+// local image.
+func (p *pusher) images(ctx context.Context, archs []string) ([]localImage, error) {
+	if p.opts.LocalImage != "" {
+		return []localImage{{ref: p.opts.LocalImage, arch: archs[0]}}, nil
+	}
+	var out []localImage
+	for _, arch := range archs {
+		opts := slices.Clone(p.opts.Image)
+		if arch != "" {
+			opts = append(opts, workload.WithPlatform(arch))
+		}
+		ref, _, err := workload.EnsureImage(ctx, p.opts.Docker, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, localImage{ref: ref, arch: arch})
+	}
+	return out, nil
+}
+
+// contentTag is the first 12 hex digits of the images' content hash: one
+// image's lab.hash label (its ID for a local image without one), or the
+// hash of all of them for several.
+func (p *pusher) contentTag(ctx context.Context, locals []localImage) (string, error) {
+	var hashes []string
+	for _, l := range locals {
+		img, err := p.opts.Docker.ImageInspect(ctx, l.ref)
+		if err != nil {
+			return "", fmt.Errorf("inspect the image %s: %w", l.ref, err)
+		}
+		hash := ""
+		if img.Config != nil {
+			hash = img.Config.Labels[workload.HashLabel]
+		}
+		if hash == "" && p.opts.LocalImage != "" {
+			hash = strings.TrimPrefix(img.ID, "sha256:")
+		}
+		if len(hash) < 12 {
+			return "", fmt.Errorf("the workload image %s has no %s label: remove it (lab gc --images) and run again", l.ref, workload.HashLabel)
+		}
+		hashes = append(hashes, hash)
+	}
+	if len(hashes) == 1 {
+		return hashes[0][:12], nil
+	}
+	sum := sha256.Sum256([]byte(strings.Join(hashes, "\n")))
+	return hex.EncodeToString(sum[:])[:12], nil
+}
+
+// pushOne tags the local image repository:tag, pushes it and untags it.
+func (p *pusher) pushOne(ctx context.Context, local, tag string) (ref, digest string, err error) {
+	docker, repo := p.opts.Docker, p.repo
+	ref = repo.String() + ":" + tag
 	if err := docker.ImageTag(ctx, local, ref); err != nil {
-		return "", "", fmt.Errorf("tag the workload image %s as %s: %w", local, ref, err)
+		return "", "", fmt.Errorf("tag the image %s as %s: %w", local, ref, err)
 	}
 	if ref != local {
 		defer func() {
@@ -190,24 +302,50 @@ func Push(ctx context.Context, opts PushOptions) (ref, digest string, err error)
 			_, _ = docker.ImageRemove(context.WithoutCancel(ctx), ref, image.RemoveOptions{})
 		}()
 	}
-
-	fmt.Fprintf(progress, "pushing %s to %s\n", local, ref)
-	body, err := docker.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	fmt.Fprintf(p.progress, "pushing %s to %s\n", local, ref)
+	authed := p.opts.Token != nil
+	body, err := docker.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: p.creds.engine})
 	if err != nil {
-		return "", "", redact(pushError(repo, opts.Token != nil, err.Error()), secrets)
+		return "", "", redact(pushError(repo, authed, err.Error()), p.creds.secrets)
 	}
 	defer body.Close()
-	digest, err = readPushStream(body, progress)
+	digest, err = readPushStream(body, p.progress)
 	if err != nil {
 		var se streamError
 		if errors.As(err, &se) {
-			return "", "", redact(pushError(repo, opts.Token != nil, string(se)), secrets)
+			return "", "", redact(pushError(repo, authed, string(se)), p.creds.secrets)
 		}
-		return "", "", redact(fmt.Errorf("push %s: %w", ref, err), secrets)
+		return "", "", redact(fmt.Errorf("push %s: %w", ref, err), p.creds.secrets)
 	}
 	if digest == "" {
 		return "", "", fmt.Errorf("push %s: Docker reported no digest for the pushed image: check the registry (GET /v2/%s/manifests/%s)", ref, repo.Path, tag)
 	}
+	return ref, digest, nil
+}
+
+// pushList pushes each platform's image as TAG-<arch>, then the list
+// naming them under TAG, and returns the list's reference and digest.
+func (p *pusher) pushList(ctx context.Context, locals []localImage, tag string) (ref, digest string, err error) {
+	reg := newRegistryClient(p.repo, p.creds.user, p.creds.pass)
+	var manifests []descriptor
+	for _, l := range locals {
+		_, d, err := p.pushOne(ctx, l.ref, tag+"-"+l.arch)
+		if err != nil {
+			return "", "", err
+		}
+		desc, err := reg.describe(ctx, d)
+		if err != nil {
+			return "", "", redact(fmt.Errorf("push to %s: %w", p.repo, err), p.creds.secrets)
+		}
+		desc.Platform = &platform{Architecture: l.arch, OS: "linux"}
+		manifests = append(manifests, desc)
+	}
+	digest, err = reg.putList(ctx, tag, manifests)
+	if err != nil {
+		return "", "", redact(fmt.Errorf("push to %s: %w", p.repo, err), p.creds.secrets)
+	}
+	ref = p.repo.String() + ":" + tag
+	fmt.Fprintf(p.progress, "pushed the manifest list %s naming %d platforms\n", ref, len(manifests))
 	return ref, digest, nil
 }
 
@@ -226,39 +364,31 @@ func pushTag(repo Repository, tag string) (string, error) {
 	return tag, nil
 }
 
-// pushCredentials asks token (nil: none) for the registry credentials
-// and returns them encoded for the engine, with every form of the secret
-// that an error message must not show.
-func pushCredentials(ctx context.Context, token TokenSource, repo Repository) (auth string, secrets []string, err error) {
+// pushCreds are a push's registry credentials: for the engine
+// (X-Registry-Auth), for the registry API (basic), and every form of the
+// secret that an error message must not show.
+type pushCreds struct {
+	engine     string
+	user, pass string
+	secrets    []string
+}
+
+// pushCredentials asks token (nil: none) for the registry credentials.
+func pushCredentials(ctx context.Context, token TokenSource, repo Repository) (pushCreds, error) {
 	if token == nil {
-		return "", nil, nil
+		return pushCreds{}, nil
 	}
 	cfg, err := ecrAuth(ctx, token, repo)
 	if err != nil {
-		return "", nil, err
+		return pushCreds{}, err
 	}
-	secrets = []string{cfg.Password, base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))}
-	if auth, err = registry.EncodeAuthConfig(cfg); err != nil {
-		return "", nil, fmt.Errorf("encode the registry credentials: %w", err)
+	c := pushCreds{user: cfg.Username, pass: cfg.Password}
+	c.secrets = []string{cfg.Password, base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))}
+	if c.engine, err = registry.EncodeAuthConfig(cfg); err != nil {
+		return pushCreds{}, fmt.Errorf("encode the registry credentials: %w", err)
 	}
-	return auth, append(secrets, auth), nil
-}
-
-// contentTag is the first 12 hex digits of the local image's content
-// hash (its lab.hash label), the tag it has locally.
-func contentTag(ctx context.Context, docker PushAPI, local string) (string, error) {
-	img, err := docker.ImageInspect(ctx, local)
-	if err != nil {
-		return "", fmt.Errorf("inspect the workload image %s: %w", local, err)
-	}
-	hash := ""
-	if img.Config != nil {
-		hash = img.Config.Labels[workload.HashLabel]
-	}
-	if len(hash) < 12 {
-		return "", fmt.Errorf("the workload image %s has no %s label: remove it (lab gc --images) and run again", local, workload.HashLabel)
-	}
-	return hash[:12], nil
+	c.secrets = append(c.secrets, c.engine)
+	return c, nil
 }
 
 // ecrAuth asks token for an ECR login and returns it as Docker registry

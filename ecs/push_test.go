@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -478,4 +479,94 @@ func TestPushRedact(t *testing.T) {
 	if got := err.Error(); got != "failed with pw <redacted> and token <redacted>" {
 		t.Errorf("redact = %q", got)
 	}
+}
+
+// A push for both of Fargate's platforms: each platform's image, built
+// from a program for it, and a manifest list naming both with their
+// platforms under the tag, as a Fargate task of either runtimePlatform
+// pulls it.
+func TestPushBothPlatforms(t *testing.T) {
+	docker := dockertest.Client(t)
+	host := registryHost(t)
+	// lab finds the program for each platform beside its executable, as a
+	// release archive ships them.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		bin, _ := workloadBinaryFor(t, docker, arch)
+		beside := filepath.Join(filepath.Dir(self), workload.BinaryName(arch))
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(beside, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(beside) })
+	}
+	t.Setenv(workload.EnvWorkloadBinary, "")
+	token := &fakeToken{endpoint: "http://" + host, password: pushTestPassword}
+	ref, digest, err := Push(pushContext(t), PushOptions{Docker: docker, Token: token, Repository: host + "/lab/workload",
+		Platforms: []string{"linux/amd64", "linux/arm64"}, Image: []workload.ImageOption{workload.WithKeepStale()}})
+	if err != nil {
+		t.Fatalf("Push: %v", err)
+	}
+	tag := strings.TrimPrefix(ref, host+"/lab/workload:")
+	var list struct {
+		MediaType string
+		Manifests []struct {
+			Digest   string
+			Platform struct{ Architecture, OS string }
+		}
+	}
+	header, raw := registryGet(t, host, "lab/workload/manifests/"+tag, mediaDockerList)
+	if err := json.Unmarshal(raw, &list); err != nil || header != digest || list.MediaType != mediaDockerList || len(list.Manifests) != 2 {
+		t.Fatalf("the manifest list under %s: %s (digest %s, Push said %s), %v", tag, raw, header, digest, err)
+	}
+	for _, m := range list.Manifests {
+		arch := m.Platform.Architecture
+		if own, _ := manifestDigest(t, host, "lab/workload", tag+"-"+arch); own != m.Digest || m.Platform.OS != "linux" {
+			t.Errorf("the list names %s for linux/%s, the registry has %s under %s-%s", m.Digest, arch, own, tag, arch)
+		}
+		// The image itself says it is for that architecture.
+		_, mraw := registryGet(t, host, "lab/workload/manifests/"+m.Digest, mediaDockerManifest)
+		var man struct{ Config struct{ Digest string } }
+		json.Unmarshal(mraw, &man)
+		_, craw := registryGet(t, host, "lab/workload/blobs/"+man.Config.Digest, "*/*")
+		var cfg struct{ Architecture, OS string }
+		if err := json.Unmarshal(craw, &cfg); err != nil || cfg.Architecture != arch || cfg.OS != "linux" {
+			t.Errorf("the image for %s says %+v (%v)", arch, cfg, err)
+		}
+	}
+}
+
+// workloadBinaryFor is workloadBinary for another architecture.
+func workloadBinaryFor(t *testing.T, docker *client.Client, arch string) (string, string) {
+	t.Setenv("GOARCH", arch)
+	defer os.Unsetenv("GOARCH")
+	return workloadBinary(t, docker)
+}
+
+// registryGet GETs a path of the test registry's API with accept and
+// returns the digest header and the body.
+func registryGet(t *testing.T, host, path, accept string) (string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+host+"/v2/"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("AWS", pushTestPassword)
+	req.Header.Set("Accept", accept)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", req.URL, resp.Status, b)
+	}
+	return resp.Header.Get("Docker-Content-Digest"), b
 }

@@ -48,6 +48,7 @@ var _ ImageAPI = (*client.Client)(nil)
 type ImageOption func(*imageOptions)
 
 type imageOptions struct {
+	arch      string // build for linux/arch instead of the daemon's
 	binary    string
 	buildLog  io.Writer
 	keepStale bool
@@ -57,6 +58,13 @@ type imageOptions struct {
 // Finder.Find chooses.
 func WithBinary(path string) ImageOption {
 	return func(o *imageOptions) { o.binary = path }
+}
+
+// WithPlatform builds the image for linux/arch (as GOARCH names it, e.g.
+// arm64) instead of the daemon's architecture, with a program for arch:
+// an image to push for another machine, which this daemon need not run.
+func WithPlatform(arch string) ImageOption {
+	return func(o *imageOptions) { o.arch = arch }
 }
 
 // WithBuildLog writes the build's output, and any failure to remove stale
@@ -103,6 +111,9 @@ func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref st
 	if err != nil {
 		return "", false, err
 	}
+	if o.arch != "" {
+		daemon.Arch = o.arch
+	}
 	bin, err := o.find(ctx, daemon, log)
 	if err != nil {
 		return "", false, err
@@ -130,6 +141,9 @@ func EnsureImage(ctx context.Context, cli ImageAPI, opts ...ImageOption) (ref st
 
 	fmt.Fprintf(log, "building the workload image %s from %s\n", tag, bin.Path)
 	b := imageBuild{binary: io.NewSectionReader(f, 0, size), size: size, tag: tag, hash: hash, log: log}
+	if o.arch != "" {
+		b.platform = "linux/" + o.arch
+	}
 	if err := buildImage(ctx, cli, b); err != nil {
 		return "", false, err
 	}
@@ -206,6 +220,9 @@ type imageBuild struct {
 	tag    string    // lab-workload:<first 12 hex digits of hash>
 	hash   string    // the executable's SHA-256, the lab.hash label
 	log    io.Writer // gets the build's output
+	// platform is the image's platform when it is not the daemon's
+	// (the classic builder sets it on a FROM scratch image).
+	platform string
 }
 
 // buildImage builds the workload image with the classic builder, and
@@ -219,6 +236,7 @@ func buildImage(ctx context.Context, cli ImageAPI, b imageBuild) error {
 		Version:     build.BuilderV1, // works on any engine, needs no BuildKit session
 		Remove:      true,
 		ForceRemove: true,
+		Platform:    b.platform,
 	})
 	if err != nil {
 		pr.CloseWithError(err) // ends the writer if the engine did not read it all

@@ -19,14 +19,22 @@ const (
 )
 
 func newECSPushCmd() *cobra.Command {
-	var repository, tag, auth string
+	var repository, tag, auth, localImage string
+	var platforms []string
 	cmd := &cobra.Command{
-		Use:   "push --repository URI [--tag T]",
-		Short: "Push lab's built-in workload image to a registry (ECR)",
+		Use:   "push --repository URI [--tag T] [--platform P,...] [--image LOCAL]",
+		Short: "Push lab's built-in workload image (or a local image) to a registry (ECR)",
 		Long: `push builds (or reuses) lab's workload image and pushes it through the
 Docker Engine to the repository URI, e.g.
 123456789012.dkr.ecr.us-east-1.amazonaws.com/lab-workload (create it first:
 aws ecr create-repository --repository-name lab-workload).
+
+--platform says which Fargate platforms to push for: linux/amd64 (the
+default, Fargate's X86_64) and linux/arm64 (runtime_platform: ARM64),
+whatever this machine's architecture; with both, one image each (TAG-amd64,
+TAG-arm64) and a manifest list under TAG naming them, so that a task of
+either platform pulls its own. --image pushes a local image of your own
+(a scenario's workload.image) instead, as it is.
 
 The tag defaults to the image's content hash (the first 12 hex digits of
 the packaged binary's SHA-256, as in the local lab-workload:<hash>); no
@@ -84,8 +92,12 @@ workload image; progress goes to stderr.`,
 			defer docker.Close()
 
 			stderr := cmd.ErrOrStderr()
+			if localImage == "" && len(platforms) == 0 {
+				platforms = []string{"linux/amd64"}
+			}
 			ref, digest, err := ecs.Push(ctx, ecs.PushOptions{
 				Docker: docker, Token: token, Repository: repository, Tag: tag,
+				Platforms: platforms, LocalImage: localImage,
 				Progress: &prefixWriter{w: stderr, prefix: "lab: "},
 			})
 			if err != nil {
@@ -100,6 +112,8 @@ workload image; progress goes to stderr.`,
 	f.StringVar(&repository, "repository", "", "repository `URI` to push to, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/lab-workload")
 	f.StringVar(&tag, "tag", "", "tag `T` to push (default: the image's content hash, 12 hex digits)")
 	f.StringVar(&auth, "auth", pushAuthAuto, "registry credentials: auto (ecr for an ECR host, none otherwise), ecr, or none")
+	f.StringSliceVar(&platforms, "platform", nil, "platforms to push the built-in workload for: linux/amd64 (default), linux/arm64, or both")
+	f.StringVar(&localImage, "image", "", "push this local `IMAGE` (your scenario's own) instead of the built-in workload")
 	return cmd
 }
 
