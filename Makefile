@@ -36,7 +36,7 @@ run: build
 test:
 	$(GO) test -p 1 -count=1 -timeout 14m ./...
 
-# The fault tests (issue 9), the slow ones too: minutes. The fast ones
+# The fault tests (chaos/), the slow ones too: minutes. The fast ones
 # also run in `make test`. The last line counts the cases:
 # "chaos: N fault cases ran, N passed". LAB_CHAOS_SEED=n replays the
 # random moments of a run that failed.

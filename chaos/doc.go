@@ -1,4 +1,4 @@
-// Package chaos holds lab's fault tests (issue 9, "Faults"): lab is run as
+// Package chaos holds lab's fault tests: lab is run as
 // a user runs it, and something goes wrong on purpose: Ctrl-C or SIGKILL
 // at random moments, Docker going away, workload containers killed,
 // paused or cut off, results that cannot be written, ports already taken,

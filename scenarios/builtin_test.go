@@ -32,7 +32,7 @@ func TestBuiltins(t *testing.T) {
 	}
 }
 
-// TestCPUVertical pins the built-in to issue 2: the article's hey -c 5 -q 1
+// TestCPUVertical pins the built-in to the article's first experiment: hey -c 5 -q 1
 // on three sizes, 60s each, passing at 4.9 req/s.
 func TestCPUVertical(t *testing.T) {
 	s, err := Builtin("cpu-vertical")

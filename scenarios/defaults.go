@@ -2,8 +2,8 @@ package scenarios
 
 import "time"
 
-// Defaults of the fields a scenario may leave out (DESIGN.md, "Defaults and
-// meanings"). Health checks are ALB's, compressed for a lab.
+// Defaults of the fields a scenario may leave out (scenarios/schema.json
+// shows them to editors). Health checks are ALB's, compressed for a lab.
 const (
 	DefaultCount               = 1
 	DefaultHealthPath          = "/"

@@ -207,7 +207,7 @@ func TestInvalid(t *testing.T) {
 	}
 }
 
-// TestThreeMistakes is the example: a misspelled field, an invalid
+// TestThreeMistakes: a misspelled field, an invalid
 // Fargate pair and a threshold that does not parse give three positioned
 // errors in one pass.
 func TestThreeMistakes(t *testing.T) {

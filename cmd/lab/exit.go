@@ -9,7 +9,7 @@ import (
 	"github.com/ecslab/lab/scenarios"
 )
 
-// Exit codes (DESIGN.md).
+// Exit codes (docs/architecture.md lists them for users).
 const (
 	exitOK          = 0
 	exitFailed      = 1   // the run failed: a Docker or AWS error

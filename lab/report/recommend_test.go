@@ -256,7 +256,7 @@ func TestRecommendReasons(t *testing.T) {
 }
 
 func TestRecommendCPUVertical(t *testing.T) {
-	// The acceptance: after lab run cpu-vertical, the recommendation
+	// After lab run cpu-vertical, the recommendation
 	// names 512/1024, marks 256/512 under-provisioned (CPU saturated) and
 	// 1024/2048 over-provisioned.
 	run, err := Read(filepath.Join("testdata", cpuVerticalRun))
