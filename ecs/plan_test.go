@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -553,3 +554,64 @@ func TestStepsAreConsistent(t *testing.T) {
 }
 
 func reflectName(v any) string { return fmt.Sprintf("%T", v) }
+
+// The dry-run shows every call a run makes: each entry's scheduled
+// actions as steps of their own (not applied with the entry), the polls
+// and the removal; kill_task is a StopTask on ECS, and the plan says so.
+func TestPlanShowsActionsPollsAndRemoval(t *testing.T) {
+	sc := parse(t, `
+name: ops
+workload: {builtin: true}
+service: {cpu: 256, memory: 512, count: 2}
+load: {path: /, phases: [{duration: 60s, rate: 1}]}
+matrix: [{cpu: 256, memory: 512}, {cpu: 512, memory: 1024}]
+actions:
+  - {at: 10s, scale: 3}
+  - {at: 20s, resize: 1024/2048}
+  - {at: 30s, kill_task: 1}
+  - {at: 40s, stop_task: 1}
+`)
+	set := *fullSettings
+	set.Subnets = []string{"subnet-1", "subnet-2"} // the fake's
+	p := mustPlan(t, sc, &set)
+	perEntry := map[int][]string{}
+	for _, s := range p.Steps {
+		if s.Action != nil {
+			perEntry[s.Entry] = append(perEntry[s.Entry], s.Operation)
+		}
+	}
+	want := []string{"UpdateService", "DescribeServices", "DescribeTaskDefinition", "RegisterTaskDefinition", "UpdateService", "ListTasks", "StopTask", "ListTasks", "StopTask"}
+	for e := range 2 {
+		if diff := cmp.Diff(want, perEntry[e]); diff != "" {
+			t.Errorf("entry %d's action calls (-want +got):\n%s", e+1, diff)
+		}
+	}
+	stops := stepsOf[*ecs.StopTaskInput](p)
+	if len(stops) != 4 || aws.ToString(stops[0].Reason) != killReason || aws.ToString(stops[1].Reason) != "lab: stop_task action" {
+		t.Errorf("StopTask reasons: %v", stops)
+	}
+	if !hasWarning(p, "kill_task on ECS is StopTask") {
+		t.Errorf("no kill_task warning: %q", p.Warnings)
+	}
+	var out bytes.Buffer
+	if err := p.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"at 30s into the load: kill_task", "while each entry runs", "ecs:DescribeTasks", "elasticloadbalancing:DescribeTargetHealth",
+		"at the end, on Ctrl-C and on failure (lab ecs down)", "ecs:DeleteTaskDefinitions"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("printed plan lacks %q", w)
+		}
+	}
+
+	// Applying an entry sends none of its actions' calls.
+	t.Setenv("LAB_STATE_DIR", t.TempDir())
+	f, c := newFakeAWS(t, func(op string, n int) reply { return happy(op) })
+	_, ap := newApplier(t, c, p)
+	if err := ap.ApplyEntry(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.bodies("StopTask")) + len(f.bodies("ListTasks")); n != 0 {
+		t.Errorf("apply sent %d action calls", n)
+	}
+}
