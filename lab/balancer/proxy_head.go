@@ -279,18 +279,18 @@ func (h *head) parseFields(rest []byte, read func(*head, fieldName, []byte) (fie
 	for len(rest) > 2 {
 		var line []byte
 		line, rest = nextLine(rest)
-		f, value, ok := splitField(line)
+		name, value, ok := splitField(line)
 		if !ok || checkValues && !validValue(value) {
 			return malformed
 		}
-		if name := nameOf(f.name); name != otherField {
-			kind, err := read(h, name, value)
-			if err != nil {
+		kind := forward
+		if known := nameOf(name); known != otherField {
+			var err error
+			if kind, err = read(h, known, value); err != nil {
 				return err
 			}
-			f.kind = kind
 		}
-		h.fields = append(h.fields, f)
+		h.fields = append(h.fields, field{line: line, name: name, kind: kind})
 	}
 	return nil
 }
@@ -407,12 +407,12 @@ func (h *head) dropNamed() {
 
 // splitField splits "Name: value" and checks the name. A line that starts
 // with white space (obsolete line folding) has no valid name.
-func splitField(line []byte) (f field, value []byte, ok bool) {
+func splitField(line []byte) (name, value []byte, ok bool) {
 	i := bytes.IndexByte(line, ':')
 	if i <= 0 || !isToken(line[:i]) {
-		return field{}, nil, false
+		return nil, nil, false
 	}
-	return field{line: line, name: line[:i]}, trimOWS(line[i+1:]), true
+	return line[:i], trimOWS(line[i+1:]), true
 }
 
 // parseLength parses a Content-Length value; -1 when invalid.

@@ -48,12 +48,12 @@ func (r *rawIO) Read(p []byte) (int, error) {
 
 // readFD reads once; false asks the netpoller to wait for data.
 func (r *rawIO) readFD(fd uintptr) bool {
-	n, err := rawCall(syscall.SYS_READ, fd, r.buf)
+	n, e := rawCall(syscall.SYS_READ, fd, r.buf)
 	switch {
-	case err == syscall.EAGAIN:
+	case e == syscall.EAGAIN:
 		return false
-	case err != nil:
-		r.err = err
+	case e != 0:
+		r.err = e
 	case n == 0:
 		r.err = io.EOF
 	default:
@@ -76,12 +76,12 @@ func (r *rawIO) Write(p []byte) (int, error) {
 // writeFD writes what is left; false asks the netpoller to wait for room.
 func (r *rawIO) writeFD(fd uintptr) bool {
 	for r.n < len(r.buf) {
-		n, err := rawCall(syscall.SYS_WRITE, fd, r.buf[r.n:])
+		n, e := rawCall(syscall.SYS_WRITE, fd, r.buf[r.n:])
 		switch {
-		case err == syscall.EAGAIN:
+		case e == syscall.EAGAIN:
 			return false
-		case err != nil:
-			r.err = err
+		case e != 0:
+			r.err = e
 			return true
 		}
 		r.n += n
@@ -90,16 +90,13 @@ func (r *rawIO) writeFD(fd uintptr) bool {
 }
 
 // rawCall makes a read or write system call (trap) on fd with p, again
-// when a signal interrupted it. p is not empty.
-func rawCall(trap, fd uintptr, p []byte) (int, error) {
+// when a signal interrupted it. p is not empty. The error is an Errno, not
+// an error, so that the common EAGAIN costs no interface comparison.
+func rawCall(trap, fd uintptr, p []byte) (int, syscall.Errno) {
 	for {
 		n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		switch e {
-		case 0:
-			return int(n), nil
-		case syscall.EINTR:
-		default:
-			return 0, e
+		if e != syscall.EINTR {
+			return int(n), e
 		}
 	}
 }
