@@ -57,7 +57,7 @@ func (r *rawIO) readFD(fd uintptr) bool {
 	case n == 0:
 		r.err = io.EOF
 	default:
-		r.n = n
+		r.n = int(n)
 	}
 	return true
 }
@@ -84,19 +84,18 @@ func (r *rawIO) writeFD(fd uintptr) bool {
 			r.err = e
 			return true
 		}
-		r.n += n
+		r.n += int(n)
 	}
 	return true
 }
 
 // rawCall makes a read or write system call (trap) on fd with p, again
 // when a signal interrupted it. p is not empty. The error is an Errno, not
-// an error, so that the common EAGAIN costs no interface comparison.
-func rawCall(trap, fd uintptr, p []byte) (int, syscall.Errno) {
-	for {
-		n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		if e != syscall.EINTR {
-			return int(n), e
-		}
+// an error, so that the common EAGAIN costs no interface comparison; and
+// the function is kept small enough for the compiler to inline it.
+func rawCall(trap, fd uintptr, p []byte) (n uintptr, e syscall.Errno) {
+	for e = syscall.EINTR; e == syscall.EINTR; {
+		n, _, e = syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
 	}
+	return n, e
 }
