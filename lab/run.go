@@ -67,6 +67,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 		StartedAt:     started.UTC().Truncate(time.Second),
 		Entries:       []EntrySummary{},
 	}
+	if p, ok := target.(PlatformReporter); ok {
+		r.summary.Platform = p.Platform()
+	}
 	for _, o := range opts.Observers {
 		o.Started(RunInfo{ID: opts.ID, Scenario: sc, Entries: entries, Target: target.Name(), StartedAt: started})
 	}

@@ -28,6 +28,27 @@ type Summary struct {
 	// Cost is what the run was estimated to cost before it created
 	// anything, and what it used, priced the same way (ECS only).
 	Cost *CostReport `json:"cost,omitempty"`
+	// Platform is where the tasks ran, when the target says (local).
+	Platform *Platform `json:"platform,omitempty"`
+}
+
+// Platform is where a target runs its tasks: the Docker daemon's engine
+// version, OS and architecture, cgroup version and driver, and how lab
+// reached the tasks; Notes are what a reader of the results must know,
+// e.g. that an arm64 core is not a Fargate vCPU.
+type Platform struct {
+	Docker  string   `json:"docker,omitempty"`
+	OS      string   `json:"os"`
+	Arch    string   `json:"arch"`
+	Cgroup  string   `json:"cgroup,omitempty"`
+	Network string   `json:"network,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+// PlatformReporter is implemented by a target that knows where its tasks
+// run; the run records it in the summary.
+type PlatformReporter interface {
+	Platform() *Platform
 }
 
 // CostReport is a run's estimate and what it actually used.

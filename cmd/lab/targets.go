@@ -7,23 +7,30 @@ import (
 	"io"
 	"time"
 
-	"github.com/ecslab/lab/lab/report"
+	"github.com/docker/docker/client"
 
 	"github.com/ecslab/lab/ecs"
+	"github.com/ecslab/lab/internal/dockerhost"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/lab/report"
 	"github.com/ecslab/lab/scenarios"
 	"github.com/ecslab/lab/workload"
 )
 
 // The targets lab run sets up: local (Docker) and ecs.
 
-// newLocalTarget connects to Docker, takes the run's lock (so that `lab
-// gc` leaves the run alone), and packages or finds the workload image.
-// release gives back the lock and the Docker connection.
-// cal, when set, scales the tasks' CPU quota.
+// newLocalTarget connects to Docker, says which daemon it is and what
+// lab will do about it, takes the run's lock (so that `lab gc` leaves the
+// run alone), and packages or finds the workload image. release gives
+// back the lock and the Docker connection. cal, when set, scales the
+// tasks' CPU quota.
 func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer, cal *lab.Calibration) (lab.Target, func(), error) {
-	cli, err := local.Connect(ctx)
+	network, err := local.NetworkPathFromEnv()
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	cli, daemon, err := connectLocal(ctx, sc, network, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +50,7 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		release()
 		return nil, nil, err
 	}
-	cfg := local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port}
+	cfg := local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port, Network: network, Daemon: daemon}
 	if cal != nil {
 		cfg.CPUScale = cal.Factor
 	}
@@ -53,6 +60,37 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		return nil, nil, err
 	}
 	return target, release, nil
+}
+
+// connectLocal connects to the daemon lab finds, refuses one on another
+// machine, and prints which daemon it is, how lab reaches tasks, and
+// what a person must know: an arm64 daemon is not Fargate's x86_64, a
+// scenario that may want more memory than Docker has.
+func connectLocal(ctx context.Context, sc *scenarios.Scenario, network local.NetworkPath, stderr io.Writer) (*client.Client, local.Daemon, error) {
+	ep, err := dockerhost.Resolve()
+	if err != nil {
+		return nil, local.Daemon{}, fmt.Errorf("find Docker: %w", err)
+	}
+	if !ep.Local() {
+		return nil, local.Daemon{}, fmt.Errorf("Docker at %s is on another machine: lab reaches its tasks on ports published on this machine's 127.0.0.1, so it needs a local daemon (`lab doctor` says more)", ep)
+	}
+	cli, err := local.ConnectTo(ctx, ep)
+	if err != nil {
+		return nil, local.Daemon{}, err
+	}
+	daemon, err := local.InspectDaemon(ctx, cli, ep)
+	if err != nil {
+		cli.Close()
+		return nil, local.Daemon{}, err
+	}
+	fmt.Fprintf(stderr, "lab: %s; %s\n", daemon, network.Describe())
+	if note := daemon.PlatformNote(); note != "" {
+		fmt.Fprintf(stderr, "lab: note: %s\n", note)
+	}
+	if warning := daemon.MemoryWarning(sc); warning != "" {
+		fmt.Fprintf(stderr, "lab: warning: %s\n", warning)
+	}
+	return cli, daemon, nil
 }
 
 // ecsCloseTimeout bounds the removal at the end of an ECS run: the

@@ -237,14 +237,18 @@ const sigkilled = 137
 
 // recordExit records the stop of a task whose container exited, with
 // ECS's reason, and has it replaced. OOM is recognised from Docker's oom
-// event or State.OOMKilled, never from exit code 137 alone (any SIGKILL
-// gives that).
+// event or State.OOMKilled (on cgroup v2 containerd learns it from
+// memory.events), or on cgroup v2 from the stats' oom count before a
+// SIGKILL; never from exit code 137 alone (any SIGKILL gives that).
 func (t *Target) recordExit(tk *task, exitCode int) {
 	t.bal.Deregister(tk.id)
 	t.mu.Lock()
 	killed := tk.killed
 	t.mu.Unlock()
-	oom := t.ooms.seen(tk.containerID)
+	// On cgroup v2 the stats may have shown the limit hit with nothing
+	// left to reclaim (memory.events' oom) before a SIGKILL lab did not
+	// send: that is an OOM kill even when Docker's event is missed.
+	oom := t.ooms.seen(tk.containerID) || exitCode == sigkilled && !killed && tk.stats.get().OOMEvents > 0
 	if !oom && exitCode == sigkilled && !killed {
 		oom = t.ooms.wait(t.ctx, tk.containerID, oomGrace)
 	}

@@ -15,6 +15,9 @@ import (
 type usage struct {
 	CPUPct float64 // percent of the task's cpu envelope
 	MemMiB float64 // resident memory, page cache excluded
+	// OOMEvents counts the times the task's memory hit its limit with
+	// nothing left to reclaim (cgroup v2 only; 0 on v1).
+	OOMEvents uint64
 }
 
 // envelopeCPUPercent converts a container's CPU time over a wall-clock
@@ -32,16 +35,55 @@ func envelopeCPUPercent(cpuDelta, wallDelta time.Duration, cpuUnits float64) flo
 }
 
 // residentBytes is memory usage less page cache, as the ECS agent counts
-// it: usage - cache on cgroup v1, usage - inactive_file on cgroup v2.
+// it: usage - cache on cgroup v1, usage - inactive_file on cgroup v2
+// (the key docker stats subtracts there too). Shared memory (tmpfs,
+// /dev/shm) is not page cache that can be dropped: v2 counts it as
+// inactive_anon, so it stays in.
 func residentBytes(m container.MemoryStats) uint64 {
-	cache, ok := m.Stats["cache"]
-	if !ok {
-		cache = m.Stats["inactive_file"]
+	key := "cache"
+	if cgroupV2(m) {
+		key = "inactive_file"
 	}
+	cache := m.Stats[key]
 	if cache > m.Usage {
 		return 0
 	}
 	return m.Usage - cache
+}
+
+// cgroupV2 reports whether memory stats come from cgroup v2, whose
+// memory.stat names differ from v1's: anon and file instead of rss and
+// cache.
+func cgroupV2(m container.MemoryStats) bool {
+	_, v1 := m.Stats["cache"]
+	_, anon := m.Stats["anon"]
+	_, file := m.Stats["file"]
+	return !v1 && (anon || file)
+}
+
+// oomEvents is how many times the container's memory hit its limit with
+// nothing left to reclaim, on cgroup v2: Docker reports memory.events'
+// oom counter as failcnt there. On v1 failcnt counts every time usage
+// touched the limit, reclaim or not, so it says nothing about kills.
+func oomEvents(m container.MemoryStats) uint64 {
+	if !cgroupV2(m) {
+		return 0
+	}
+	return m.Failcnt
+}
+
+// usageOf is a task's use in one stats sample: CPU over the interval
+// since the daemon's previous sample (precpu_stats, preread; a stream's
+// first sample has none, and ok is false), and resident memory.
+func usageOf(s container.StatsResponse, cpuUnits float64) (u usage, ok bool) {
+	u.MemMiB = float64(residentBytes(s.MemoryStats)) / (1 << 20)
+	u.OOMEvents = oomEvents(s.MemoryStats)
+	cur, pre := s.CPUStats.CPUUsage.TotalUsage, s.PreCPUStats.CPUUsage.TotalUsage
+	if s.PreRead.IsZero() || pre == 0 || cur < pre {
+		return u, false
+	}
+	u.CPUPct = envelopeCPUPercent(time.Duration(cur-pre), s.Read.Sub(s.PreRead), cpuUnits)
+	return u, true
 }
 
 // statsSource opens a container's stats stream; the Docker client does it.
@@ -70,7 +112,6 @@ func (w *watchStats) run(ctx context.Context, src statsSource, id string, cpuUni
 	}
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
-	var prev *container.StatsResponse
 	for {
 		var s container.StatsResponse
 		if err := dec.Decode(&s); err != nil {
@@ -79,16 +120,12 @@ func (w *watchStats) run(ctx context.Context, src statsSource, id string, cpuUni
 			}
 			return err
 		}
-		u := usage{MemMiB: float64(residentBytes(s.MemoryStats)) / (1 << 20)}
-		if prev != nil && s.CPUStats.CPUUsage.TotalUsage >= prev.CPUStats.CPUUsage.TotalUsage {
-			cpu := time.Duration(s.CPUStats.CPUUsage.TotalUsage - prev.CPUStats.CPUUsage.TotalUsage)
-			u.CPUPct = envelopeCPUPercent(cpu, s.Read.Sub(prev.Read), cpuUnits)
-		} else {
-			u.CPUPct = w.get().CPUPct
-		}
+		u, ok := usageOf(s, cpuUnits)
 		w.mu.Lock()
+		if !ok {
+			u.CPUPct = w.latest.CPUPct
+		}
 		w.latest = u
 		w.mu.Unlock()
-		prev = &s
 	}
 }

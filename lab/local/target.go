@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +37,12 @@ type Config struct {
 	// size's share of a Fargate vCPU does. The envelope CPU is reported
 	// against the scaled quota.
 	CPUScale float64
+	// Network is how the balancer and health checks reach tasks; empty
+	// is PathAuto.
+	Network NetworkPath
+	// Daemon is what the daemon said about itself (InspectDaemon), for
+	// the summary's platform.
+	Daemon Daemon
 }
 
 // cpuUnits is the quota a task of size gets, in cpu units (1024 = one
@@ -61,8 +66,9 @@ type Target struct {
 	netName string
 	// direct is true when the host reaches container addresses (Linux):
 	// the balancer then dials them and skips Docker's userland port proxy,
-	// which costs real CPU. Elsewhere (Docker Desktop) it dials the port
-	// published on 127.0.0.1.
+	// which costs real CPU. Elsewhere (Docker Desktop), or when
+	// LAB_CONTAINER_NETWORK=published, it dials the port published on
+	// 127.0.0.1.
 	direct     bool
 	directOnce sync.Once
 
@@ -97,8 +103,9 @@ type Target struct {
 }
 
 var (
-	_ lab.Target = (*Target)(nil)
-	_ lab.Failer = (*Target)(nil)
+	_ lab.Target           = (*Target)(nil)
+	_ lab.Failer           = (*Target)(nil)
+	_ lab.PlatformReporter = (*Target)(nil)
 )
 
 // New prepares the local target for a run: a network of its own, the
@@ -140,7 +147,7 @@ func newTarget(cli client.APIClient, cfg Config) *Target {
 		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
 		netName: "lab-" + cfg.RunID,
 		tasks:   map[string]*task{},
-		direct:  runtime.GOOS == "linux",
+		direct:  cfg.Network.tryDirect(),
 		kick:    make(chan struct{}, 1),
 		failed:  make(chan error, 1),
 	}
@@ -167,6 +174,23 @@ func (t *Target) labels(role string) map[string]string {
 		LabelScenario: t.cfg.Scenario.Name,
 		LabelRole:     role,
 	}
+}
+
+// Platform is the daemon's platform and how tasks are reached, with the
+// note a reader needs when the daemon is not x86_64.
+func (t *Target) Platform() *lab.Platform {
+	d := t.cfg.Daemon
+	p := &lab.Platform{Docker: d.Version, OS: d.OS, Arch: d.Arch, Network: string(t.cfg.Network)}
+	if d.CgroupVersion != "" {
+		p.Cgroup = "v" + d.CgroupVersion + " " + d.CgroupDriver
+	}
+	if p.Network == "" {
+		p.Network = string(PathAuto)
+	}
+	if note := d.PlatformNote(); note != "" {
+		p.Notes = append(p.Notes, note)
+	}
+	return p
 }
 
 // Name is "local".

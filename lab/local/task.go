@@ -271,6 +271,9 @@ func (t *Target) taskAddr(info container.InspectResponse, port nat.Port) (string
 	if t.direct {
 		return direct, nil
 	}
+	if t.cfg.Network == PathDirect {
+		return "", fmt.Errorf("%s=direct, but the container address %q does not answer from this machine: unset it to use the published ports", EnvContainerNetwork, direct)
+	}
 	if ns := info.NetworkSettings; ns != nil {
 		for _, b := range ns.Ports[port] {
 			if b.HostPort != "" {
