@@ -215,12 +215,12 @@ func TestInterruptCleansUp(t *testing.T) {
 
 // runResults runs a test scenario headless and returns its summary and
 // results directory.
-func runResults(t *testing.T, scenario string, wantCode int) (lab.Summary, string) {
+func runResults(t *testing.T, scenario string, wantCode int, env ...string) (lab.Summary, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	r := runLab(t, ctx, nil, "run", scenario, "--headless", "--json", "--out", out)
+	r := runLab(t, ctx, env, "run", scenario, "--headless", "--json", "--out", out)
 	if r.code != wantCode {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, wantCode, r.stderr)
 	}
@@ -235,27 +235,42 @@ func runResults(t *testing.T, scenario string, wantCode int) (lab.Summary, strin
 	return s, dirs[0]
 }
 
+// A leak that fills 512 MiB in about 3 s, on both ways of reaching tasks:
+// each sees the task OOM-killed and replaced, and the 502s and 503s
+// meanwhile, alike within noise.
 func TestOOMKilledTasksAreReplaced(t *testing.T) {
 	cli := dockertest.Client(t)
-	s, dir := runResults(t, "testdata/oom.yaml", 0)
-	e := s.Entries[0]
 	const oom = "OutOfMemoryError: Container killed due to memory usage"
-	if e.Tasks.Stopped < 1 || e.Tasks.StoppedReasons[oom] != e.Tasks.Stopped {
-		t.Errorf("tasks %+v, want OOM kills only", e.Tasks)
-	}
-	if e.Tasks.Started != e.Tasks.Stopped+1 {
-		t.Errorf("tasks %+v, want every stopped task replaced", e.Tasks)
-	}
-	if e.Errors["502"]+e.Errors["503"] == 0 {
-		t.Errorf("errors %v, want 502s or 503s while no healthy task exists", e.Errors)
-	}
-	for _, ev := range labtest.ReadEvents(t, dir) {
-		if ev["type"] == "task_stopped" && ev["by_lab"] == nil && (ev["oom"] != true || ev["exit_code"] != 137.0) {
-			t.Errorf("task_stopped event %v, want oom true and exit code 137", ev)
+	ok := map[string]int64{}
+	for _, path := range []string{"direct", "published"} {
+		s, dir := runResults(t, "testdata/oom.yaml", 0, "LAB_CONTAINER_NETWORK="+path)
+		if s.Platform == nil || s.Platform.Network != path {
+			t.Errorf("%s: summary platform %+v, want network %s", path, s.Platform, path)
+		}
+		e := s.Entries[0]
+		ok[path] = e.OK
+		if e.Tasks.Stopped < 1 || e.Tasks.StoppedReasons[oom] != e.Tasks.Stopped {
+			t.Errorf("%s: tasks %+v, want OOM kills only", path, e.Tasks)
+		}
+		if e.Tasks.Started != e.Tasks.Stopped+1 {
+			t.Errorf("%s: tasks %+v, want every stopped task replaced", path, e.Tasks)
+		}
+		if e.Errors["502"]+e.Errors["503"] == 0 {
+			t.Errorf("%s: errors %v, want 502s or 503s while no healthy task exists", path, e.Errors)
+		}
+		for _, ev := range labtest.ReadEvents(t, dir) {
+			if ev["type"] == "task_stopped" && ev["by_lab"] == nil && (ev["oom"] != true || ev["exit_code"] != 137.0) {
+				t.Errorf("%s: task_stopped event %v, want oom true and exit code 137", path, ev)
+			}
+		}
+		if left := leftovers(t, cli); len(left) > 0 {
+			t.Errorf("%s: containers left behind: %v", path, left)
 		}
 	}
-	if left := leftovers(t, cli); len(left) > 0 {
-		t.Errorf("containers left behind: %v", left)
+	// 60 requests are offered; a kill costs the few seconds until the
+	// replacement is healthy, on either path.
+	if d, p := ok["direct"], ok["published"]; math.Abs(float64(d-p)) > 12 {
+		t.Errorf("requests served: direct %d, published %d; want them within 12", d, p)
 	}
 }
 
@@ -382,27 +397,6 @@ func TestCPUVerticalReproducesTheArticle(t *testing.T) {
 		if math.Abs(d.AchievedRPS-p.AchievedRPS) > 0.3 || math.Abs(d.CPUUtilization.Avg-p.CPUUtilization.Avg) > 10 {
 			t.Errorf("%s: direct %.2f req/s at cpu %.1f%%, published %.2f req/s at cpu %.1f%%: want them within 0.3 req/s and 10 points",
 				d.Label, d.AchievedRPS, d.CPUUtilization.Avg, p.AchievedRPS, p.CPUUtilization.Avg)
-		}
-	}
-}
-
-// The article's memory experiment, shortened to one 1 GB entry of 16 s
-// (a task fills 1 GB in about 13 s): both ways of reaching tasks see the
-// task OOM-killed and replaced, and the 502s and 503s meanwhile.
-func TestMemoryLeakOnBothNetworkPaths(t *testing.T) {
-	dockertest.Client(t)
-	const oom = "OutOfMemoryError: Container killed due to memory usage"
-	for _, path := range []string{"direct", "published"} {
-		s := runOnPath(t, path, 3*time.Minute, "memory-leak", "--size", "512/1024", "--duration", "16s")
-		e := s.Entries[0]
-		if e.Tasks.Stopped < 1 || e.Tasks.StoppedReasons[oom] != e.Tasks.Stopped || e.Tasks.Started != e.Tasks.Stopped+1 {
-			t.Errorf("%s: tasks %+v, want OOM kills, each replaced", path, e.Tasks)
-		}
-		if e.Errors["502"]+e.Errors["503"] == 0 || e.MemoryUtilization.Max < 90 {
-			t.Errorf("%s: errors %v, memory max %.0f%%; want 502s or 503s and memory near the limit", path, e.Errors, e.MemoryUtilization.Max)
-		}
-		if e.OK < 40 || e.OK > 80 {
-			t.Errorf("%s: %d requests served of about 80 offered; want most served between the kills", path, e.OK)
 		}
 	}
 }
