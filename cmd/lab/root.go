@@ -48,6 +48,7 @@ results and a report. Start with: lab list, then lab run cpu-vertical.`,
 		newVersionCommand(),
 		newCapacityCommand(),
 		newCalibrateCommand(),
+		newDoctorCommand(),
 	)
 	return root
 }

@@ -31,7 +31,6 @@ type Daemon struct {
 type daemonAPI interface {
 	ServerVersion(ctx context.Context) (types.Version, error)
 	Info(ctx context.Context) (system.Info, error)
-	ClientVersion() string
 }
 
 // InspectDaemon asks the daemon at ep what it is.
@@ -45,7 +44,7 @@ func InspectDaemon(ctx context.Context, cli daemonAPI, ep dockerhost.Endpoint) (
 		return Daemon{}, fmt.Errorf("ask Docker about itself: %w", err)
 	}
 	d := Daemon{
-		Endpoint: ep, Version: ver.Version, APIVersion: cli.ClientVersion(),
+		Endpoint: ep, Version: ver.Version, APIVersion: ver.APIVersion,
 		OS: strings.ToLower(ver.Os), Arch: goArch(ver.Arch),
 		OperatingSystem: info.OperatingSystem, KernelVersion: info.KernelVersion,
 		CgroupVersion: info.CgroupVersion, CgroupDriver: info.CgroupDriver,

@@ -60,7 +60,7 @@ func TestNetworkPathFromEnv(t *testing.T) {
 	if _, err := NetworkPathFromEnv(); err == nil || err.Error() != "LAB_CONTAINER_NETWORK=host: want auto, direct or published" {
 		t.Errorf("a bad value: %v", err)
 	}
-	if PathPublished.tryDirect() || !PathDirect.tryDirect() {
+	if PathPublished.TriesDirect() || !PathDirect.TriesDirect() {
 		t.Error("published must never try container addresses, direct always")
 	}
 }

@@ -38,11 +38,11 @@ func NetworkPathFromEnv() (NetworkPath, error) {
 	}
 }
 
-// tryDirect says whether tasks are first tried at their container
+// TriesDirect says whether tasks are first tried at their container
 // addresses: unless published ports are forced, on Linux (elsewhere the
 // daemon runs in a VM whose bridge this machine does not route to) or
 // when direct is forced.
-func (p NetworkPath) tryDirect() bool {
+func (p NetworkPath) TriesDirect() bool {
 	switch p {
 	case PathPublished:
 		return false
@@ -59,7 +59,7 @@ func (p NetworkPath) Describe() string {
 		return "tasks reached on ports published on 127.0.0.1 (" + EnvContainerNetwork + "=published)"
 	case p == PathDirect:
 		return "tasks reached at their container addresses (" + EnvContainerNetwork + "=direct)"
-	case p.tryDirect():
+	case p.TriesDirect():
 		return "tasks reached at their container addresses, else on ports published on 127.0.0.1"
 	}
 	return "tasks reached on ports published on 127.0.0.1"

@@ -147,7 +147,7 @@ func newTarget(cli client.APIClient, cfg Config) *Target {
 		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
 		netName: "lab-" + cfg.RunID,
 		tasks:   map[string]*task{},
-		direct:  cfg.Network.tryDirect(),
+		direct:  cfg.Network.TriesDirect(),
 		kick:    make(chan struct{}, 1),
 		failed:  make(chan error, 1),
 	}
