@@ -146,6 +146,9 @@ func probeTaskDefinition(set *scenarios.ECS, names Names, platform, region strin
 			Image:     aws.String(set.Image),
 			Essential: aws.Bool(true),
 			Command:   []string{"probe"},
+			// The probe keeps little in memory; the reservation says so
+			// (and sizes the task for emulators that add containers up).
+			MemoryReservation: aws.Int32(64),
 			LogConfiguration: &ecstypes.LogConfiguration{
 				LogDriver: ecstypes.LogDriverAwslogs,
 				Options: map[string]string{

@@ -23,4 +23,6 @@ type RunInfo struct {
 	Entries   []scenarios.Entry
 	Target    string
 	StartedAt time.Time
+	// Calibration is the CPU scaling the target applies; nil when none.
+	Calibration *Calibration
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// NetOfRTT judges latency thresholds net of the round trip to the
 	// endpoint (see RTTProber), as if the load came from next to it.
 	NetOfRTT bool
+	// Calibration is the CPU scaling the target applies (lab run
+	// --calibrated), recorded in the summary; nil when none.
+	Calibration *Calibration
 }
 
 // Failer is implemented by a target that can fail on its own while the
@@ -65,13 +68,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 		Target:        target.Name(),
 		RunID:         opts.ID,
 		StartedAt:     started.UTC().Truncate(time.Second),
+		Calibration:   opts.Calibration,
 		Entries:       []EntrySummary{},
 	}
 	if p, ok := target.(PlatformReporter); ok {
 		r.summary.Platform = p.Platform()
 	}
 	for _, o := range opts.Observers {
-		o.Started(RunInfo{ID: opts.ID, Scenario: sc, Entries: entries, Target: target.Name(), StartedAt: started})
+		o.Started(RunInfo{ID: opts.ID, Scenario: sc, Entries: entries, Target: target.Name(), StartedAt: started, Calibration: opts.Calibration})
 	}
 
 	var runErr error

@@ -31,6 +31,9 @@ type runOptions struct {
 	ecsFile  string
 	netOfRTT bool
 	yes      bool
+	// calibrated is the Fargate platform whose vCPU the local quota
+	// stands for (--calibrated); empty: none.
+	calibrated string
 }
 
 func newRunCommand() *cobra.Command {
@@ -55,6 +58,7 @@ func newRunCommand() *cobra.Command {
 	pricesFlag(cmd, &o.prices, " for the recommendation")
 	f.BoolVar(&o.netOfRTT, "net-of-rtt", false, "--target ecs: judge latency thresholds net of the round trip from here to the ALB, measured before each entry")
 	f.BoolVar(&o.yes, "yes", false, "--target ecs: do not ask before creating what AWS bills (the estimate is printed all the same)")
+	calibratedFlag(cmd, &o.calibrated)
 	return cmd
 }
 
@@ -76,10 +80,20 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	if err != nil {
 		return false, err
 	}
+	if o.calibrated != "" && o.target == "ecs" {
+		return false, usageError{fmt.Errorf("--calibrated scales local CPU quotas; on ECS the tasks run on Fargate's own vCPUs")}
+	}
+	cal, err := calibrationFor(sc, o.calibrated, stderr)
+	if err != nil {
+		return false, err
+	}
 	if o.dryRun {
+		if cal != nil {
+			fmt.Fprintf(stdout, "CPU quotas below x %.3f (--calibrated)\n", cal.Factor)
+		}
 		return false, o.printPlan(stdout, sc)
 	}
-	r, err := newScenarioRun(sc, o, stdout, stderr)
+	r, err := newScenarioRun(sc, o, cal, stdout, stderr)
 	if err != nil {
 		return false, err
 	}
@@ -129,13 +143,14 @@ type scenarioRun struct {
 	id             string
 	dir            string // the results directory
 	dashboard      bool   // the TUI watches the run, not the headless log
+	calibration    *lab.Calibration
 	stdout, stderr io.Writer
 }
 
 // newScenarioRun checks what must hold before anything starts: the price
 // table reads, and results can be written (a run whose results cannot be
 // written is a run wasted).
-func newScenarioRun(sc *scenarios.Scenario, o runOptions, stdout, stderr io.Writer) (*scenarioRun, error) {
+func newScenarioRun(sc *scenarios.Scenario, o runOptions, cal *lab.Calibration, stdout, stderr io.Writer) (*scenarioRun, error) {
 	prices, err := loadPrices(o.prices)
 	if err != nil {
 		return nil, err
@@ -145,7 +160,7 @@ func newScenarioRun(sc *scenarios.Scenario, o runOptions, stdout, stderr io.Writ
 	}
 	id := newRunID()
 	return &scenarioRun{
-		sc: sc, o: o, prices: prices, id: id,
+		sc: sc, o: o, prices: prices, id: id, calibration: cal,
 		dir:       filepath.Join(o.out, report.DirName(time.Now(), sc.Name, id)),
 		dashboard: !o.headless && !o.json && isTerminal(stdout),
 		stdout:    stdout, stderr: stderr,
@@ -195,7 +210,7 @@ func (r *scenarioRun) closeTimeout() time.Duration {
 // target holds on to.
 func (r *scenarioRun) openTarget(ctx context.Context) (lab.Target, func(), error) {
 	if r.o.target != "ecs" {
-		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, nil)
+		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, r.calibration)
 		if err != nil {
 			return nil, nil, interrupted(ctx, err)
 		}
@@ -252,7 +267,7 @@ func (r *scenarioRun) execute(ctx context.Context, target lab.Target, writer *re
 	runCtx, stopRun := context.WithCancel(runCtx)
 	defer stopRun()
 	writer.OnFail(stopRun)
-	summary, err = lab.Run(runCtx, r.sc, target, lab.Options{ID: r.id, Observers: observers, Commands: commands, CloseTimeout: r.closeTimeout(), NetOfRTT: r.o.netOfRTT})
+	summary, err = lab.Run(runCtx, r.sc, target, lab.Options{ID: r.id, Observers: observers, Commands: commands, CloseTimeout: r.closeTimeout(), NetOfRTT: r.o.netOfRTT, Calibration: r.calibration})
 	if werr := writer.Err(); werr != nil {
 		werr = fmt.Errorf("write results to %s: %w; the run stopped there", r.dir, werr)
 		if ctx.Err() == nil && errors.Is(err, lab.ErrInterrupted) {

@@ -162,7 +162,7 @@ func Run(ctx context.Context, target lab.Target, o Options) (*Report, error) {
 		Sizes:       []SizeResult{},
 	}
 	r.publish(func(ob lab.Observer) {
-		ob.Started(lab.RunInfo{ID: o.RunID, Scenario: o.Scenario, Entries: o.Sizes, Target: target.Name(), StartedAt: started})
+		ob.Started(lab.RunInfo{ID: o.RunID, Scenario: o.Scenario, Entries: o.Sizes, Target: target.Name(), StartedAt: started, Calibration: o.Calibration})
 	})
 
 	deadline := started.Add(o.MaxDuration)

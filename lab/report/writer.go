@@ -123,6 +123,7 @@ func (w *Writer) Started(info lab.RunInfo) {
 		Target:        info.Target,
 		RunID:         info.ID,
 		StartedAt:     info.StartedAt.UTC().Truncate(time.Second),
+		Calibration:   info.Calibration,
 		Entries:       []lab.EntrySummary{},
 	}
 	w.fail(w.writeSummary())
