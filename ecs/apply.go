@@ -46,6 +46,9 @@ type Applier struct {
 // NewApplier prepares to apply plan with clients, recording into state.
 // The plan must have no missing values.
 func NewApplier(c *Clients, plan *Plan, state *State) (*Applier, error) {
+	if len(plan.Errors) > 0 {
+		return nil, fmt.Errorf("the plan cannot be applied: %s", strings.Join(plan.Errors, "; "))
+	}
 	if m := plan.Missing(); len(m) > 0 {
 		return nil, fmt.Errorf("the ECS settings are incomplete: %s (give them in the scenario's ecs: section or with --ecs FILE; --dry-run shows the plan)", strings.Join(fieldsOf(m), ", "))
 	}

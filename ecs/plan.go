@@ -90,8 +90,12 @@ type Plan struct {
 	// value (a clamped health check, a 10s metric period) and what
 	// behaves differently on AWS.
 	Warnings []string
+	// Errors are what keeps the plan from being applied, other than
+	// missing settings: a secret that only this machine can read.
+	Errors []string
 
 	missing  []missingValue
+	workload scenarios.Workload // for which env values the plan may show
 	network  networkFacts
 	cost     costInputs
 	execRole string // the execution role's ARN, or its placeholder
@@ -169,11 +173,12 @@ type planner struct {
 	assignPublic  string   // ENABLED, DISABLED, or a reference
 	image         string
 	executionRole string
-	vpcID         string // a reference
-	targetGroup   string // ARN or reference
-	lbDimension   string // app/NAME/ID or reference
-	tgDimension   string // targetgroup/NAME/ID or reference
-	serviceID     string // service/CLUSTER/SERVICE
+	secrets       []ecstypes.Secret // the container's, for every entry
+	vpcID         string            // a reference
+	targetGroup   string            // ARN or reference
+	lbDimension   string            // app/NAME/ID or reference
+	tgDimension   string            // targetgroup/NAME/ID or reference
+	serviceID     string            // service/CLUSTER/SERVICE
 	warnedKill    bool
 }
 
@@ -214,11 +219,13 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 		Scenario: sc.Name,
 		Source:   sc.Source,
 		Entries:  entries,
+		workload: sc.Workload,
 	}}
 	if settings != nil {
 		pl.set = *MergeSettings(nil, settings)
 	}
 	pl.resolveSettings()
+	pl.resolveSecrets()
 	pl.logGroup()
 	pl.cluster()
 	pl.network()
@@ -406,6 +413,7 @@ func (pl *planner) taskDefinition(e scenarios.Entry) *ecs.RegisterTaskDefinition
 			Command:      pl.sc.Workload.Command,
 			PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(pl.port), Protocol: ecstypes.TransportProtocolTcp}},
 			Environment:  env,
+			Secrets:      pl.secrets,
 			LogConfiguration: &ecstypes.LogConfiguration{
 				LogDriver: ecstypes.LogDriverAwslogs,
 				Options: map[string]string{

@@ -41,6 +41,12 @@ func (p *Plan) Print(w io.Writer) error {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
 	}
+	if len(p.Errors) > 0 {
+		b.WriteString("\nerrors (the plan cannot be applied as it is):\n")
+		for _, s := range p.Errors {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+	}
 	if len(p.missing) > 0 {
 		b.WriteString("\nmissing values (shown as <field> below):\n")
 		for _, m := range p.missing {
@@ -54,7 +60,7 @@ func (p *Plan) Print(w io.Writer) error {
 	b.WriteString("\nreferences such as <TargetGroupArn from step 5> are filled in from that step's response when the plan is applied.\n")
 	fmt.Fprintf(&b, "\n%d API calls, in order:\n", len(p.Steps))
 	for i, s := range p.Steps {
-		js, err := MarshalInput(s.Service, s.Input)
+		js, err := MarshalInput(s.Service, p.printable(s.Input))
 		if err != nil {
 			return fmt.Errorf("ecs plan: step %d %s:%s: %w", i+1, s.Service, s.Operation, err)
 		}

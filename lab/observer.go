@@ -16,7 +16,9 @@ type Observer interface {
 	Done(Summary)
 }
 
-// RunInfo describes a run as it starts.
+// RunInfo describes a run as it starts. Its scenario and entries are
+// redacted (scenarios.Scenario.Redacted): what observers write or show
+// holds no env or header value.
 type RunInfo struct {
 	ID        string
 	Scenario  *scenarios.Scenario

@@ -74,8 +74,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 	if p, ok := target.(PlatformReporter); ok {
 		r.summary.Platform = p.Platform()
 	}
+	// Observers write and show what they are given: env and header
+	// values, which may be secrets, are not in it.
+	info := RunInfo{ID: opts.ID, Scenario: sc.Redacted(), Entries: sc.Workload.RedactedEntries(entries), Target: target.Name(), StartedAt: started, Calibration: opts.Calibration}
 	for _, o := range opts.Observers {
-		o.Started(RunInfo{ID: opts.ID, Scenario: sc, Entries: entries, Target: target.Name(), StartedAt: started, Calibration: opts.Calibration})
+		o.Started(info)
 	}
 
 	var runErr error

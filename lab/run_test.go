@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -92,13 +94,14 @@ func (f *fakeTarget) Close(ctx context.Context) error {
 // recorder is an Observer that keeps everything.
 type recorder struct {
 	started   int
+	info      RunInfo
 	snapshots []Snapshot
 	events    []Event
 	entries   []EntrySummary
 	done      []Summary
 }
 
-func (r *recorder) Started(RunInfo)          { r.started++ }
+func (r *recorder) Started(i RunInfo)        { r.started++; r.info = i }
 func (r *recorder) Snapshot(s Snapshot)      { r.snapshots = append(r.snapshots, s) }
 func (r *recorder) Event(e Event)            { r.events = append(r.events, e) }
 func (r *recorder) EntryDone(e EntrySummary) { r.entries = append(r.entries, e) }
@@ -281,5 +284,43 @@ matrix: [{cpu: 256, memory: 512}, {cpu: 512, memory: 1024}]
 	}
 	if !target.closed || target.teardowns != 1 {
 		t.Errorf("closed %v teardowns %d, want cleaned up", target.closed, target.teardowns)
+	}
+}
+
+// Observers (the results writer, the dashboard) are given the scenario
+// and its entries without env or header values, which may be secrets;
+// the target gets them all.
+func TestRunGivesObserversNoEnvOrHeaderValue(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true, env: {CPU_WORK: 1ms, API_TOKEN: planted-env}}
+service: {cpu: 256, memory: 512}
+load:
+  requests: [{path: /x, headers: {X-Api-Key: planted-header}}]
+  phases: [{duration: 1s, rate: 5}]
+matrix: [{label: a, env: {DB_PASSWORD: planted-matrix}}]
+`)
+	f := newFakeTarget(t, func(w http.ResponseWriter, r *http.Request) {})
+	rec := &recorder{}
+	if _, err := Run(context.Background(), sc, f, Options{Observers: []Observer{rec}}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := rec.info.Scenario.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := fmt.Sprintf("%s %+v", data, rec.info.Entries)
+	for _, planted := range []string{"planted-env", "planted-header", "planted-matrix"} {
+		if strings.Contains(shown, planted) {
+			t.Errorf("observers are given %q:\n%s", planted, shown)
+		}
+	}
+	for _, kept := range []string{"API_TOKEN: <redacted>", "X-Api-Key: <redacted>", "DB_PASSWORD: <redacted>", "CPU_WORK: 1ms"} {
+		if !strings.Contains(string(data), kept) {
+			t.Errorf("the scenario observers are given does not hold %q:\n%s", kept, data)
+		}
+	}
+	if got := f.deployed[0].Env["API_TOKEN"]; got != "planted-env" {
+		t.Errorf("the target deployed API_TOKEN=%q, want the scenario's value", got)
 	}
 }

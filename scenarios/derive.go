@@ -28,6 +28,7 @@ func (s *Scenario) Clone() *Scenario {
 		c.Matrix[i].Env = maps.Clone(s.Matrix[i].Env)
 	}
 	c.Thresholds = slices.Clone(s.Thresholds)
+	c.Secrets = slices.Clone(s.Secrets)
 	if s.Autoscaling != nil {
 		c.Autoscaling = s.Autoscaling.clone()
 	}

@@ -66,7 +66,7 @@ var reservedHeaders = map[string]string{
 // reserved ones, values have no control characters (CR and LF would start
 // another header, or another request).
 func (r *reader) headers(n ast.Node, path string, dst *map[string]string) bool {
-	if !r.StringMap(n, path, dst) {
+	if !r.SecretMap(n, path, dst) {
 		return false
 	}
 	seen := map[string]string{}

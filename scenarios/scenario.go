@@ -25,6 +25,9 @@ type Scenario struct {
 	Matrix      []Override   `yaml:"matrix,omitempty" json:"matrix,omitempty"`
 	Autoscaling *Autoscaling `yaml:"autoscaling,omitempty" json:"autoscaling,omitempty"`
 	Thresholds  []Threshold  `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
+	// Secrets are environment variables of the tasks whose values come
+	// from elsewhere and are never written down.
+	Secrets []Secret `yaml:"secrets,omitempty" json:"secrets,omitempty"`
 	// ECS is read only by --target ecs; nil when the file has no ecs section.
 	ECS *ECS `yaml:"ecs,omitempty" json:"ecs,omitempty"`
 

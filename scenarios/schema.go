@@ -92,6 +92,7 @@ func (r *reader) scenario(n ast.Node) *Scenario {
 		{"matrix", false, into(strictyaml.ListOf(r.Reader, r.override), &s.Matrix)},
 		{"autoscaling", false, into(r.autoscaling, &s.Autoscaling)},
 		{"thresholds", false, into(strictyaml.ListOf(r.Reader, r.threshold), &s.Thresholds)},
+		{"secrets", false, into(strictyaml.ListOf(r.Reader, r.secret), &s.Secrets)},
 		{"ecs", false, into(r.ecs, &s.ECS)},
 	})
 	return s
@@ -137,7 +138,7 @@ func (r *reader) workload(n ast.Node, path string, w *Workload) bool {
 // env reads environment variables: names as a shell takes them, values
 // any scalar (1 is "1").
 func (r *reader) env(n ast.Node, path string, dst *map[string]string) bool {
-	if !r.StringMap(n, path, dst) {
+	if !r.SecretMap(n, path, dst) {
 		return false
 	}
 	for k := range *dst {

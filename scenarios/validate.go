@@ -32,6 +32,7 @@ func (r *reader) validate(s *Scenario) {
 	if !r.Shapeless("autoscaling") {
 		r.validateAutoscaling(s)
 	}
+	r.validateSecrets(s)
 }
 
 func (r *reader) validateWorkload(w *Workload) {

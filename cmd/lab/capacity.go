@@ -42,6 +42,7 @@ type capacityOptions struct {
 	headless     bool
 	json         bool
 	prices       string
+	secrets      []string
 }
 
 // defaultSLO is the SLO when the scenario bounds neither latency nor
@@ -87,6 +88,7 @@ size sustained a rate), 3 when none does.`,
 	f.BoolVar(&o.headless, "headless", false, "no TUI (default when stdout is not a terminal)")
 	f.BoolVar(&o.json, "json", false, "print only capacity.json on stdout; everything for people goes to stderr")
 	pricesFlag(cmd, &o.prices, " for the costs")
+	secretFlag(cmd, &o.secrets)
 	return cmd
 }
 
@@ -126,7 +128,11 @@ func runCapacity(ctx context.Context, arg string, o capacityOptions, stdout, std
 	}
 	fmt.Fprintf(stderr, "lab: capacity of %s: %d size(s), SLO %s, up to %s\n", sc.Name, len(copts.Sizes), strings.Join(exprsOf(copts.SLO), ", "), o.maxDuration)
 
-	target, release, err := newLocalTarget(ctx, sc, id, stderr, copts.Calibration)
+	values, err := secretValues(sc, o.secrets)
+	if err != nil {
+		return err
+	}
+	target, release, err := newLocalTarget(ctx, sc, id, stderr, localOptions{calibration: copts.Calibration, secrets: values})
 	if err != nil {
 		return interrupted(ctx, err)
 	}

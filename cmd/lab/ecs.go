@@ -105,6 +105,9 @@ func connectForPlan(ctx context.Context, sc *scenarios.Scenario, set *scenarios.
 	if err := missingSettings(sc, plan); err != nil {
 		return nil, nil, err
 	}
+	if err := planErrors(sc, plan); err != nil {
+		return nil, nil, err
+	}
 	return c, plan, nil
 }
 
@@ -137,7 +140,18 @@ func printECSPlan(w io.Writer, sc *scenarios.Scenario, settingsFile string) erro
 	if err != nil {
 		return err
 	}
-	return plan.Print(w)
+	if err := plan.Print(w); err != nil {
+		return err
+	}
+	return planErrors(sc, plan)
+}
+
+// planErrors is the error for a plan that cannot be applied as it is.
+func planErrors(sc *scenarios.Scenario, p *ecs.Plan) error {
+	if len(p.Errors) == 0 {
+		return nil
+	}
+	return usageError{fmt.Errorf("%s cannot run on ECS as it is:\n  %s", sc.Source, strings.Join(p.Errors, "\n  "))}
 }
 
 // confirmCost prints what the run is estimated to cost, before anything

@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ecslab/lab/lab/report"
+	"github.com/ecslab/lab/lab/secrets"
+	"github.com/ecslab/lab/scenarios"
 )
 
 // Arguments and flags that several verbs share.
@@ -54,4 +58,28 @@ func loadPrices(path string) (report.PriceTable, error) {
 		return report.PriceTable{}, usageError{fmt.Errorf("--prices: %w", err)}
 	}
 	return table, nil
+}
+
+// secretFlag is --secret NAME=env:VAR|file:PATH, repeatable: the value of
+// a scenario's secret for a local run.
+func secretFlag(cmd *cobra.Command, values *[]string) {
+	cmd.Flags().StringArrayVar(values, "secret", nil, "a secret's value for a local run, from this machine: `NAME=env:VAR` or NAME=file:PATH (repeatable; needed for secrets ECS reads from an ARN)")
+}
+
+// secretValues reads the values of the scenario's secrets for a local
+// run, from --secret or from their value_from.
+func secretValues(sc *scenarios.Scenario, flagValues []string) (map[string]string, error) {
+	flags, err := secrets.ParseFlags(flagValues)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	src := secrets.Sources{}
+	if !strings.HasPrefix(sc.Source, "builtin:") {
+		src.ScenarioDir = filepath.Dir(sc.Source)
+	}
+	values, err := secrets.Resolve(sc.Secrets, flags, src)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return values, nil
 }

@@ -34,6 +34,7 @@ type runOptions struct {
 	// calibrated is the Fargate platform whose vCPU the local quota
 	// stands for (--calibrated); empty: none.
 	calibrated string
+	secrets    []string // --secret NAME=env:VAR|file:PATH
 }
 
 func newRunCommand() *cobra.Command {
@@ -59,6 +60,7 @@ func newRunCommand() *cobra.Command {
 	f.BoolVar(&o.netOfRTT, "net-of-rtt", false, "--target ecs: judge latency thresholds net of the round trip from here to the ALB, measured before each entry")
 	f.BoolVar(&o.yes, "yes", false, "--target ecs: do not ask before creating what AWS bills (the estimate is printed all the same)")
 	calibratedFlag(cmd, &o.calibrated)
+	secretFlag(cmd, &o.secrets)
 	return cmd
 }
 
@@ -123,6 +125,9 @@ func (o runOptions) scenario(arg string) (*scenarios.Scenario, error) {
 	if o.duration > 0 {
 		sc = sc.WithLoadDuration(o.duration)
 	}
+	if len(o.secrets) > 0 && o.target == "ecs" {
+		return nil, usageError{fmt.Errorf("--secret is for local runs: on ECS, a secret's value_from is the ARN ECS reads it from")}
+	}
 	return sc, nil
 }
 
@@ -138,6 +143,7 @@ func (o runOptions) printPlan(w io.Writer, sc *scenarios.Scenario) error {
 // scenario as the flags shaped it, where its results go, and who watches.
 type scenarioRun struct {
 	sc             *scenarios.Scenario
+	secrets        map[string]string // the secrets' values, local runs only
 	o              runOptions
 	prices         report.PriceTable
 	id             string
@@ -148,8 +154,8 @@ type scenarioRun struct {
 }
 
 // newScenarioRun checks what must hold before anything starts: the price
-// table reads, and results can be written (a run whose results cannot be
-// written is a run wasted).
+// table reads, results can be written (a run whose results cannot be
+// written is a run wasted), and a local run has its secrets' values.
 func newScenarioRun(sc *scenarios.Scenario, o runOptions, cal *lab.Calibration, stdout, stderr io.Writer) (*scenarioRun, error) {
 	prices, err := loadPrices(o.prices)
 	if err != nil {
@@ -158,9 +164,15 @@ func newScenarioRun(sc *scenarios.Scenario, o runOptions, cal *lab.Calibration, 
 	if err := checkWritable(o.out); err != nil {
 		return nil, err
 	}
+	var values map[string]string
+	if o.target != "ecs" {
+		if values, err = secretValues(sc, o.secrets); err != nil {
+			return nil, err
+		}
+	}
 	id := newRunID()
 	return &scenarioRun{
-		sc: sc, o: o, prices: prices, id: id, calibration: cal,
+		sc: sc, secrets: values, o: o, prices: prices, id: id, calibration: cal,
 		dir:       filepath.Join(o.out, report.DirName(time.Now(), sc.Name, id)),
 		dashboard: !o.headless && !o.json && isTerminal(stdout),
 		stdout:    stdout, stderr: stderr,
@@ -210,7 +222,7 @@ func (r *scenarioRun) closeTimeout() time.Duration {
 // target holds on to.
 func (r *scenarioRun) openTarget(ctx context.Context) (lab.Target, func(), error) {
 	if r.o.target != "ecs" {
-		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, r.calibration)
+		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, localOptions{calibration: r.calibration, secrets: r.secrets})
 		if err != nil {
 			return nil, nil, interrupted(ctx, err)
 		}

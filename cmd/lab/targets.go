@@ -20,12 +20,17 @@ import (
 
 // The targets lab run sets up: local (Docker) and ecs.
 
+// localOptions are what a local run's target needs beyond the scenario.
+type localOptions struct {
+	calibration *lab.Calibration  // when set, scales the tasks' CPU quota
+	secrets     map[string]string // the values of the scenario's secrets
+}
+
 // newLocalTarget connects to Docker, says which daemon it is and what
 // lab will do about it, takes the run's lock (so that `lab gc` leaves the
 // run alone), and packages or finds the workload image. release gives
-// back the lock and the Docker connection. cal, when set, scales the
-// tasks' CPU quota.
-func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer, cal *lab.Calibration) (lab.Target, func(), error) {
+// back the lock and the Docker connection.
+func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, stderr io.Writer, o localOptions) (lab.Target, func(), error) {
 	network, err := local.NetworkPathFromEnv()
 	if err != nil {
 		return nil, nil, usageError{err}
@@ -50,9 +55,9 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		release()
 		return nil, nil, err
 	}
-	cfg := local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port, Network: network, Daemon: daemon}
-	if cal != nil {
-		cfg.CPUScale = cal.Factor
+	cfg := local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port, Network: network, Daemon: daemon, Secrets: o.secrets}
+	if o.calibration != nil {
+		cfg.CPUScale = o.calibration.Factor
 	}
 	target, err := local.New(ctx, cli, cfg)
 	if err != nil {

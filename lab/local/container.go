@@ -35,6 +35,7 @@ type taskSpec struct {
 	Builtin bool // the built-in app: confined further
 	Port    int  // the port the workload listens on
 	Env     map[string]string
+	Secrets map[string]string // more environment, never shown
 	Cmd     []string
 	Size    scenarios.Size
 	// CPU is the CFS quota in cpu units (1024 = one core): the size's,
@@ -53,7 +54,7 @@ func containerConfig(s taskSpec) (*container.Config, *container.HostConfig) {
 	port := nat.Port(strconv.Itoa(s.Port) + "/tcp")
 	cfg := &container.Config{
 		Image:        s.Image,
-		Env:          envList(s.Env, s.Port),
+		Env:          envList(s.Env, s.Secrets, s.Port),
 		Labels:       s.Labels,
 		ExposedPorts: nat.PortSet{port: {}},
 		Cmd:          s.Cmd,
@@ -83,11 +84,16 @@ func containerConfig(s taskSpec) (*container.Config, *container.HostConfig) {
 	return cfg, host
 }
 
-func envList(env map[string]string, port int) []string {
-	out := make([]string, 0, len(env)+1)
+// envList is the container's environment: PORT, then the entry's
+// variables and the secrets, by name (the scenario keeps their names
+// apart).
+func envList(env, secrets map[string]string, port int) []string {
+	out := make([]string, 0, len(env)+len(secrets)+1)
 	out = append(out, knobs.Port+"="+strconv.Itoa(port))
-	for k, v := range env {
-		out = append(out, k+"="+v)
+	for _, m := range []map[string]string{env, secrets} {
+		for k, v := range m {
+			out = append(out, k+"="+v)
+		}
 	}
 	sort.Strings(out[1:])
 	return out

@@ -79,11 +79,12 @@ func TestContainerConfigIsConfined(t *testing.T) {
 	}
 }
 
-// The container's environment is PORT, then the entry's variables in
-// order; the port is exposed and published.
+// The container's environment is PORT, then the entry's variables and
+// the secrets in order; the port is exposed and published.
 func TestContainerConfigEnvAndPort(t *testing.T) {
-	cfg, host := containerConfig(taskSpec{Image: "i", Port: 8080, Env: map[string]string{"B": "2", "A": "1"}, Network: "n"})
-	if want := []string{"PORT=8080", "A=1", "B=2"}; !slices.Equal(cfg.Env, want) {
+	cfg, host := containerConfig(taskSpec{Image: "i", Port: 8080, Env: map[string]string{"B": "2", "A": "1"},
+		Secrets: map[string]string{"TOKEN": "t0k"}, Network: "n"})
+	if want := []string{"PORT=8080", "A=1", "B=2", "TOKEN=t0k"}; !slices.Equal(cfg.Env, want) {
 		t.Errorf("env %v, want %v", cfg.Env, want)
 	}
 	port := nat.Port("8080/tcp")

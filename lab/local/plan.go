@@ -23,6 +23,13 @@ func PrintPlan(w io.Writer, sc *scenarios.Scenario) error {
 				Builtin: sc.Workload.Builtin, Port: sc.Workload.Port, Size: e.Size,
 			}))
 	}
+	if len(sc.Secrets) > 0 {
+		from := make([]string, len(sc.Secrets))
+		for i, s := range sc.Secrets {
+			from[i] = fmt.Sprintf("%s from %s", s.Name, s.ValueFrom)
+		}
+		fmt.Fprintf(&b, "secrets (read at the start; an ARN needs --secret NAME=env:VAR|file:PATH): %s\n", strings.Join(from, ", "))
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }

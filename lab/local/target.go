@@ -43,6 +43,9 @@ type Config struct {
 	// Daemon is what the daemon said about itself (InspectDaemon), for
 	// the summary's platform.
 	Daemon Daemon
+	// Secrets are the values of the scenario's secrets, by name: they
+	// reach the tasks' environment and nothing else.
+	Secrets map[string]string
 }
 
 // cpuUnits is the quota a task of size gets, in cpu units (1024 = one

@@ -113,6 +113,7 @@ func (t *Target) createContainer(ctx context.Context, tk *task, epoch int) error
 		Builtin: t.cfg.Scenario.Workload.Builtin,
 		Port:    t.cfg.Port,
 		Env:     tk.entry.Env,
+		Secrets: t.cfg.Secrets,
 		Cmd:     t.cfg.Scenario.Workload.Command,
 		Size:    tk.size,
 		CPU:     t.cfg.cpuUnits(tk.size),

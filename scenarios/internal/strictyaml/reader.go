@@ -39,6 +39,7 @@ type Reader struct {
 	keyPos    map[string]token.Position // field path -> where its key is
 	bad       map[string]bool           // field paths with a problem at or inside them
 	shapeless map[string]bool           // field paths whose value is not the mapping or list wanted
+	masked    map[int][]int             // line -> columns where a value no error may show starts
 	anchors   map[string]ast.Node       // anchor name -> anchored node
 }
 
@@ -52,6 +53,7 @@ func New(file string, data []byte, opts Options) *Reader {
 		keyPos:    map[string]token.Position{},
 		bad:       map[string]bool{},
 		shapeless: map[string]bool{},
+		masked:    map[int][]int{},
 		anchors:   map[string]ast.Node{},
 	}
 }
@@ -143,6 +145,11 @@ func (r *Reader) Failed(paths ...string) bool {
 // or nil when there is none.
 func (r *Reader) Err() error {
 	r.errs.sort()
+	for _, e := range r.errs {
+		for _, col := range r.masked[e.Line] {
+			e.SourceLine = maskValue(e.SourceLine, col)
+		}
+	}
 	if r.dropped > 0 {
 		r.errs = append(r.errs, &Error{File: r.file, Message: fmt.Sprintf("%d more errors not shown", r.dropped)})
 		r.dropped = 0

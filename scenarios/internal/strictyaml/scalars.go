@@ -185,8 +185,19 @@ func (r *Reader) Duration(n ast.Node, path string, dst *time.Duration) bool {
 	return true
 }
 
-// StringMap reads a mapping of names to scalar values (env, headers).
+// StringMap reads a mapping of names to scalar values.
 func (r *Reader) StringMap(n ast.Node, path string, dst *map[string]string) bool {
+	return r.stringMap(n, path, dst, false)
+}
+
+// SecretMap reads a mapping of names to values that may be secrets (env,
+// headers): as StringMap, and no error shows the values in its source
+// line.
+func (r *Reader) SecretMap(n ast.Node, path string, dst *map[string]string) bool {
+	return r.stringMap(n, path, dst, true)
+}
+
+func (r *Reader) stringMap(n ast.Node, path string, dst *map[string]string, secret bool) bool {
 	entries, ok := r.entries(n, path, 0)
 	if !ok {
 		return false
@@ -198,6 +209,9 @@ func (r *Reader) StringMap(n ast.Node, path string, dst *map[string]string) bool
 			continue
 		}
 		sub := r.record(path, e)
+		if secret {
+			r.Mask(e.value)
+		}
 		var v string
 		if r.Text(e.value, sub, &v) {
 			m[e.key] = v
