@@ -49,6 +49,13 @@ chaos:
 bench:
 	./bench/run.sh
 
+# lab capacity on the built-in app and an image of one's own, and the
+# spread of 5 searches (bench/capacity.sh, about 20 minutes): section 8
+# of BENCHMARKS.md.
+.PHONY: bench-capacity
+bench-capacity:
+	./bench/capacity.sh
+
 # The generator's memory over 30 minutes at 2k req/s (bench/soak.sh): RSS
 # flat after the first minute and under 150 MB. Outside `make bench`,
 # which runs 10 minutes of it; SOAK=5m make soak for a shorter one.

@@ -5,7 +5,9 @@
 # Figures against a peer are the median ratio of RUNS paired runs (lab,
 # peer, lab, peer, ...), with the range. About 28 minutes with the
 # defaults: 8 for sections 1-3, SOAK for section 4, about 9 for sections 5-7
-# (they run lab itself, so they need Docker).
+# (they run lab itself, so they need Docker). Section 8 (the capacity
+# search) is bench/capacity.sh's, `make bench-capacity`; this script keeps
+# it.
 #
 # Knobs (environment): RUNS (default 5, at least 5), SECS (seconds per run,
 # default 5), PORT (first of three consecutive local ports, default 18080),
@@ -559,6 +561,8 @@ fi
 
 # --- report ----------------------------------------------------------------------
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+# Section 8 is bench/capacity.sh's (make bench-capacity): kept as it is.
+kept8=$(sed -n '/^## 8\. Capacity search/,$p' "$OUT" 2>/dev/null || true)
 tmp=$OUT.tmp
 cat >"$tmp" <<MD
 # Benchmarks
@@ -617,6 +621,8 @@ $(cat "$WORK/md6")
 ## 7. TUI cost
 
 $(cat "$WORK/md7")
+${kept8:+
+$kept8}
 MD
 mv "$tmp" "$OUT"
 log "wrote $OUT"
