@@ -20,7 +20,7 @@ import (
 // SaturatedCPU is the envelope CPU (percent, averaged over the steady
 // window) at or above which a step that broke on latency is said to be
 // limited by CPU: the task had no CPU left to catch up with.
-const SaturatedCPU = 95.0
+const SaturatedCPU = 90.0
 
 // Rising latency: the median latency of the last third of the steady
 // window exceeds the first third's by this fraction of it, and by at

@@ -29,6 +29,9 @@ func StepLine(p Progress) string {
 	if st.StoppedEarly {
 		early = ", decided early"
 	}
+	if st.Repeated {
+		early += "; CPU far from saturated: repeated once"
+	}
 	return fmt.Sprintf("%s step %d (%s) %s req/s: %s · p50 %s p99 %s · errors %s · CPU %s · %.0f s%s · %s",
 		p.Label, st.N, st.Kind, rateText(st.Rate), verdict, format.Latency(st.P50MS), format.Latency(st.P99MS),
 		format.Percent(100*st.ErrorRate), format.WholePercent(st.CPUUtilization.Avg), st.Seconds, early, st.Why)

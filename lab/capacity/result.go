@@ -125,8 +125,12 @@ type StepRecord struct {
 	Broke  string `json:"broke,omitempty"`
 	// Seconds is the steady window measured: shorter than planned when
 	// the step was decided early (StoppedEarly) or interrupted.
-	Seconds           float64         `json:"seconds"`
-	StoppedEarly      bool            `json:"stopped_early,omitempty"`
+	Seconds      float64 `json:"seconds"`
+	StoppedEarly bool    `json:"stopped_early,omitempty"`
+	// Repeated: the step broke on latency with its CPU far from
+	// saturated, so it ran again at the same rate; the next record is
+	// the verdict that counted.
+	Repeated          bool            `json:"repeated,omitempty"`
 	Requests          int64           `json:"requests"`
 	AchievedRPS       float64         `json:"achieved_rps"`
 	P50MS             float64         `json:"p50_ms"`

@@ -127,6 +127,9 @@ func newCapacitySizeView(s capacity.SizeResult, r *capacity.Report) capacitySize
 			if st.StoppedEarly {
 				row.Seconds += " (decided early)"
 			}
+			if st.Repeated {
+				row.Verdict += "; CPU far from saturated: repeated once"
+			}
 		}
 		sv.Steps = append(sv.Steps, row)
 	}

@@ -372,11 +372,13 @@ func (s *Search) bisect() Step {
 			Why: fmt.Sprintf("CPU %.0f%% at %s req/s predicts a knee near %s req/s, %s", s.lo.CPU, rateText(lo), rateText(k), inside)}
 	}
 	// A prediction below the bracket says lo is at the knee; one above
-	// it was proven wrong by the step that broke, just above the knee.
+	// it was proven wrong by the step that broke: the knee lies just
+	// below that step.
 	last := s.steps[len(s.steps)-1]
-	aimed := last.Kind == KindJump || s.lastGallop || ok && aim > upper
-	up := ok && aim < lower || last.Held && aimed
-	down := !up && !last.Held && aimed
+	aimed := last.Kind == KindJump || s.lastGallop
+	above := ok && aim > upper
+	up := ok && aim < lower || last.Held && aimed && !above
+	down := !up && (above || !last.Held && aimed)
 	switch {
 	case up:
 		s.gallop = true

@@ -296,3 +296,28 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// latencyBound breaks above a rate with its CPU far from saturated (a
+// limit that is not CPU, or a host that starves the task): the CPU's
+// prediction overshoots.
+type latencyBound struct{ limit, cpuPerReq float64 }
+
+func (l latencyBound) step(rate float64) Verdict {
+	if rate <= l.limit {
+		return Verdict{Held: true, CPU: rate * l.cpuPerReq}
+	}
+	return Verdict{Reason: ReasonLatency, CPU: rate * l.cpuPerReq}
+}
+
+// When the CPU predicts a knee above a rate that broke, the knee lies
+// just below that rate: the search steps down from it, not up from the
+// rate that held.
+func TestPredictionAboveTheBracket(t *testing.T) {
+	r := run(t, Config{Start: 5.96}, latencyBound{limit: 5.9, cpuPerReq: 8})
+	if r.End != EndConverged || r.Low > 5.9 || r.High <= 5.9 {
+		t.Fatalf("end %s, bracket [%g, %g]", r.End, r.Low, r.High)
+	}
+	if len(r.Steps) > 3 {
+		t.Errorf("%d steps, want 3 (5.96 broke, 2.98 held, then just below 5.96): %+v", len(r.Steps), r.Steps)
+	}
+}
