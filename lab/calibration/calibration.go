@@ -33,8 +33,8 @@ const (
 // cyclesPerRound is what one round of the probe (3 shifts and 3 xors,
 // each depending on the one before) takes on the cores Fargate runs: a
 // shift and an xor, one cycle each, per line on x86-64, and an xor with
-// a shifted operand, 2 cycles, on Arm Neoverse N1 (Graviton2). 6 either
-// way; on this lab's x86 test host the probe measured 5.9.
+// a shifted operand, 2 cycles, on Arm Neoverse N1 (Graviton2): 6 either
+// way.
 const cyclesPerRound = 6
 
 // Default is a Fargate platform's probe score when no probe has run there:
