@@ -465,3 +465,27 @@ func TestDashboardAfterTheRun(t *testing.T) {
 		t.Error("d does not come back to the summary")
 	}
 }
+
+// A capacity search: its snapshots carry a note that the header shows
+// instead of the phase, and it takes no commands.
+func TestSearchNoteAndNoCommands(t *testing.T) {
+	hs := &harness{t: t}
+	hs.m = newModel(asciiStyles(), nil, func() { hs.cancelled = true }, "runs/x")
+	hs.send(tea.WindowSizeMsg{Width: 160, Height: 30})
+	msgs := script(scriptScenario(t), 5)
+	for i, m := range msgs {
+		if s, ok := m.(snapshotMsg); ok {
+			s.snap.Note = "step 2 (jump) at 3.08 req/s · held up to 1"
+			msgs[i] = s
+		}
+	}
+	hs.send(msgs...)
+	v := hs.view()
+	if !strings.Contains(v, "step 2 (jump) at 3.08 req/s · held up to 1") || strings.Contains(v, "phase 1/") {
+		t.Errorf("the header does not show the search's note instead of the phase:\n%s", v)
+	}
+	hs.keys("k")
+	if !strings.Contains(hs.view(), "this run steers its own load: kill a task not sent") {
+		t.Error("a key that would steer the load does not say it is not taken")
+	}
+}
