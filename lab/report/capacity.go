@@ -1,11 +1,13 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"html/template"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ecslab/lab/internal/format"
@@ -201,63 +203,26 @@ func latencyBound(slo []string) (float64, string) {
 // a horizontal one. Latencies far above the bound are drawn at the top
 // edge, with their value on hover.
 func kneeChart(s capacity.SizeResult, slo []string) template.HTML {
-	steps := append([]capacity.StepRecord(nil), s.Steps...)
+	steps := slices.Clone(s.Steps)
 	// Along the rate axis, as the search did not go.
-	for i := 1; i < len(steps); i++ {
-		for j := i; j > 0 && steps[j].Rate < steps[j-1].Rate; j-- {
-			steps[j], steps[j-1] = steps[j-1], steps[j]
-		}
-	}
+	slices.SortStableFunc(steps, func(a, b capacity.StepRecord) int { return cmp.Compare(a.Rate, b.Rate) })
 	limit, limitExpr := latencyBound(slo)
-	xmax := 0.0
-	ytop := 0.0
-	for _, st := range steps {
-		xmax = math.Max(xmax, st.Rate)
-		if st.OK {
-			ytop = math.Max(ytop, st.P99MS)
-		}
-	}
-	xmax *= 1.1
-	if limit > 0 {
-		ytop = math.Max(ytop, limit) * 1.6
-	} else {
-		for _, st := range steps {
-			ytop = math.Max(ytop, st.P99MS)
-		}
-		ytop *= 1.1
-	}
-	if xmax <= 0 || ytop <= 0 {
+	ax, ok := kneeAxes(steps, limit)
+	if !ok {
 		return template.HTML(`<p class="muted">No step ran.</p>`)
 	}
-	ystep := niceStep(ytop, 5, false)
-	ymax := math.Ceil(ytop/ystep-1e-9) * ystep
-	xstep := niceStep(xmax, 6, false)
-	xmax = math.Ceil(xmax/xstep-1e-9) * xstep
-	px := func(x float64) float64 { return padL + plotW*x/xmax }
-	py := func(y float64) float64 { return padT + plotH*(1-math.Min(y, ymax)/ymax) }
 	esc := template.HTMLEscapeString
-
 	var b strings.Builder
 	title := "Latency against req/s offered, " + s.Label
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s"><title>%s</title>`, chartW, chartH, esc(title), esc(title))
-	for y := 0.0; y <= ymax+ystep/1e6; y += ystep {
-		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" class="grid"/>`, padL, padL+plotW, py(y), py(y))
-		fmt.Fprintf(&b, `<text x="%g" y="%.1f" class="yt">%s</text>`, padL-6, py(y)+3.5, tick(y, ystep))
-	}
-	fmt.Fprintf(&b, `<text class="axis" transform="translate(12 %g) rotate(-90)">ms</text>`, padT+plotH/2)
-	for x := 0.0; x <= xmax+xstep/1e6; x += xstep {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%g" y2="%g" class="tk"/>`, px(x), px(x), padT+plotH, padT+plotH+4)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%g" class="xt">%s</text>`, px(x), padT+plotH+15, tick(x, xstep))
-	}
-	fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%g" y2="%g" class="ax"/>`, padL, padL+plotW, padT+plotH, padT+plotH)
-	fmt.Fprintf(&b, `<text x="%g" y="%g" class="axis">req/s offered to one task</text>`, padL+plotW/2, chartH-4)
+	ax.draw(&b)
 	if limit > 0 {
 		fmt.Fprintf(&b, `<g><title>%s</title><line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#b91c1c" stroke-dasharray="4 3" class="mark"/>`,
-			esc("the SLO: "+limitExpr), padL, padL+plotW, py(limit), py(limit))
-		fmt.Fprintf(&b, `<text x="%g" y="%.1f" style="fill:#b91c1c" class="ml">%s</text></g>`, padL+4, py(limit)-3, esc(limitExpr))
+			esc("the SLO: "+limitExpr), padL, padL+plotW, ax.py(limit), ax.py(limit))
+		fmt.Fprintf(&b, `<text x="%g" y="%.1f" style="fill:#b91c1c" class="ml">%s</text></g>`, padL+4, ax.py(limit)-3, esc(limitExpr))
 	}
 	if s.SustainableRPS > 0 {
-		x := px(s.SustainableRPS)
+		x := ax.px(s.SustainableRPS)
 		label := "knee " + format.TwoDecimals(s.SustainableRPS) + " req/s"
 		anchor, dx := "start", 4.0
 		if x > padL+plotW-90 {
@@ -267,6 +232,63 @@ func kneeChart(s capacity.SizeResult, slo []string) template.HTML {
 			esc("the highest rate that held: "+label), x, x, padT, padT+plotH)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" style="fill:#15803d" text-anchor="%s" class="ml">%s</text></g>`, x+dx, padT+plotH-6, anchor, esc(label))
 	}
+	kneeSeries(&b, steps, ax)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// kneeAxis is the knee chart's scales.
+type kneeAxis struct {
+	xmax, xstep, ymax, ystep float64
+}
+
+func (a kneeAxis) px(x float64) float64 { return padL + plotW*x/a.xmax }
+func (a kneeAxis) py(y float64) float64 { return padT + plotH*(1-math.Min(y, a.ymax)/a.ymax) }
+
+// kneeAxes scales the chart to the steps' rates and to the latencies of
+// the steps that held, with room above the SLO's bound.
+func kneeAxes(steps []capacity.StepRecord, limit float64) (kneeAxis, bool) {
+	xmax, ytop := 0.0, 0.0
+	for _, st := range steps {
+		xmax = math.Max(xmax, st.Rate)
+		if st.OK || limit <= 0 {
+			ytop = math.Max(ytop, st.P99MS)
+		}
+	}
+	if limit > 0 {
+		ytop = math.Max(ytop, limit) * 1.6
+	} else {
+		ytop *= 1.1
+	}
+	xmax *= 1.1
+	if xmax <= 0 || ytop <= 0 {
+		return kneeAxis{}, false
+	}
+	a := kneeAxis{xstep: niceStep(xmax, 6, false), ystep: niceStep(ytop, 5, false)}
+	a.xmax = math.Ceil(xmax/a.xstep-1e-9) * a.xstep
+	a.ymax = math.Ceil(ytop/a.ystep-1e-9) * a.ystep
+	return a, true
+}
+
+// draw writes the grid, the ticks and the axes' labels.
+func (a kneeAxis) draw(b *strings.Builder) {
+	for y := 0.0; y <= a.ymax+a.ystep/1e6; y += a.ystep {
+		fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" class="grid"/>`, padL, padL+plotW, a.py(y), a.py(y))
+		fmt.Fprintf(b, `<text x="%g" y="%.1f" class="yt">%s</text>`, padL-6, a.py(y)+3.5, tick(y, a.ystep))
+	}
+	fmt.Fprintf(b, `<text class="axis" transform="translate(12 %g) rotate(-90)">ms</text>`, padT+plotH/2)
+	for x := 0.0; x <= a.xmax+a.xstep/1e6; x += a.xstep {
+		fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%g" y2="%g" class="tk"/>`, a.px(x), a.px(x), padT+plotH, padT+plotH+4)
+		fmt.Fprintf(b, `<text x="%.1f" y="%g" class="xt">%s</text>`, a.px(x), padT+plotH+15, tick(x, a.xstep))
+	}
+	fmt.Fprintf(b, `<line x1="%g" x2="%g" y1="%g" y2="%g" class="ax"/>`, padL, padL+plotW, padT+plotH, padT+plotH)
+	fmt.Fprintf(b, `<text x="%g" y="%g" class="axis">req/s offered to one task</text>`, padL+plotW/2, chartH-4)
+}
+
+// kneeSeries draws p50 and p99 through the steps, a dot for a step that
+// held and a cross for one that broke, and the legend.
+func kneeSeries(b *strings.Builder, steps []capacity.StepRecord, a kneeAxis) {
+	esc := template.HTMLEscapeString
 	series := []struct {
 		name, color string
 		value       func(capacity.StepRecord) float64
@@ -281,31 +303,27 @@ func kneeChart(s capacity.SizeResult, slo []string) template.HTML {
 			if i == 0 {
 				cmd = "M"
 			}
-			fmt.Fprintf(&d, "%s%.1f %.1f", cmd, px(st.Rate), py(sr.value(st)))
+			fmt.Fprintf(&d, "%s%.1f %.1f", cmd, a.px(st.Rate), a.py(sr.value(st)))
 		}
-		fmt.Fprintf(&b, `<path d="%s" stroke="%s" class="line" stroke-opacity="0.5"/>`, d.String(), sr.color)
+		fmt.Fprintf(b, `<path d="%s" stroke="%s" class="line" stroke-opacity="0.5"/>`, d.String(), sr.color)
 		for _, st := range steps {
-			x, y := px(st.Rate), py(sr.value(st))
+			x, y := a.px(st.Rate), a.py(sr.value(st))
 			tip := fmt.Sprintf("step %d: %s req/s, %s %s, %s", st.N, format.TwoDecimals(st.Rate), sr.name, format.Latency(sr.value(st)), verdictText(st))
 			if st.OK {
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.2" fill="%s"><title>%s</title></circle>`, x, y, sr.color, esc(tip))
+				fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3.2" fill="%s"><title>%s</title></circle>`, x, y, sr.color, esc(tip))
 			} else {
-				fmt.Fprintf(&b, `<path d="M%.1f %.1fl6 6m0 -6l-6 6" stroke="#b91c1c" stroke-width="1.8"><title>%s</title></path>`, x-3, y-3, esc(tip))
+				fmt.Fprintf(b, `<path d="M%.1f %.1fl6 6m0 -6l-6 6" stroke="#b91c1c" stroke-width="1.8"><title>%s</title></path>`, x-3, y-3, esc(tip))
 			}
 		}
 	}
-	// Legend, top right.
 	x := chartW - padR
 	for i := len(series) - 1; i >= 0; i-- {
-		w := 6.1*float64(len(series[i].name)) + 22
-		x -= w
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="12" y2="12" stroke="%s" class="line"/><text x="%.1f" y="16" class="lg">%s</text>`,
+		x -= 6.1*float64(len(series[i].name)) + 22
+		fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="12" y2="12" stroke="%s" class="line"/><text x="%.1f" y="16" class="lg">%s</text>`,
 			x, x+14, series[i].color, x+18, series[i].name)
 		x -= 8
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="16" class="lg" style="fill:#b91c1c">× broke</text>`, x-52)
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	fmt.Fprintf(b, `<text x="%.1f" y="16" class="lg" style="fill:#b91c1c">× broke</text>`, x-52)
 }
 
 func verdictText(st capacity.StepRecord) string {
