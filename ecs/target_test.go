@@ -1,52 +1,63 @@
 package ecs
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go/encoding/cbor"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/autoscale"
 	"github.com/ecslab/lab/scenarios"
 )
 
+// observedService is the fake AWS of one poll: a service with a running
+// task, an OOM-killed one, two service events and a scaling activity.
+func observedService(op string, n int) reply {
+	switch op {
+	case "DescribeServices":
+		return reply{body: `{"services":[{"status":"ACTIVE","desiredCount":2,"runningCount":1,"pendingCount":1,
+			"events":[{"id":"e2","message":"(service lab-x) has started 1 tasks: (task t2)."},{"id":"e1","message":"(service lab-x) has reached a steady state."}]}]}`}
+	case "ListTasks":
+		if n%2 == 0 { // RUNNING first, then STOPPED
+			return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t1"]}`}
+		}
+		return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t0"]}`}
+	case "DescribeTasks":
+		if n%2 == 0 {
+			return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t1","lastStatus":"RUNNING","healthStatus":"HEALTHY","cpu":"256","memory":"512",
+				"attachments":[{"type":"ElasticNetworkInterface","details":[{"name":"privateIPv4Address","value":"10.0.1.5"}]}]}]}`}
+		}
+		return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t0","lastStatus":"STOPPED","stopCode":"EssentialContainerExited",
+			"stoppedReason":"Essential container in task exited","containers":[{"exitCode":137,"reason":"OutOfMemoryError: Container killed due to memory usage"}]}]}`}
+	case "DescribeTargetHealth":
+		return reply{body: `<TargetHealthDescriptions><member><Target><Id>10.0.1.5</Id></Target><TargetHealth><State>healthy</State></TargetHealth></member>` +
+			`<member><Target><Id>10.0.1.6</Id></Target><TargetHealth><State>initial</State></TargetHealth></member></TargetHealthDescriptions>`}
+	case "DescribeScalingActivities":
+		return reply{body: `{"ScalingActivities":[{"ActivityId":"a1","StatusCode":"Successful","Cause":"monitor alarm TargetTracking-service/lab/lab-x-AlarmHigh in state ALARM triggered policy lab-x-cpu","Description":"Setting desired count to 2."}]}`}
+	case "GetMetricData":
+		return reply{cbor: cbor.Map{"MetricDataResults": cbor.List{
+			cbor.Map{"Id": cbor.String("cpu"), "Values": cbor.List{cbor.Float64(83.5), cbor.Float64(70)}},
+			cbor.Map{"Id": cbor.String("mem"), "Values": cbor.List{cbor.Float64(41.25)}},
+		}}}
+	}
+	return reply{}
+}
+
 // One poll of the ECS target against the fake: what ECS, ELB, CloudWatch
 // and Application Auto Scaling say becomes the observation and the run's
 // events, each reported once.
 func TestTargetObservesTheService(t *testing.T) {
-	f, c := newFakeAWS(t, func(op string, n int) reply {
-		switch op {
-		case "DescribeServices":
-			return reply{body: `{"services":[{"status":"ACTIVE","desiredCount":2,"runningCount":1,"pendingCount":1,
-				"events":[{"id":"e2","message":"(service lab-x) has started 1 tasks: (task t2)."},{"id":"e1","message":"(service lab-x) has reached a steady state."}]}]}`}
-		case "ListTasks":
-			if n%2 == 0 { // RUNNING first, then STOPPED
-				return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t1"]}`}
-			}
-			return reply{body: `{"taskArns":["arn:aws:ecs:us-east-1:1:task/lab/t0"]}`}
-		case "DescribeTasks":
-			if n%2 == 0 {
-				return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t1","lastStatus":"RUNNING","healthStatus":"HEALTHY","cpu":"256","memory":"512",
-					"attachments":[{"type":"ElasticNetworkInterface","details":[{"name":"privateIPv4Address","value":"10.0.1.5"}]}]}]}`}
-			}
-			return reply{body: `{"tasks":[{"taskArn":"arn:aws:ecs:us-east-1:1:task/lab/t0","lastStatus":"STOPPED","stopCode":"EssentialContainerExited",
-				"stoppedReason":"Essential container in task exited","containers":[{"exitCode":137,"reason":"OutOfMemoryError: Container killed due to memory usage"}]}]}`}
-		case "DescribeTargetHealth":
-			return reply{body: `<TargetHealthDescriptions><member><Target><Id>10.0.1.5</Id></Target><TargetHealth><State>healthy</State></TargetHealth></member>` +
-				`<member><Target><Id>10.0.1.6</Id></Target><TargetHealth><State>initial</State></TargetHealth></member></TargetHealthDescriptions>`}
-		case "DescribeScalingActivities":
-			return reply{body: `{"ScalingActivities":[{"ActivityId":"a1","StatusCode":"Successful","Cause":"monitor alarm TargetTracking-service/lab/lab-x-AlarmHigh in state ALARM triggered policy lab-x-cpu","Description":"Setting desired count to 2."}]}`}
-		case "GetMetricData":
-			return reply{cbor: cbor.Map{"MetricDataResults": cbor.List{
-				cbor.Map{"Id": cbor.String("cpu"), "Values": cbor.List{cbor.Float64(83.5), cbor.Float64(70)}},
-				cbor.Map{"Id": cbor.String("mem"), "Values": cbor.List{cbor.Float64(41.25)}},
-			}}}
-		}
-		return reply{}
-	})
+	f, c := newFakeAWS(t, observedService)
 	plan := mustPlan(t, builtin(t, "cpu-target-tracking"), fullSettings)
 	tg, err := NewTarget(c, plan, &State{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lab-x/1", ScalableTarget: "service/lab/lab-x"})
 	if err != nil {
@@ -150,4 +161,57 @@ func TestTargetResize(t *testing.T) {
 var opService = map[string]string{
 	"DescribeServices": ServiceECS, "ListTasks": ServiceECS, "DescribeTasks": ServiceECS,
 	"DescribeTargetHealth": ServiceELB, "DescribeScalingActivities": ServiceAutoscaling, "GetMetricData": ServiceCloudWatch,
+}
+
+// TestTargetEventsGolden: the events the ECS target reports, as
+// events.jsonl has them: one poll's, and the stops of a scale-in, of
+// the kill_task and stop_task actions and of a task without an exit code.
+func TestTargetEventsGolden(t *testing.T) {
+	_, c := newFakeAWS(t, observedService)
+	plan := mustPlan(t, builtin(t, "cpu-target-tracking"), fullSettings)
+	tg, err := NewTarget(c, plan, &State{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/lab-x/1", ScalableTarget: "service/lab/lab-x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []lab.Event
+	tg.emit = func(ev lab.Event) { events = append(events, ev) }
+	tg.obs.Desired = 1
+	tg.poll(context.Background())
+	events = append(events,
+		stoppedEvent("t5", ecstypes.Task{StopCode: ecstypes.TaskStopCodeServiceSchedulerInitiated,
+			StoppedReason: aws.String("Scaling activity initiated by (deployment ecs-svc/123)"),
+			Containers:    []ecstypes.Container{{ExitCode: aws.Int32(0)}}}),
+		stoppedEvent("t6", ecstypes.Task{StopCode: ecstypes.TaskStopCodeUserInitiated,
+			StoppedReason: aws.String(killReason),
+			Containers:    []ecstypes.Container{{ExitCode: aws.Int32(137)}}}),
+		stoppedEvent("t8", ecstypes.Task{StopCode: ecstypes.TaskStopCodeUserInitiated,
+			StoppedReason: aws.String(lab.StopTaskReason),
+			Containers:    []ecstypes.Container{{ExitCode: aws.Int32(0)}}}),
+		stoppedEvent("t7", ecstypes.Task{StopCode: ecstypes.TaskStopCodeTaskFailedToStart,
+			StoppedReason: aws.String("CannotPullContainerError: pull image manifest has been retried 5 time(s)")}),
+	)
+	var buf bytes.Buffer
+	start := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
+	for i, ev := range events {
+		ev.T, ev.Time, ev.Entry = float64(i)+0.25, start.Add(time.Duration(i)*time.Second), 1
+		data, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(data)
+		buf.WriteByte('\n')
+	}
+	golden := filepath.Join("testdata", "events.golden.jsonl")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != string(want) {
+		t.Errorf("events (-want +got):\n%s", cmp.Diff(string(want), got))
+	}
 }

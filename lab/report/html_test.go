@@ -17,13 +17,16 @@ import (
 	"github.com/ecslab/lab/lab"
 )
 
-// Recorded results directories in testdata/: two real runs of lab and one
-// made by hand with what the runner does not produce yet (scaling
-// decisions, an OOM kill, errors).
+// Recorded results directories in testdata/: three real runs of lab and
+// one made by hand with what the runner did not produce yet when it was
+// written (scaling decisions, an OOM kill, errors).
 const (
 	cpuVerticalRun = "20261127-101713-cpu-vertical-0pqf" // lab run cpu-vertical (30 s entries)
 	shortRun       = "20261127-101640-short-up41"        // lab run cmd/lab/testdata/short.yaml
 	leakRun        = "20261127-120000-leak-scale-hand"   // by hand: OOM kill, 502s, scale-outs
+	// lab run of its scenario.yaml: a crash, scaling by hand and by
+	// policy (decisions and held ones), a resize, OOM kills.
+	eventsRun = "20261206-182814-events-26j0"
 )
 
 // copyRun copies a recorded results directory to a temporary one, so that
