@@ -157,8 +157,8 @@ func TestStoppedTasksOfEarlierRunsAreNotCounted(t *testing.T) {
 	tg.began = began
 	var stopped []string
 	tg.emit = func(ev lab.Event) {
-		if ev.Type == lab.EventTaskStopped {
-			stopped = append(stopped, ev.Fields["task"].(string))
+		if d, ok := ev.Data.(lab.TaskStopped); ok {
+			stopped = append(stopped, d.Task)
 		}
 	}
 	tg.tasks(context.Background())

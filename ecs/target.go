@@ -22,7 +22,6 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/ecslab/lab/lab"
-	"github.com/ecslab/lab/lab/autoscale"
 	"github.com/ecslab/lab/lab/report"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -293,7 +292,7 @@ func (t *Target) poll(ctx context.Context) {
 	resp, err := t.c.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(t.cluster), Services: []string{t.service}})
 	if err != nil || len(resp.Services) == 0 {
 		if err != nil && ctx.Err() == nil {
-			t.send(lab.NewEvent(lab.EventActionFailed, "name", "observe", "error", Explain(err).Error()))
+			t.send(lab.Event{Data: lab.ActionFailed{Name: "observe", Error: Explain(err).Error()}})
 		}
 		return
 	}
@@ -355,7 +354,7 @@ func (t *Target) tasks(ctx context.Context) []lab.TaskStat {
 			size := t.taskSize(tk)
 			if status == ecstypes.DesiredStatusRunning {
 				if !t.once("task:" + id) {
-					t.send(lab.NewEvent(lab.EventTaskStarted, "task", id, "size", size.String()))
+					t.send(lab.Event{Data: lab.TaskStarted{Task: id, Size: size.String()}})
 				}
 				state := "pending"
 				if aws.ToString(tk.LastStatus) == "RUNNING" {
@@ -430,9 +429,6 @@ func (t *Target) taskSize(tk ecstypes.Task) scenarios.Size {
 	return scenarios.Size{CPU: cpu, Memory: mem}
 }
 
-// OOMReason is the container reason ECS gives a task killed for memory.
-const OOMReason = "OutOfMemoryError: Container killed due to memory usage"
-
 // stoppedEvent is task_stopped for a stopped task, with the container's
 // reason when it has one (OOM kills) and the task's stoppedReason
 // otherwise, as the local target reports them. Stops of the service
@@ -449,19 +445,16 @@ func stoppedEvent(id string, tk ecstypes.Task) lab.Event {
 			reason = r
 		}
 	}
-	oom := strings.HasPrefix(reason, "OutOfMemoryError")
+	oom := lab.IsOOMReason(reason)
 	if oom {
-		reason = OOMReason
+		reason = lab.StopReasonOOM
 	}
 	// The actions' stops are the experiment's; deployments', scale-ins'
 	// and the teardown's are lab's own.
 	stopped := aws.ToString(tk.StoppedReason)
 	byLab := tk.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated && strings.HasPrefix(stopped, "Scaling activity initiated by") ||
 		strings.HasPrefix(stopped, "lab: ") && stopped != killReason && stopped != lab.StopTaskReason
-	ev := lab.NewEvent(lab.EventTaskStopped, "task", id, "reason", reason, "exit_code", exit, "oom", oom)
-	if byLab {
-		ev.Fields["by_lab"] = true
-	}
+	ev := lab.Event{Data: lab.TaskStopped{Task: id, Reason: reason, Exit: &lab.Exit{Code: exit, OOM: oom}, ByLab: byLab}}
 	if tk.StoppedAt != nil {
 		ev.Time = *tk.StoppedAt
 	}
@@ -502,7 +495,7 @@ func (t *Target) serviceEvents(evs []ecstypes.ServiceEvent) {
 		if t.once("event:" + aws.ToString(e.Id)) {
 			continue
 		}
-		ev := lab.NewEvent(lab.EventServiceEvent, "message", aws.ToString(e.Message))
+		ev := lab.Event{Data: lab.ServiceEvent{Message: aws.ToString(e.Message)}}
 		if e.CreatedAt != nil {
 			ev.Time = *e.CreatedAt
 		}
@@ -550,17 +543,17 @@ func (t *Target) activities(ctx context.Context, desired int) {
 		if m[1] != "" {
 			from, _ = strconv.Atoi(m[1])
 		}
-		dir := autoscale.Out
+		dir := lab.ScaleOut
 		if to < from || to == from && strings.Contains(aws.ToString(a.Cause), "AlarmLow") {
-			dir = autoscale.In
+			dir = lab.ScaleIn
 		}
 		desired = to
 		policy := "application-autoscaling"
 		if m := policyRE.FindStringSubmatch(aws.ToString(a.Cause)); m != nil {
 			policy = m[1]
 		}
-		ev := lab.NewEvent(autoscale.EventDecision, "direction", string(dir), "from", from, "to", to,
-			"policy", policy, "metric", "aws", "formula", aws.ToString(a.Description), "note", aws.ToString(a.Cause))
+		ev := lab.Event{Data: lab.ScalingDecision{Direction: dir, From: from, To: to, Policy: policy,
+			Metric: "aws", Formula: aws.ToString(a.Description), Note: aws.ToString(a.Cause)}}
 		if a.EndTime != nil {
 			ev.Time = *a.EndTime
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ecslab/lab/lab"
-	"github.com/ecslab/lab/lab/autoscale"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -78,18 +77,27 @@ func TestTargetObservesTheService(t *testing.T) {
 	if task := obs.Tasks[0]; task.ID != "t1" || task.Size != (scenarios.Size{CPU: 256, Memory: 512}) || task.State != "running" || !task.Healthy {
 		t.Errorf("task: %+v", task)
 	}
-	byType := map[string][]lab.Event{}
+	var stops []lab.TaskStopped
+	var messages []string
+	var decisions []lab.ScalingDecision
 	for _, ev := range events {
-		byType[ev.Type] = append(byType[ev.Type], ev)
+		switch d := ev.Data.(type) {
+		case lab.TaskStopped:
+			stops = append(stops, d)
+		case lab.ServiceEvent:
+			messages = append(messages, d.Message)
+		case lab.ScalingDecision:
+			decisions = append(decisions, d)
+		}
 	}
-	if st := byType[lab.EventTaskStopped]; len(st) != 1 || st[0].Fields["reason"] != OOMReason || st[0].Fields["oom"] != true || st[0].Fields["exit_code"] != 137 || st[0].Fields["by_lab"] != nil {
-		t.Errorf("task_stopped: %+v", st)
+	if len(stops) != 1 || stops[0].Reason != lab.StopReasonOOM || !stops[0].OOMKilled() || stops[0].Exit.Code != 137 || stops[0].ByLab {
+		t.Errorf("task_stopped: %+v", stops)
 	}
-	if se := byType[lab.EventServiceEvent]; len(se) != 2 || !strings.Contains(se[0].Fields["message"].(string), "steady state") {
-		t.Errorf("service events (oldest first): %+v", se)
+	if len(messages) != 2 || !strings.Contains(messages[0], "steady state") {
+		t.Errorf("service events (oldest first): %q", messages)
 	}
-	if sd := byType[autoscale.EventDecision]; len(sd) != 1 || sd[0].Fields["from"] != 1 || sd[0].Fields["to"] != 2 || sd[0].Fields["direction"] != "out" || sd[0].Fields["policy"] != "lab-x-cpu" {
-		t.Errorf("scaling_decision: %+v", sd)
+	if len(decisions) != 1 || decisions[0].From != 1 || decisions[0].To != 2 || decisions[0].Direction != lab.ScaleOut || decisions[0].Policy != "lab-x-cpu" {
+		t.Errorf("scaling_decision: %+v", decisions)
 	}
 
 	// Every call of the poll is in the plan's IAM policy.

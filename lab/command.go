@@ -53,6 +53,11 @@ func (c Command) Args() any {
 	}
 }
 
+// actionOf is the action event of a command.
+func actionOf(c Command) Action {
+	return Action{Name: c.Name(), Args: c.Args()}
+}
+
 // actionCommand converts a scheduled action.
 func actionCommand(a scenarios.Action) Command {
 	return Command{Scale: a.Scale, Resize: a.Resize, KillTask: a.KillTask, StopTask: a.StopTask}
@@ -79,7 +84,7 @@ func (s *schedule) due(elapsed time.Duration) []scenarios.Action {
 // healthy, so commands run apart from the tick loop and report back
 // through events.
 func (r *runner) apply(ctx context.Context, c Command, pause func(bool)) {
-	r.emit(NewEvent(EventAction, "name", c.Name(), "args", c.Args()))
+	r.emit(Event{Data: actionOf(c)})
 	var err error
 	switch {
 	case c.Pause != nil:
@@ -97,6 +102,6 @@ func (r *runner) apply(ctx context.Context, c Command, pause func(bool)) {
 		err = fmt.Errorf("nothing to do")
 	}
 	if err != nil && ctx.Err() == nil {
-		r.emit(NewEvent(EventActionFailed, "name", c.Name(), "error", err.Error()))
+		r.emit(Event{Data: ActionFailed{Name: c.Name(), Error: err.Error()}})
 	}
 }

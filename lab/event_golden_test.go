@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -43,20 +45,17 @@ func goldenEvents() []Event {
 		Direction: autoscale.Out, From: 1, To: 4, Policy: "steps", Metric: scenarios.MetricRequestsPerTarget,
 		Datapoints: []float64{1200, 1500}, Target: 1000, Formula: "1 + 3 = 4", Note: "step [500, +inf): +3",
 	}
-	decision := func(d autoscale.Decision) Event { return Event{Type: d.EventType(), Fields: d.Fields()} }
-	action := func(c Command) Event { return NewEvent(EventAction, "name", c.Name(), "args", c.Args()) }
-	failed := func(c Command, err error) Event {
-		return NewEvent(EventActionFailed, "name", c.Name(), "error", err.Error())
-	}
-	ecsStop := NewEvent(EventTaskStopped, "task", "5f0e", "reason", "Scaling activity initiated by (deployment ecs-svc/1)", "exit_code", -1, "oom", false)
-	ecsStop.Fields["by_lab"] = true
+	decision := func(d autoscale.Decision) Event { return Event{Data: scalingEvent(d)} }
+	action := func(c Command) Event { return Event{Data: actionOf(c)} }
+	failed := func(c Command, err error) Event { return Event{Data: ActionFailed{Name: c.Name(), Error: err.Error()}} }
+	ev := func(d EventData) Event { return Event{Data: d} }
 	return []Event{
 		// lab.Run
-		NewEvent(EventEntryStarted, "label", "256/512", "count", 2),
-		{Type: EventPhaseStarted, Fields: map[string]any{"phase": 2}},
-		NewEvent(EventThreshold, "expr", "p99 < 1s", "ok", true, "value", 0.82),
-		NewEvent(EventThreshold, "expr", "error_rate < 1%", "ok", false, "value", 31.034),
-		NewEvent(EventEntryDone, "label", "256/512", "passed", false),
+		ev(EntryStarted{Label: "256/512", Count: 2}),
+		ev(PhaseStarted{Phase: 2}),
+		ev(ThresholdOutcome{Expr: "p99 < 1s", OK: true, Value: 0.82}),
+		ev(ThresholdOutcome{Expr: "error_rate < 1%", OK: false, Value: 31.034}),
+		ev(EntryDone{Label: "256/512", Passed: false}),
 		// commands
 		action(Command{Scale: 3}),
 		action(Command{Resize: &size}),
@@ -64,32 +63,31 @@ func goldenEvents() []Event {
 		action(Command{Pause: &pause}),
 		action(Command{Pause: &resume}),
 		failed(Command{Resize: &size}, errors.New(`resize: start task: create container "lab-k3x9-e1-t4": no space left <on> device & more`)),
-		NewEvent(EventActionFailed, "name", "scale", "error", "scale: desired count -1 is negative"),
+		ev(ActionFailed{Name: "scale", Error: "scale: desired count -1 is negative"}),
 		// autoscaling on the local target
 		decision(applied),
 		decision(appliedNote),
 		decision(held),
 		decision(heldNoNote),
 		// the local target
-		NewEvent(EventTaskStarted, "task", "t1", "size", "256/512", "container", "lab-k3x9-e1-t1"),
-		NewEvent(EventHealthChanged, "task", "t1", "healthy", true),
-		NewEvent(EventHealthChanged, "task", "t1", "healthy", false),
-		NewEvent(EventTaskStartFailed, "error", "start task container lab-k3x9-e1-t2: port is already allocated"),
-		NewEvent(EventTaskStopped, "task", "t1", "reason", "OutOfMemoryError: Container killed due to memory usage", "exit_code", 137, "oom", true),
-		NewEvent(EventTaskStopped, "task", "t2", "reason", "Essential container in task exited", "exit_code", 1, "oom", false),
-		NewEvent(EventTaskStopped, "task", "t3", "reason", "Task failed ELB health checks", "exit_code", 137, "oom", false),
-		NewEvent(EventTaskStopped, "task", "t4", "reason", "Task stopped by lab: scale-in", "by_lab", true),
+		ev(TaskStarted{Task: "t1", Size: "256/512", Container: "lab-k3x9-e1-t1"}),
+		ev(HealthChanged{Task: "t1", Healthy: true}),
+		ev(HealthChanged{Task: "t1", Healthy: false}),
+		ev(TaskStartFailed{Error: "start task container lab-k3x9-e1-t2: port is already allocated"}),
+		ev(TaskStopped{Task: "t1", Reason: StopReasonOOM, Exit: &Exit{Code: 137, OOM: true}}),
+		ev(TaskStopped{Task: "t2", Reason: StopReasonExited, Exit: &Exit{Code: 1}}),
+		ev(TaskStopped{Task: "t3", Reason: StopReasonUnhealthy, Exit: &Exit{Code: 137}}),
+		ev(TaskStoppedByLab("t4", "scale-in")),
 		// the ECS target
-		NewEvent(EventTaskStarted, "task", "5f0e", "size", "256/512"),
-		ecsStop,
-		NewEvent(EventServiceEvent, "message", "(service lab-x) has started 1 tasks: (task 5f0e)."),
-		NewEvent(autoscale.EventDecision, "direction", "out", "from", 1, "to", 2,
-			"policy", "lab-x-cpu", "metric", "aws", "formula", "Setting desired count to 2.",
-			"note", "monitor alarm TargetTracking-service/lab/lab-x-AlarmHigh in state ALARM triggered policy lab-x-cpu"),
-		NewEvent(EventActionFailed, "name", "observe", "error", "ecs DescribeServices: throttled"),
+		ev(TaskStarted{Task: "5f0e", Size: "256/512"}),
+		ev(TaskStopped{Task: "5f0e", Reason: "Scaling activity initiated by (deployment ecs-svc/1)", Exit: &Exit{Code: -1}, ByLab: true}),
+		ev(ServiceEvent{Message: "(service lab-x) has started 1 tasks: (task 5f0e)."}),
+		ev(ScalingDecision{Direction: ScaleOut, From: 1, To: 2, Policy: "lab-x-cpu", Metric: "aws", Formula: "Setting desired count to 2.",
+			Note: "monitor alarm TargetTracking-service/lab/lab-x-AlarmHigh in state ALARM triggered policy lab-x-cpu"}),
+		ev(ActionFailed{Name: "observe", Error: "ecs DescribeServices: throttled"}),
 		// a stop_task action, on either target
 		action(Command{StopTask: 2}),
-		NewEvent(EventTaskStopped, "task", "t5", "reason", StopTaskReason),
+		ev(TaskStopped{Task: "t5", Reason: StopTaskReason}),
 	}
 }
 
@@ -106,7 +104,8 @@ func stampGolden(evs []Event) {
 }
 
 // TestEventsGolden: the events lab writes, marshalled, are the golden
-// lines byte for byte.
+// lines byte for byte; each line read back is the event, and marshals
+// to the line again.
 func TestEventsGolden(t *testing.T) {
 	evs := goldenEvents()
 	stampGolden(evs)
@@ -137,4 +136,27 @@ func TestEventsGolden(t *testing.T) {
 	if len(got) != len(bytes.Split(want, []byte("\n"))) {
 		t.Errorf("%d lines, want %d", len(got), len(bytes.Split(want, []byte("\n"))))
 	}
+	for i, line := range bytes.Split(bytes.TrimSuffix(want, []byte("\n")), []byte("\n")) {
+		var back Event
+		if err := json.Unmarshal(line, &back); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if i < len(evs) && !sameData(back.Data, evs[i].Data) {
+			t.Errorf("line %d read back as %#v, want %#v", i+1, back.Data, evs[i].Data)
+		}
+		again, err := json.Marshal(back)
+		if err != nil || !bytes.Equal(again, line) {
+			t.Errorf("line %d read back and marshalled: %s (%v)", i+1, again, err)
+		}
+	}
+}
+
+// sameData compares event data; an action's count reads back as a JSON
+// number (float64).
+func sameData(a, b EventData) bool {
+	if x, ok := a.(Action); ok {
+		y, ok := b.(Action)
+		return ok && x.Name == y.Name && fmt.Sprint(x.Args) == fmt.Sprint(y.Args)
+	}
+	return reflect.DeepEqual(a, b)
 }

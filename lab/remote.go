@@ -40,7 +40,7 @@ func (r *runner) probeRTT(ctx context.Context, es *EntrySummary) {
 	}
 	rtt, err := p.ProbeRTT(ctx)
 	if err != nil {
-		r.emit(NewEvent(EventActionFailed, "name", "rtt", "error", err.Error()))
+		r.emit(Event{Data: ActionFailed{Name: "rtt", Error: err.Error()}})
 		return
 	}
 	es.RTTMS = round(float64(rtt)/float64(time.Millisecond), 1)
@@ -55,7 +55,7 @@ func (r *runner) remoteUtilization(ctx context.Context, es *EntrySummary, from, 
 	}
 	cpu, mem, err := u.EntryUtilization(ctx, from, to)
 	if err != nil {
-		r.emit(NewEvent(EventActionFailed, "name", "utilization", "error", err.Error()))
+		r.emit(Event{Data: ActionFailed{Name: "utilization", Error: err.Error()}})
 		cpu, mem = Utilization{NoData: true}, Utilization{NoData: true}
 	}
 	es.CPUUtilization, es.MemoryUtilization = cpu, mem

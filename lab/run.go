@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ecslab/lab/lab/autoscale"
 	"github.com/ecslab/lab/lab/load"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -196,16 +195,15 @@ func (r *runner) startLoad(at time.Time) {
 // countTaskEvent keeps tasks.started/stopped. Stops that lab caused itself
 // (teardown, scale-in, deployments) carry by_lab and are not counted.
 func countTaskEvent(t *Tasks, ev Event) {
-	switch ev.Type {
-	case EventTaskStarted:
+	switch d := ev.Data.(type) {
+	case TaskStarted:
 		t.Started++
-	case EventTaskStopped:
-		if byLab, _ := ev.Fields["by_lab"].(bool); byLab {
+	case TaskStopped:
+		if d.ByLab {
 			return
 		}
 		t.Stopped++
-		reason, _ := ev.Fields["reason"].(string)
-		t.StoppedReasons[reason]++
+		t.StoppedReasons[d.Reason]++
 	}
 }
 
@@ -213,13 +211,14 @@ func countTaskEvent(t *Tasks, ev Event) {
 // (ECS: Application Auto Scaling's activities). Locally lab's own
 // autoscaler counts what it applies.
 func countScaling(s *Scaling, ev Event) {
-	if ev.Type != autoscale.EventDecision {
+	d, ok := ev.Data.(ScalingDecision)
+	if !ok {
 		return
 	}
-	switch ev.Fields["direction"] {
-	case string(autoscale.Out):
+	switch d.Direction {
+	case ScaleOut:
 		s.ScaleOuts++
-	case string(autoscale.In):
+	case ScaleIn:
 		s.ScaleIns++
 	default:
 		return
@@ -240,7 +239,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		r.mu.Unlock()
 	}()
 
-	r.emit(NewEvent(EventEntryStarted, "label", e.Label, "count", e.Count))
+	r.emit(Event{Data: EntryStarted{Label: e.Label, Count: e.Count}})
 	deployStart := time.Now()
 	if err := r.target.Deploy(ctx, e, r.emit); err != nil {
 		r.startLoad(deployStart)
@@ -341,8 +340,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		elapsed := now.Sub(start)
 		if p := load.PhaseAt(phases, elapsed); p != phase && p < len(phases) {
 			for q := phase + 1; q <= p; q++ {
-				r.emit(Event{Time: start.Add(phaseStart(phases, q)), Type: EventPhaseStarted,
-					Fields: map[string]any{"phase": q + 1}})
+				r.emit(Event{Time: start.Add(phaseStart(phases, q)), Data: PhaseStarted{Phase: q + 1}})
 			}
 			phase = p
 		}
@@ -395,7 +393,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	}
 	es.Thresholds = Evaluate(judged, r.sc.Thresholds)
 	for _, th := range es.Thresholds {
-		r.emit(NewEvent(EventThreshold, "expr", th.Expr, "ok", th.OK, "value", th.Value))
+		r.emit(Event{Data: th})
 	}
 	es.Passed = allOK(es.Thresholds)
 	es.Interrupted = interrupted
@@ -405,7 +403,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
 	teardownErr := r.target.Teardown(tctx)
-	r.emit(NewEvent(EventEntryDone, "label", e.Label, "passed", es.Passed))
+	r.emit(Event{Data: EntryDone{Label: e.Label, Passed: es.Passed}})
 
 	switch {
 	case failErr != nil:

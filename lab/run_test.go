@@ -41,7 +41,7 @@ func (f *fakeTarget) Deploy(ctx context.Context, e scenarios.Entry, emit func(Ev
 	defer f.mu.Unlock()
 	f.deployed = append(f.deployed, e)
 	f.desired, f.emit = e.Count, emit
-	emit(NewEvent(EventTaskStarted, "task", "t1"))
+	emit(Event{Data: TaskStarted{Task: "t1", Size: e.Size.String()}})
 	return nil
 }
 func (f *fakeTarget) Endpoint() string { return f.srv.URL }
@@ -66,7 +66,7 @@ func (f *fakeTarget) KillTask(ctx context.Context, n int) error {
 	f.killed += n
 	emit := f.emit
 	f.mu.Unlock()
-	emit(NewEvent(EventTaskStopped, "task", "t1", "reason", "Essential container in task exited", "exit_code", 137, "oom", false))
+	emit(Event{Data: TaskStopped{Task: "t1", Reason: StopReasonExited, Exit: &Exit{Code: 137}}})
 	return nil
 }
 func (f *fakeTarget) StopTask(ctx context.Context, n int) error {
@@ -74,14 +74,14 @@ func (f *fakeTarget) StopTask(ctx context.Context, n int) error {
 	f.stopped += n
 	emit := f.emit
 	f.mu.Unlock()
-	emit(NewEvent(EventTaskStopped, "task", "t1", "reason", StopTaskReason))
+	emit(Event{Data: TaskStopped{Task: "t1", Reason: StopTaskReason}})
 	return nil
 }
 func (f *fakeTarget) Teardown(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.teardowns++
-	f.emit(NewEvent(EventTaskStopped, "task", "t1", "reason", "Task stopped by lab: entry finished", "by_lab", true))
+	f.emit(Event{Data: TaskStoppedByLab("t1", "entry finished")})
 	return nil
 }
 func (f *fakeTarget) Close(ctx context.Context) error {
@@ -108,7 +108,7 @@ func (r *recorder) EntryDone(e EntrySummary) { r.entries = append(r.entries, e) 
 func (r *recorder) Done(s Summary)           { r.done = append(r.done, s) }
 func (r *recorder) count(typ string) (n int) {
 	for _, e := range r.events {
-		if e.Type == typ {
+		if e.Type() == typ {
 			n++
 		}
 	}
@@ -218,10 +218,10 @@ load: {path: /, phases: [{duration: 1s, rate: 5}]}
 		t.Fatal(err)
 	}
 	for _, e := range rec.events {
-		if e.Type == EventTaskStarted && e.T > 0 {
+		if e.Type() == EventTaskStarted && e.T > 0 {
 			t.Errorf("task_started during deploy has t=%v, want <= 0", e.T)
 		}
-		if e.Type == EventPhaseStarted && e.T != 0 {
+		if e.Type() == EventPhaseStarted && e.T != 0 {
 			t.Errorf("phase 1 starts at t=%v, want 0", e.T)
 		}
 	}
@@ -246,7 +246,7 @@ thresholds: ["tasks_stopped == 2"]
 		t.Errorf("scaled %v killed %d stopped %d, want [3], 1 and 1", target.scaled, target.killed, target.stopped)
 	}
 	e := s.Entries[0]
-	if e.Tasks.Stopped != 2 || e.Tasks.StoppedReasons["Essential container in task exited"] != 1 || e.Tasks.StoppedReasons[StopTaskReason] != 1 {
+	if e.Tasks.Stopped != 2 || e.Tasks.StoppedReasons[StopReasonExited] != 1 || e.Tasks.StoppedReasons[StopTaskReason] != 1 {
 		t.Errorf("tasks %+v, want one crash and one stop counted", e.Tasks)
 	}
 	if e.Scaling.MaxCount != 3 || !e.Passed {

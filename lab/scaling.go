@@ -34,12 +34,12 @@ func (r *runner) autoscale(ctx context.Context, s *autoscale.Scaler, now time.Ti
 		Desired:         obs.Desired,
 	}
 	for _, d := range s.Observe(sample) {
-		r.emit(Event{Time: now, Type: d.EventType(), Fields: d.Fields()})
+		r.emit(Event{Time: now, Data: scalingEvent(d)})
 		if d.Held {
 			continue
 		}
 		if err := r.target.Scale(ctx, d.To); err != nil {
-			r.emit(NewEvent(EventActionFailed, "name", "scale", "error", err.Error()))
+			r.emit(Event{Data: ActionFailed{Name: "scale", Error: err.Error()}})
 			continue
 		}
 		if d.Direction == autoscale.Out {
@@ -49,4 +49,31 @@ func (r *runner) autoscale(ctx context.Context, s *autoscale.Scaler, now time.Ti
 		}
 		sum.Decisions++
 	}
+}
+
+// scalingEvent is the event of an autoscaler's decision: scaling_decision,
+// or scaling_held with its reason. Numbers are rounded to 3 decimals.
+func scalingEvent(d autoscale.Decision) EventData {
+	dp := make([]float64, len(d.Datapoints))
+	for i, v := range d.Datapoints {
+		dp[i] = round(v, 3)
+	}
+	sd := ScalingDecision{
+		Direction: Direction(d.Direction),
+		From:      d.From,
+		To:        d.To,
+		Policy:    d.Policy,
+		Metric:    d.Metric,
+		Evaluation: &Evaluation{
+			Unit:       autoscale.Unit(d.Metric),
+			Datapoints: dp,
+			Target:     round(d.Target, 3),
+		},
+		Formula: d.Formula,
+		Note:    d.Note,
+	}
+	if d.Held {
+		return ScalingHeld{ScalingDecision: sd, Reason: d.Reason}
+	}
+	return sd
 }

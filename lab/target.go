@@ -38,10 +38,6 @@ type Target interface {
 	Close(ctx context.Context) error
 }
 
-// StopTaskReason is the stop reason of a task that a stop_task action
-// stopped, on both targets.
-const StopTaskReason = "lab: stop_task action"
-
 // Observation is the service as the target sees it at one instant.
 type Observation struct {
 	Desired int

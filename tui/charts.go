@@ -13,7 +13,6 @@ import (
 
 	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
-	"github.com/ecslab/lab/lab/autoscale"
 )
 
 // point is one value of a series at T seconds of the entry's load.
@@ -94,18 +93,18 @@ func (c *charts) add(s lab.Snapshot) {
 
 // event records the marks an event makes on the time axis.
 func (c *charts) event(ev lab.Event) {
-	switch ev.Type {
-	case autoscale.EventDecision:
+	switch d := ev.Data.(type) {
+	case lab.ScalingDecision:
 		r := markOut
-		if ev.Fields["direction"] == string(autoscale.In) {
+		if d.Direction == lab.ScaleIn {
 			r = markIn
 		}
 		c.marks = append(c.marks, mark{t: ev.T, r: r, rank: 1})
-	case lab.EventTaskStopped:
-		if byLab, _ := ev.Fields["by_lab"].(bool); byLab {
+	case lab.TaskStopped:
+		if d.ByLab {
 			return
 		}
-		if oom, _ := ev.Fields["oom"].(bool); oom {
+		if d.OOMKilled() {
 			c.marks = append(c.marks, mark{t: ev.T, r: markOOM, rank: 3})
 		} else {
 			c.marks = append(c.marks, mark{t: ev.T, r: markStop, rank: 2})

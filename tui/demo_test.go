@@ -51,7 +51,7 @@ func TestDemo(t *testing.T) {
 			case <-d.Context().Done():
 				stopped = true
 			case c := <-d.Commands():
-				ev := lab.NewEvent(lab.EventAction, "name", c.Name(), "args", c.Args())
+				ev := lab.Event{Data: lab.Action{Name: c.Name(), Args: c.Args()}}
 				ev.T, ev.Entry = now, 1
 				obs.Event(ev)
 			case <-time.After(tick):

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
-	"github.com/ecslab/lab/lab/autoscale"
 )
 
 // maxLogLines bounds the event log; the oldest lines go first.
@@ -108,74 +107,70 @@ func (s Styles) kind(k eventKind) lipgloss.Style {
 
 // describe is an event in words, or "" for one the log leaves out.
 func describe(ev lab.Event) (eventKind, string) {
-	f := ev.Fields
-	switch ev.Type {
-	case lab.EventEntryStarted:
-		return kindInfo, fmt.Sprintf("entry %d started: %v, %v task(s)", ev.Entry, f["label"], f["count"])
-	case lab.EventPhaseStarted:
-		return kindInfo, fmt.Sprintf("phase %v started", f["phase"])
-	case lab.EventTaskStarted:
-		return kindInfo, fmt.Sprintf("%v started (%v)", f["task"], f["size"])
-	case lab.EventTaskStopped:
-		if byLab, _ := f["by_lab"].(bool); byLab {
-			return kindInfo, fmt.Sprintf("%v stopped: %v", f["task"], f["reason"])
+	switch d := ev.Data.(type) {
+	case lab.EntryStarted:
+		return kindInfo, fmt.Sprintf("entry %d started: %s, %d task(s)", ev.Entry, d.Label, d.Count)
+	case lab.PhaseStarted:
+		return kindInfo, fmt.Sprintf("phase %d started", d.Phase)
+	case lab.TaskStarted:
+		return kindInfo, fmt.Sprintf("%s started (%s)", d.Task, d.Size)
+	case lab.TaskStopped:
+		text := fmt.Sprintf("%s stopped: %s", d.Task, d.Reason)
+		if d.ByLab {
+			return kindInfo, text
 		}
-		text := fmt.Sprintf("%v stopped: %v", f["task"], f["reason"])
-		if code, ok := f["exit_code"]; ok {
-			text += fmt.Sprintf(" (exit %v)", code)
+		if d.Exit != nil {
+			text += fmt.Sprintf(" (exit %d)", d.Exit.Code)
 		}
 		return kindStop, text
-	case lab.EventHealthChanged:
-		if healthy, _ := f["healthy"].(bool); healthy {
-			return kindHealth, fmt.Sprintf("%v healthy", f["task"])
+	case lab.HealthChanged:
+		if d.Healthy {
+			return kindHealth, fmt.Sprintf("%s healthy", d.Task)
 		}
-		return kindHealth, fmt.Sprintf("%v unhealthy", f["task"])
-	case lab.EventTaskStartFailed:
-		return kindStop, fmt.Sprintf("a task could not start: %v", f["error"])
-	case lab.EventAction:
-		if args := f["args"]; args != nil {
-			return kindAction, fmt.Sprintf("%v %v", f["name"], args)
+		return kindHealth, fmt.Sprintf("%s unhealthy", d.Task)
+	case lab.TaskStartFailed:
+		return kindStop, fmt.Sprintf("a task could not start: %s", d.Error)
+	case lab.Action:
+		if d.Args != nil {
+			return kindAction, fmt.Sprintf("%s %v", d.Name, d.Args)
 		}
-		return kindAction, fmt.Sprintf("%v", f["name"])
-	case lab.EventActionFailed:
-		return kindFail, fmt.Sprintf("%v failed: %v", f["name"], f["error"])
-	case autoscale.EventDecision:
-		return kindScaling, decisionText(f, false)
-	case autoscale.EventHeld:
-		return kindHeld, decisionText(f, true)
-	case lab.EventThreshold:
-		if ok, _ := f["ok"].(bool); ok {
-			return kindOK, fmt.Sprintf("threshold %v: ok (%v)", f["expr"], f["value"])
+		return kindAction, d.Name
+	case lab.ActionFailed:
+		return kindFail, fmt.Sprintf("%s failed: %s", d.Name, d.Error)
+	case lab.ScalingDecision:
+		return kindScaling, decisionText(d)
+	case lab.ScalingHeld:
+		return kindHeld, fmt.Sprintf("held (%s): %s", d.Reason, decisionText(d.ScalingDecision))
+	case lab.ThresholdOutcome:
+		if d.OK {
+			return kindOK, fmt.Sprintf("threshold %s: ok (%v)", d.Expr, d.Value)
 		}
-		return kindFail, fmt.Sprintf("threshold %v: FAILED (%v)", f["expr"], f["value"])
-	case lab.EventServiceEvent:
-		return kindInfo, fmt.Sprintf("ecs: %v", f["message"])
-	case lab.EventEntryDone:
-		if passed, _ := f["passed"].(bool); passed {
-			return kindOK, fmt.Sprintf("entry %v done: passed", f["label"])
+		return kindFail, fmt.Sprintf("threshold %s: FAILED (%v)", d.Expr, d.Value)
+	case lab.ServiceEvent:
+		return kindInfo, fmt.Sprintf("ecs: %s", d.Message)
+	case lab.EntryDone:
+		if d.Passed {
+			return kindOK, fmt.Sprintf("entry %s done: passed", d.Label)
 		}
-		return kindFail, fmt.Sprintf("entry %v done: failed", f["label"])
+		return kindFail, fmt.Sprintf("entry %s done: failed", d.Label)
 	}
 	return kindInfo, ""
 }
 
 // decisionText is a scaling decision with the numbers that caused it:
 // "scale out 1→2 cpu-target-tracking: ceil(1 x 87.5 / 50) = 2 [cpu 80 85 87.5, target 50]".
-func decisionText(f map[string]any, held bool) string {
+func decisionText(d lab.ScalingDecision) string {
 	var b strings.Builder
-	if held {
-		fmt.Fprintf(&b, "held (%v): ", f["reason"])
-	}
-	fmt.Fprintf(&b, "scale %v %v→%v %v: %v", f["direction"], f["from"], f["to"], f["policy"], f["formula"])
-	if dp, ok := f["datapoints"].([]float64); ok && len(dp) > 0 {
-		vals := make([]string, len(dp))
-		for i, v := range dp {
+	fmt.Fprintf(&b, "scale %s %d→%d %s: %s", d.Direction, d.From, d.To, d.Policy, d.Formula)
+	if d.Evaluation != nil && len(d.Datapoints) > 0 {
+		vals := make([]string, len(d.Datapoints))
+		for i, v := range d.Datapoints {
 			vals[i] = format.OneDecimal(v)
 		}
-		fmt.Fprintf(&b, " [%v %s, target %v]", f["metric"], strings.Join(vals, " "), f["target"])
+		fmt.Fprintf(&b, " [%s %s, target %v]", d.Metric, strings.Join(vals, " "), d.Target)
 	}
-	if note, ok := f["note"]; ok {
-		fmt.Fprintf(&b, "; %v", note)
+	if d.Note != "" {
+		fmt.Fprintf(&b, "; %s", d.Note)
 	}
 	return b.String()
 }

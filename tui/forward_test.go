@@ -27,7 +27,7 @@ func describeMsgs(msgs []tea.Msg) []string {
 			}
 			out = append(out, s)
 		case eventMsg:
-			out = append(out, "e:"+m.ev.Type)
+			out = append(out, "e:"+m.ev.Type())
 		case entryDoneMsg:
 			out = append(out, "entry-done")
 		case doneMsg:
@@ -47,11 +47,11 @@ func TestForwarderCoalescesSnapshotsOnly(t *testing.T) {
 	f := newForwarder()
 	f.Started(lab.RunInfo{})
 	f.Snapshot(snap(1, 1, false))
-	f.Event(lab.NewEvent("a"))
+	f.Event(lab.Event{Data: lab.UnknownEvent{Type: "a"}})
 	f.Snapshot(snap(1, 2, false)) // replaces 1@1, after the event
 	f.Snapshot(snap(1, 3, true))  // replaces 1@2; the entry's last
 	f.Snapshot(snap(2, 1, false)) // does not replace the last one
-	f.Event(lab.NewEvent("b"))
+	f.Event(lab.Event{Data: lab.UnknownEvent{Type: "b"}})
 	f.EntryDone(lab.EntrySummary{})
 	f.Snapshot(snap(2, 2, false)) // replaces 2@1, after what came since
 	f.Done(lab.Summary{})
@@ -85,7 +85,7 @@ func TestForwarderNeverBlocksTheRun(t *testing.T) {
 	go func() {
 		for i := range 300 {
 			f.Snapshot(snap(1, float64(i), false))
-			f.Event(lab.NewEvent(fmt.Sprint(i)))
+			f.Event(lab.Event{Data: lab.UnknownEvent{Type: fmt.Sprint(i)}})
 		}
 		f.Done(lab.Summary{})
 		close(published)
@@ -102,8 +102,8 @@ func TestForwarderNeverBlocksTheRun(t *testing.T) {
 		case m := <-got:
 			switch m := m.(type) {
 			case eventMsg:
-				if m.ev.Type != fmt.Sprint(events) {
-					t.Fatalf("event %s arrived as number %d", m.ev.Type, events)
+				if m.ev.Type() != fmt.Sprint(events) {
+					t.Fatalf("event %s arrived as number %d", m.ev.Type(), events)
 				}
 				events++
 			case snapshotMsg:
@@ -130,7 +130,7 @@ func TestForwarderDropsAfterStop(t *testing.T) {
 	go func() { f.pump(func(tea.Msg) {}, stop); close(ended) }()
 	close(stop)
 	<-ended
-	f.Event(lab.NewEvent("late"))
+	f.Event(lab.Event{Data: lab.UnknownEvent{Type: "late"}})
 	f.Snapshot(snap(1, 1, false))
 	if q := f.take(); len(q) != 0 {
 		t.Errorf("queued after the program ended: %v", describeMsgs(q))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
-	"github.com/ecslab/lab/lab/autoscale"
 )
 
 // Headless is a lab.Observer that reports a run's progress on a writer
@@ -68,25 +67,25 @@ func (h *Headless) Snapshot(s lab.Snapshot) {
 
 func (h *Headless) Event(e lab.Event) {
 	var msg string
-	switch e.Type {
-	case lab.EventEntryStarted:
-		msg = fmt.Sprintf("entry %d: %v, starting %v task(s)", e.Entry, e.Fields["label"], e.Fields["count"])
-	case lab.EventTaskStopped:
-		if byLab, _ := e.Fields["by_lab"].(bool); byLab {
+	switch d := e.Data.(type) {
+	case lab.EntryStarted:
+		msg = fmt.Sprintf("entry %d: %s, starting %d task(s)", e.Entry, d.Label, d.Count)
+	case lab.TaskStopped:
+		if d.ByLab {
 			return
 		}
-		msg = fmt.Sprintf("entry %d: task %v stopped: %v", e.Entry, e.Fields["task"], e.Fields["reason"])
-	case autoscale.EventDecision:
-		msg = fmt.Sprintf("entry %d: at %.0fs: scale %v %v -> %v (%v %v: %v)", e.Entry, e.T, e.Fields["direction"],
-			e.Fields["from"], e.Fields["to"], e.Fields["policy"], e.Fields["metric"], e.Fields["formula"])
-	case lab.EventAction:
-		msg = fmt.Sprintf("entry %d: at %.0fs: %v %v", e.Entry, e.T, e.Fields["name"], orEmpty(e.Fields["args"]))
-	case lab.EventActionFailed:
-		msg = fmt.Sprintf("entry %d: %v failed: %v", e.Entry, e.Fields["name"], e.Fields["error"])
-	case lab.EventTaskStartFailed:
-		msg = fmt.Sprintf("entry %d: could not start a task: %v", e.Entry, e.Fields["error"])
-	case lab.EventServiceEvent:
-		msg = fmt.Sprintf("entry %d: ecs: %v", e.Entry, e.Fields["message"])
+		msg = fmt.Sprintf("entry %d: task %s stopped: %s", e.Entry, d.Task, d.Reason)
+	case lab.ScalingDecision:
+		msg = fmt.Sprintf("entry %d: at %.0fs: scale %s %d -> %d (%s %s: %s)", e.Entry, e.T, d.Direction,
+			d.From, d.To, d.Policy, d.Metric, d.Formula)
+	case lab.Action:
+		msg = fmt.Sprintf("entry %d: at %.0fs: %s %v", e.Entry, e.T, d.Name, orEmpty(d.Args))
+	case lab.ActionFailed:
+		msg = fmt.Sprintf("entry %d: %s failed: %s", e.Entry, d.Name, d.Error)
+	case lab.TaskStartFailed:
+		msg = fmt.Sprintf("entry %d: could not start a task: %s", e.Entry, d.Error)
+	case lab.ServiceEvent:
+		msg = fmt.Sprintf("entry %d: ecs: %s", e.Entry, d.Message)
 	default:
 		return
 	}

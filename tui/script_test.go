@@ -12,7 +12,6 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/ecslab/lab/lab"
-	"github.com/ecslab/lab/lab/autoscale"
 	"github.com/ecslab/lab/lab/load"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -47,16 +46,15 @@ func scriptInfo(sc *scenarios.Scenario) lab.RunInfo {
 // decision adds a task at 20s, t1 is OOM-killed at 30s and replaced.
 func script(sc *scenarios.Scenario, n int) []tea.Msg {
 	msgs := []tea.Msg{startedMsg{scriptInfo(sc)}}
-	ev := func(t float64, typ string, kv ...any) {
-		e := lab.NewEvent(typ, kv...)
-		e.T, e.Time, e.Entry = t, scriptStart.Add(time.Duration(t*float64(time.Second))), 1
+	ev := func(t float64, d lab.EventData) {
+		e := lab.Event{T: t, Time: scriptStart.Add(time.Duration(t * float64(time.Second))), Entry: 1, Data: d}
 		msgs = append(msgs, eventMsg{e})
 	}
 	size := scenarios.Size{CPU: 256, Memory: 512}
-	ev(-4.2, lab.EventEntryStarted, "label", "256/512", "count", 1)
-	ev(-4.1, lab.EventTaskStarted, "task", "t1", "size", "256/512")
-	ev(-1.0, lab.EventHealthChanged, "task", "t1", "healthy", true)
-	ev(0, lab.EventPhaseStarted, "phase", 1)
+	ev(-4.2, lab.EntryStarted{Label: "256/512", Count: 1})
+	ev(-4.1, lab.TaskStarted{Task: "t1", Size: "256/512"})
+	ev(-1.0, lab.HealthChanged{Task: "t1", Healthy: true})
+	ev(0, lab.PhaseStarted{Phase: 1})
 
 	type task struct {
 		id      string
@@ -75,25 +73,25 @@ func script(sc *scenarios.Scenario, n int) []tea.Msg {
 		}
 		switch s {
 		case 13:
-			ev(12, lab.EventPhaseStarted, "phase", 2)
+			ev(12, lab.PhaseStarted{Phase: 2})
 		case 18:
-			ev(17.5, autoscale.EventHeld, "direction", "out", "from", 1, "to", 2, "policy", "cpu-target-tracking",
-				"metric", "cpu", "datapoints", []float64{71, 88}, "target", 50.0, "formula", "ceil(1 x 88 / 50) = 2", "reason", "cooldown")
+			ev(17.5, lab.ScalingHeld{ScalingDecision: lab.ScalingDecision{Direction: lab.ScaleOut, From: 1, To: 2, Policy: "cpu-target-tracking",
+				Metric: "cpu", Evaluation: &lab.Evaluation{Unit: "%", Datapoints: []float64{71, 88}, Target: 50}, Formula: "ceil(1 x 88 / 50) = 2"}, Reason: "cooldown"})
 		case 20:
 			desired = 2
-			ev(20, autoscale.EventDecision, "direction", "out", "from", 1, "to", 2, "policy", "cpu-target-tracking",
-				"metric", "cpu", "datapoints", []float64{88, 92, 95}, "target", 50.0, "formula", "ceil(1 x 95 / 50) = 2")
-			ev(20.1, lab.EventTaskStarted, "task", "t2", "size", "256/512")
+			ev(20, lab.ScalingDecision{Direction: lab.ScaleOut, From: 1, To: 2, Policy: "cpu-target-tracking",
+				Metric: "cpu", Evaluation: &lab.Evaluation{Unit: "%", Datapoints: []float64{88, 92, 95}, Target: 50}, Formula: "ceil(1 x 95 / 50) = 2"})
+			ev(20.1, lab.TaskStarted{Task: "t2", Size: "256/512"})
 			tasks = append(tasks, &task{id: "t2", from: 20, healthy: 24, mem: 70})
 		case 24:
-			ev(23.9, lab.EventHealthChanged, "task", "t2", "healthy", true)
+			ev(23.9, lab.HealthChanged{Task: "t2", Healthy: true})
 		case 30:
-			ev(29.6, lab.EventTaskStopped, "task", "t1", "reason", "OutOfMemoryError: Container killed due to memory usage", "exit_code", 137, "oom", true)
+			ev(29.6, lab.TaskStopped{Task: "t1", Reason: lab.StopReasonOOM, Exit: &lab.Exit{Code: 137, OOM: true}})
 			tasks = tasks[1:]
-			ev(29.8, lab.EventTaskStarted, "task", "t3", "size", "256/512")
+			ev(29.8, lab.TaskStarted{Task: "t3", Size: "256/512"})
 			tasks = append(tasks, &task{id: "t3", from: 30, healthy: 34, mem: 70})
 		case 34:
-			ev(33.9, lab.EventHealthChanged, "task", "t3", "healthy", true)
+			ev(33.9, lab.HealthChanged{Task: "t3", Healthy: true})
 		}
 
 		var stats []lab.TaskStat

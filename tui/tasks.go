@@ -20,14 +20,10 @@ const (
 	stoppedShow = 20.0
 )
 
-// stop is a task_stopped event.
+// stop is a task_stopped event and when it came.
 type stop struct {
-	task   string
-	reason string
-	exit   any
-	oom    bool
-	byLab  bool
-	t      float64
+	lab.TaskStopped
+	t float64
 }
 
 // tasksPane is one row per task: id, state, health, CPU of the envelope
@@ -73,14 +69,11 @@ func (p *tasksPane) add(s lab.Snapshot) {
 }
 
 func (p *tasksPane) event(ev lab.Event) {
-	if ev.Type != lab.EventTaskStopped {
+	d, ok := ev.Data.(lab.TaskStopped)
+	if !ok {
 		return
 	}
-	s := stop{t: ev.T, exit: ev.Fields["exit_code"]}
-	s.task, _ = ev.Fields["task"].(string)
-	s.reason, _ = ev.Fields["reason"].(string)
-	s.oom, _ = ev.Fields["oom"].(bool)
-	s.byLab, _ = ev.Fields["by_lab"].(bool)
+	s := stop{TaskStopped: d, t: ev.T}
 	// Keep the stops that may still show.
 	kept := p.stops[:0]
 	for _, old := range p.stops {
@@ -89,12 +82,12 @@ func (p *tasksPane) event(ev lab.Event) {
 		}
 	}
 	p.stops = append(kept, s)
-	if !s.byLab {
+	if !s.ByLab {
 		p.failures++
 		if p.reasons == nil {
 			p.reasons = map[string]int{}
 		}
-		p.reasons[shortReason(s.reason)]++
+		p.reasons[shortReason(s.Reason)]++
 	}
 	p.rows = max(p.rows, len(p.visible()))
 }
@@ -109,7 +102,7 @@ func (p *tasksPane) recent() []stop {
 	}
 	for i := len(p.stops) - 1; i >= 0; i-- {
 		s := p.stops[i]
-		if p.now-s.t <= stoppedShow && !live[s.task] {
+		if p.now-s.t <= stoppedShow && !live[s.Task] {
 			out = append(out, s)
 		}
 	}
@@ -233,23 +226,23 @@ func (p *tasksPane) sparkline(id string, w int, st Styles) string {
 }
 
 func (p *tasksPane) stopRow(s stop, w int, st Styles) string {
-	why := s.reason
-	if s.exit != nil {
-		why += fmt.Sprintf(" (exit %v)", s.exit)
+	why := s.Reason
+	if s.Exit != nil {
+		why += fmt.Sprintf(" (exit %d)", s.Exit.Code)
 	}
 	ago := fmt.Sprintf(" · %s ago", format.Clock(seconds(p.now-s.t)))
 	style := st.Bad
-	if s.byLab {
+	if s.ByLab {
 		style = st.Dim
 	}
-	row := fmt.Sprintf("%-4s %s %s", s.task, style.Render(fmt.Sprintf("%-8s", "stopped")), style.Render(why)+st.Dim.Render(ago))
+	row := fmt.Sprintf("%-4s %s %s", s.Task, style.Render(fmt.Sprintf("%-8s", "stopped")), style.Render(why)+st.Dim.Render(ago))
 	return fit(row, w)
 }
 
 // shortReason names a stop reason in a few letters for the pane title.
 func shortReason(r string) string {
 	switch {
-	case strings.HasPrefix(r, "OutOfMemoryError"):
+	case lab.IsOOMReason(r):
 		return "OOM"
 	case strings.Contains(r, "health"):
 		return "unhealthy"

@@ -82,10 +82,7 @@ func (b *thresholdBoard) add(s lab.Snapshot) {
 }
 
 func (b *thresholdBoard) event(ev lab.Event) {
-	if ev.Type != lab.EventTaskStopped {
-		return
-	}
-	if byLab, _ := ev.Fields["by_lab"].(bool); !byLab {
+	if stop, ok := ev.Data.(lab.TaskStopped); ok && !stop.ByLab {
 		b.live.Tasks.Stopped++
 	}
 }

@@ -2,7 +2,6 @@ package autoscale
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -40,12 +39,6 @@ const (
 	ReasonNoStep = "no_step"
 )
 
-// Event types for decisions (DESIGN.md, events.jsonl).
-const (
-	EventDecision = "scaling_decision"
-	EventHeld     = "scaling_held"
-)
-
 // Decision is what a scaling evaluation concluded: a change of the
 // desired count to apply (Held false), or one that was held back (Held
 // true, with Reason). Every number that led to it is here.
@@ -74,43 +67,6 @@ type Decision struct {
 	Note string
 }
 
-// EventType is EventDecision for an applied decision, EventHeld for a
-// held one.
-func (d Decision) EventType() string {
-	if d.Held {
-		return EventHeld
-	}
-	return EventDecision
-}
-
-// Fields are the event's fields: direction, from, to, policy, metric,
-// unit, datapoints, target, formula, and for a held decision reason; note
-// when there is one. Numbers are rounded to 3 decimals.
-func (d Decision) Fields() map[string]any {
-	dp := make([]float64, len(d.Datapoints))
-	for i, v := range d.Datapoints {
-		dp[i] = round3(v)
-	}
-	f := map[string]any{
-		"direction":  string(d.Direction),
-		"from":       d.From,
-		"to":         d.To,
-		"policy":     d.Policy,
-		"metric":     d.Metric,
-		"unit":       Unit(d.Metric),
-		"datapoints": dp,
-		"target":     round3(d.Target),
-		"formula":    d.Formula,
-	}
-	if d.Held {
-		f["reason"] = d.Reason
-	}
-	if d.Note != "" {
-		f["note"] = d.Note
-	}
-	return f
-}
-
 // String is the decision on one line, for logs and tests.
 func (d Decision) String() string {
 	s := fmt.Sprintf("%s %d->%d %s: %s", d.Direction, d.From, d.To, d.Policy, d.Formula)
@@ -119,5 +75,3 @@ func (d Decision) String() string {
 	}
 	return s
 }
-
-func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

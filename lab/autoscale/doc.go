@@ -74,8 +74,8 @@
 // ALARM is re-evaluated every period, a hold repeats every period while
 // it lasts (at max, for instance). The band (below the target but within
 // 10% of it) raises no alarm on AWS; it is reported once each time the
-// low window enters it. Decision.Fields gives the fields of the
-// scaling_decision and scaling_held events of events.jsonl.
+// low window enters it. Package lab writes each decision to events.jsonl
+// as a scaling_decision or scaling_held event.
 //
 // Cooldowns are measured from the last scaling activity on the service,
 // whichever policy caused it, each policy with its own lengths; a

@@ -78,7 +78,7 @@ func Judge(slo []scenarios.Threshold, m Measurement) Verdict {
 	if len(m.Stops) > 0 {
 		v.Reason, v.Broke = search.ReasonErrors, "a task stopped: "+m.Stops[0]
 		for _, s := range m.Stops {
-			if isOOM(s) {
+			if lab.IsOOMReason(s) {
 				v.Reason = search.ReasonOOM
 				v.Broke = fmt.Sprintf("a task was killed for memory (%s), memory at %.0f%% of the envelope", s, v.Memory.Max)
 				break
@@ -121,10 +121,6 @@ func Judge(slo []scenarios.Threshold, m Measurement) Verdict {
 	}
 	return v
 }
-
-// isOOM reports whether a stop reason is a kill for memory, as ECS words
-// it ("OutOfMemoryError: Container killed due to memory usage").
-func isOOM(reason string) bool { return strings.HasPrefix(reason, "OutOfMemoryError") }
 
 // entryOf puts a step's totals where the threshold evaluator reads them.
 func entryOf(t load.Totals) lab.EntrySummary {

@@ -61,15 +61,14 @@ func (r *runner) emit(ev lab.Event) {
 	}
 	ev.Entry = r.entry
 	ev.T = ev.Time.Sub(r.t0).Seconds()
-	switch ev.Type {
-	case lab.EventTaskStarted:
+	switch d := ev.Data.(type) {
+	case lab.TaskStarted:
 		r.tasks.Started++
-	case lab.EventTaskStopped:
-		if byLab, _ := ev.Fields["by_lab"].(bool); !byLab {
-			reason, _ := ev.Fields["reason"].(string)
+	case lab.TaskStopped:
+		if !d.ByLab {
 			r.tasks.Stopped++
-			r.tasks.StoppedReasons[reason]++
-			r.stops = append(r.stops, reason)
+			r.tasks.StoppedReasons[d.Reason]++
+			r.stops = append(r.stops, d.Reason)
 		}
 	}
 	for _, ob := range r.o.Observers {

@@ -237,7 +237,7 @@ func (r *runner) searchSize(ctx context.Context, i int, e scenarios.Entry, deadl
 		if terr := r.target.Teardown(tctx); terr != nil && err == nil {
 			err = fmt.Errorf("size %s: teardown: %w", e.Label, terr)
 		}
-		r.emit(lab.NewEvent(lab.EventEntryDone, "label", e.Label, "passed", res.SustainableRPS > 0))
+		r.emit(lab.Event{Data: lab.EntryDone{Label: e.Label, Passed: res.SustainableRPS > 0}})
 		es.Tasks = r.sizeTasks()
 		r.sums = append(r.sums, es)
 		r.publish(func(ob lab.Observer) { ob.EntryDone(es) })
@@ -252,7 +252,7 @@ func (r *runner) searchSize(ctx context.Context, i int, e scenarios.Entry, deadl
 		return err
 	}
 	defer func() { fill(res, s.Result(), r.o) }()
-	r.emit(lab.NewEvent(lab.EventEntryStarted, "label", e.Label, "count", 1))
+	r.emit(lab.Event{Data: lab.EntryStarted{Label: e.Label, Count: 1}})
 	if err := r.target.Deploy(ctx, e, r.emit); err != nil {
 		s.Stop(search.EndStopped)
 		if ctx.Err() != nil {

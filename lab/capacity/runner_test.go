@@ -73,8 +73,8 @@ func (q *queueTarget) serve(w http.ResponseWriter, r *http.Request) {
 	emit := q.emit
 	q.mu.Unlock()
 	if oom {
-		emit(lab.NewEvent(lab.EventTaskStopped, "task", "t1", "reason", "OutOfMemoryError: Container killed due to memory usage", "exit_code", 137, "oom", true))
-		emit(lab.NewEvent(lab.EventTaskStarted, "task", "t2", "size", q.size.String()))
+		emit(lab.Event{Data: lab.TaskStopped{Task: "t1", Reason: lab.StopReasonOOM, Exit: &lab.Exit{Code: 137, OOM: true}}})
+		emit(lab.Event{Data: lab.TaskStarted{Task: "t2", Size: q.size.String()}})
 		http.Error(w, "killed", http.StatusBadGateway)
 		return
 	}
@@ -91,7 +91,7 @@ func (q *queueTarget) Deploy(ctx context.Context, e scenarios.Entry, emit func(l
 	q.deployed++
 	q.mu.Unlock()
 	for i := range e.Count {
-		emit(lab.NewEvent(lab.EventTaskStarted, "task", "t"+string(rune('1'+i)), "size", e.Size.String()))
+		emit(lab.Event{Data: lab.TaskStarted{Task: "t" + string(rune('1'+i)), Size: e.Size.String()}})
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func (r *runner) verify(ctx context.Context, f *Fleet) error {
 	e := scenarios.Entry{Index: len(r.o.Sizes), Label: fmt.Sprintf("fleet %d x %s", c.Count, c.Label),
 		Size: scenarios.Size{CPU: c.CPU, Memory: c.Memory}, Count: c.Count, Env: env}
 	r.beginSize(e.Index)
-	r.emit(lab.NewEvent(lab.EventEntryStarted, "label", e.Label, "count", e.Count))
+	r.emit(lab.Event{Data: lab.EntryStarted{Label: e.Label, Count: e.Count}})
 	if err := r.target.Deploy(ctx, e, r.emit); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fleet: %w", ErrInterrupted)
@@ -72,7 +72,7 @@ func (r *runner) verify(ctx context.Context, f *Fleet) error {
 	es.Passed = run.verdict.Held
 	es.Tasks = r.sizeTasks()
 	r.sums = append(r.sums, es)
-	r.emit(lab.NewEvent(lab.EventEntryDone, "label", e.Label, "passed", es.Passed))
+	r.emit(lab.Event{Data: lab.EntryDone{Label: e.Label, Passed: es.Passed}})
 	r.publish(func(ob lab.Observer) { ob.EntryDone(es) })
 
 	f.Verified = run.verdict.Held

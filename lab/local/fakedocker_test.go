@@ -256,9 +256,18 @@ func (r *recorder) of(typ string) []lab.Event {
 	defer r.mu.Unlock()
 	var out []lab.Event
 	for _, ev := range r.events {
-		if ev.Type == typ {
+		if ev.Type() == typ {
 			out = append(out, ev)
 		}
+	}
+	return out
+}
+
+// stops returns the task_stopped events' data.
+func (r *recorder) stops() []lab.TaskStopped {
+	var out []lab.TaskStopped
+	for _, ev := range r.of(lab.EventTaskStopped) {
+		out = append(out, ev.Data.(lab.TaskStopped))
 	}
 	return out
 }

@@ -51,7 +51,7 @@ func TestTwentyOOMKillsInARow(t *testing.T) {
 	for len(rec.of(lab.EventTaskStopped)) < kills {
 		if time.Now().After(deadline) {
 			for _, ev := range rec.events {
-				t.Logf("%s %s %v", ev.Time.Format("15:04:05.000"), ev.Type, ev.Fields)
+				t.Logf("%s %s %+v", ev.Time.Format("15:04:05.000"), ev.Type(), ev.Data)
 			}
 			t.Fatalf("%d OOM kills recorded in 90s, want %d", len(rec.of(lab.EventTaskStopped)), kills)
 		}
@@ -60,12 +60,12 @@ func TestTwentyOOMKillsInARow(t *testing.T) {
 	if err := tg.Teardown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for i, ev := range rec.of(lab.EventTaskStopped) {
-		if ev.Fields["by_lab"] == true {
+	for i, stop := range rec.stops() {
+		if stop.ByLab {
 			continue // the teardown's, if a task was alive then
 		}
-		if ev.Fields["reason"] != ReasonOOM || ev.Fields["oom"] != true || ev.Fields["exit_code"] != sigkilled {
-			t.Errorf("stop %d: %v, want %q, oom true, exit code %d", i+1, ev.Fields, ReasonOOM, sigkilled)
+		if stop.Reason != lab.StopReasonOOM || !stop.OOMKilled() || stop.Exit.Code != sigkilled {
+			t.Errorf("stop %d: %+v, want %q, oom true, exit code %d", i+1, stop, lab.StopReasonOOM, sigkilled)
 		}
 	}
 	if failed := rec.of(lab.EventTaskStartFailed); len(failed) > 0 {

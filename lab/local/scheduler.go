@@ -22,13 +22,6 @@ import (
 // desired count, replaces tasks that stop, stops tasks that fail their
 // health checks, and rolls deployments.
 
-// Stop reasons, as ECS words them.
-const (
-	ReasonOOM       = "OutOfMemoryError: Container killed due to memory usage"
-	ReasonExited    = "Essential container in task exited"
-	ReasonUnhealthy = "Task failed ELB health checks"
-)
-
 // initialGrace is how long a task that never passed a health check may
 // keep failing before it is stopped, when the scenario sets no grace
 // period: long enough for an app to boot.
@@ -101,7 +94,7 @@ func (t *Target) reconcile() {
 		go func() {
 			defer wg.Done()
 			if _, err := t.startTask(t.ctx, epoch); err != nil && t.ctx.Err() == nil && !errors.Is(err, errTornDown) {
-				t.emitEvent(lab.NewEvent(lab.EventTaskStartFailed, "error", err.Error()))
+				t.emitEvent(lab.Event{Data: lab.TaskStartFailed{Error: err.Error()}})
 			}
 		}()
 	}
@@ -140,13 +133,13 @@ func (t *Target) healthReporter(tk *task) func(balancer.HealthResult) {
 
 		if h.Changed {
 			t.bal.SetHealthy(tk.id, h.Healthy)
-			t.emitEvent(lab.NewEvent(lab.EventHealthChanged, "task", tk.id, "healthy", h.Healthy))
+			t.emitEvent(lab.Event{Data: lab.HealthChanged{Task: tk.id, Healthy: h.Healthy}})
 		}
 		if fail {
 			go func() {
 				t.bal.Deregister(tk.id)
 				t.cli.ContainerKill(t.ctx, tk.containerID, "SIGKILL")
-				t.finishFailed(tk, ReasonUnhealthy, 137, false)
+				t.finishFailed(tk, lab.StopReasonUnhealthy, 137, false)
 			}()
 		}
 	}
@@ -259,9 +252,9 @@ func (t *Target) recordExit(tk *task, exitCode int) {
 		}
 		cancel()
 	}
-	reason := ReasonExited
+	reason := lab.StopReasonExited
 	if oom {
-		reason = ReasonOOM
+		reason = lab.StopReasonOOM
 	}
 	t.finishFailed(tk, reason, exitCode, oom)
 }
@@ -275,7 +268,7 @@ func (t *Target) finishFailed(tk *task, reason string, exitCode int, oom bool) {
 	if cancel != nil {
 		cancel()
 	}
-	t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", reason, "exit_code", exitCode, "oom", oom))
+	t.emitEvent(lab.Event{Data: lab.TaskStopped{Task: tk.id, Reason: reason, Exit: &lab.Exit{Code: exitCode, OOM: oom}}})
 	t.wake()
 	ctx, cancelRm := context.WithTimeout(context.WithoutCancel(t.ctx), 10*time.Second)
 	t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})

@@ -25,7 +25,7 @@ func TestStartFailureIsRemovedAndReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "no task_start_failed event", func() bool { return len(rec.of(lab.EventTaskStartFailed)) == 1 })
-	if msg := rec.of(lab.EventTaskStartFailed)[0].Fields["error"].(string); !strings.Contains(msg, "OCI runtime create failed") {
+	if msg := rec.of(lab.EventTaskStartFailed)[0].Data.(lab.TaskStartFailed).Error; !strings.Contains(msg, "OCI runtime create failed") {
 		t.Errorf("task_start_failed error %q does not say why", msg)
 	}
 	eventually(t, "the service did not get back to 2 healthy tasks", func() bool { return tg.Observe().Healthy == 2 })
@@ -72,9 +72,9 @@ func TestNoStartAfterTeardownBegan(t *testing.T) {
 	if n := len(rec.of(lab.EventTaskStarted)); n != 1 {
 		t.Errorf("%d task_started events, want 1: the start overtaken by the teardown is not a task", n)
 	}
-	for _, ev := range rec.of(lab.EventTaskStopped) {
-		if ev.Fields["task"] != "t1" {
-			t.Errorf("a task that never started stopped: %v", ev.Fields)
+	for _, stop := range rec.stops() {
+		if stop.Task != "t1" {
+			t.Errorf("a task that never started stopped: %+v", stop)
 		}
 	}
 	if n := len(rec.of(lab.EventTaskStartFailed)); n != 0 {
@@ -92,9 +92,9 @@ func TestOOMEventAfterDie(t *testing.T) {
 			_, rec := startFakeTarget(t, d, 1)
 			d.die(onlyContainer(t, d), 137, true, oomAfter)
 			eventually(t, "no task_stopped event", func() bool { return len(rec.of(lab.EventTaskStopped)) == 1 })
-			ev := rec.of(lab.EventTaskStopped)[0]
-			if ev.Fields["reason"] != ReasonOOM || ev.Fields["oom"] != true || ev.Fields["exit_code"] != 137 {
-				t.Errorf("task_stopped %v, want the OOM reason, oom true and exit code 137", ev.Fields)
+			stop := rec.stops()[0]
+			if stop.Reason != lab.StopReasonOOM || !stop.OOMKilled() || stop.Exit.Code != 137 {
+				t.Errorf("task_stopped %+v, want the OOM reason, oom true and exit code 137", stop)
 			}
 		})
 	}
@@ -115,15 +115,16 @@ func TestSIGKILLIsNoOOM(t *testing.T) {
 	eventually(t, "not both stops recorded", func() bool { return len(rec.of(lab.EventTaskStopped)) == 2 })
 	var outsideTask string
 	for _, ev := range rec.of(lab.EventTaskStarted) {
-		if ev.Fields["container"] == outside.name {
-			outsideTask = ev.Fields["task"].(string)
+		if started := ev.Data.(lab.TaskStarted); started.Container == outside.name {
+			outsideTask = started.Task
 		}
 	}
 	for _, ev := range rec.of(lab.EventTaskStopped) {
-		if ev.Fields["reason"] != ReasonExited || ev.Fields["oom"] != false {
-			t.Errorf("task_stopped %v, want %q and oom false", ev.Fields, ReasonExited)
+		stop := ev.Data.(lab.TaskStopped)
+		if stop.Reason != lab.StopReasonExited || stop.Exit == nil || stop.Exit.OOM {
+			t.Errorf("task_stopped %+v, want %q and oom false", stop, lab.StopReasonExited)
 		}
-		if ev.Fields["task"] != outsideTask {
+		if stop.Task != outsideTask {
 			if d := ev.Time.Sub(start); d >= oomGrace {
 				t.Errorf("the task lab killed was recorded after %s, want at once", d)
 			}
@@ -147,9 +148,9 @@ func TestOOMAtStart(t *testing.T) {
 	d.mu.Unlock()
 	d.die(onlyContainer(t, d), 137, true, -1)
 	eventually(t, "not 4 OOM kills recorded", func() bool { return len(rec.of(lab.EventTaskStopped)) == 4 })
-	for _, ev := range rec.of(lab.EventTaskStopped) {
-		if ev.Fields["reason"] != ReasonOOM {
-			t.Errorf("task_stopped %v, want the OOM reason", ev.Fields)
+	for _, stop := range rec.stops() {
+		if stop.Reason != lab.StopReasonOOM {
+			t.Errorf("task_stopped %+v, want the OOM reason", stop)
 		}
 	}
 	eventually(t, "no healthy replacement", func() bool { return tg.Observe().Healthy == 1 })

@@ -159,7 +159,7 @@ func (t *Target) runContainer(ctx context.Context, tk *task, epoch int) error {
 	if !current {
 		return errTornDown
 	}
-	t.emitEvent(lab.NewEvent(lab.EventTaskStarted, "task", tk.id, "size", tk.size.String(), "container", tk.name))
+	t.emitEvent(lab.Event{Data: lab.TaskStarted{Task: tk.id, Size: tk.size.String(), Container: tk.name}})
 	return nil
 }
 
@@ -343,9 +343,9 @@ func (t *Target) finishStop(ctx context.Context, tk *task, why string, force boo
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
 	if tk.stopped != "" {
-		t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", tk.stopped))
+		t.emitEvent(lab.Event{Data: lab.TaskStopped{Task: tk.id, Reason: tk.stopped}})
 	} else {
-		t.emitEvent(lab.NewEvent(lab.EventTaskStopped, "task", tk.id, "reason", "Task stopped by lab: "+why, "by_lab", true))
+		t.emitEvent(lab.Event{Data: lab.TaskStoppedByLab(tk.id, why)})
 	}
 	if err != nil {
 		return fmt.Errorf("stop %s: %w", tk.name, err)

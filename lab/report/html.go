@@ -508,35 +508,37 @@ func tailBands(samples []Sample, xmax float64) []band {
 func eventMarks(events []lab.Event, xmax float64) (all, labelled []mark, list []markedEvent) {
 	for _, ev := range events {
 		var m mark
-		f := ev.Fields
-		switch ev.Type {
-		case lab.EventTaskStopped:
-			if b, _ := f["by_lab"].(bool); b {
+		switch d := ev.Data.(type) {
+		case lab.TaskStopped:
+			if d.ByLab {
 				continue
 			}
-			reason := str(f["reason"])
 			m = mark{Color: colRed, Label: "stop"}
-			if b, _ := f["oom"].(bool); b || strings.Contains(reason, oomReason) {
+			if d.OOMKilled() || lab.IsOOMReason(d.Reason) {
 				m.Label = "OOM"
 			}
-			m.Title = fmt.Sprintf("task %s stopped: %s", str(f["task"]), reason)
-			if c, ok := f["exit_code"]; ok {
-				m.Title += fmt.Sprintf(" (exit code %s)", str(c))
+			m.Title = fmt.Sprintf("task %s stopped: %s", d.Task, d.Reason)
+			if d.Exit != nil {
+				m.Title += fmt.Sprintf(" (exit code %d)", d.Exit.Code)
 			}
-		case "scaling_decision":
+		case lab.ScalingDecision:
 			arrow := "↑"
-			if str(f["direction"]) == "in" {
+			if d.Direction == lab.ScaleIn {
 				arrow = "↓"
 			}
-			m = mark{Color: colTeal, Label: fmt.Sprintf("%s%s→%s", arrow, str(f["from"]), str(f["to"]))}
-			m.Title = fmt.Sprintf("scale %s %s → %s by %s: %s %s, target %s", str(f["direction"]), str(f["from"]), str(f["to"]),
-				str(f["policy"]), str(f["metric"]), str(f["datapoints"]), str(f["target"]))
-			if fm := str(f["formula"]); fm != "" {
-				m.Title += " (" + fm + ")"
+			m = mark{Color: colTeal, Label: fmt.Sprintf("%s%d→%d", arrow, d.From, d.To)}
+			var datapoints, target string
+			if d.Evaluation != nil {
+				datapoints, target = str(d.Datapoints), str(d.Target)
 			}
-		case "action":
-			m = mark{Color: colGrey, Label: str(f["name"])}
-			m.Title = strings.TrimSpace("action " + str(f["name"]) + " " + str(f["args"]))
+			m.Title = fmt.Sprintf("scale %s %d → %d by %s: %s %s, target %s", d.Direction, d.From, d.To,
+				d.Policy, d.Metric, datapoints, target)
+			if d.Formula != "" {
+				m.Title += " (" + d.Formula + ")"
+			}
+		case lab.Action:
+			m = mark{Color: colGrey, Label: d.Name}
+			m.Title = strings.TrimSpace("action " + d.Name + " " + str(d.Args))
 		default:
 			continue
 		}
@@ -557,8 +559,8 @@ func eventMarks(events []lab.Event, xmax float64) (all, labelled []mark, list []
 func phaseMarks(events []lab.Event, xmax float64) []mark {
 	var out []mark
 	for _, ev := range events {
-		if ev.Type == lab.EventPhaseStarted && ev.T > 0 && ev.T <= xmax {
-			p := str(ev.Fields["phase"])
+		if d, ok := ev.Data.(lab.PhaseStarted); ok && ev.T > 0 && ev.T <= xmax {
+			p := strconv.Itoa(d.Phase)
 			out = append(out, mark{X: ev.T, Color: colGrey, Label: "phase " + p, Title: fmt.Sprintf("%s s: phase %s starts", format.Decimal(ev.T), p)})
 		}
 	}
@@ -602,34 +604,38 @@ func newEventsView(run *Run) eventsView {
 		v.Entries = append(v.Entries, option{Value: fmt.Sprint(i + 1), Label: fmt.Sprintf("%d · %s", i+1, e.Label)})
 	}
 	types := map[string]bool{}
-	for _, ev := range run.Events {
-		types[ev.Type] = true
-		keys := make([]string, 0, len(ev.Fields))
-		for k := range ev.Fields {
+	for i, ev := range run.Events {
+		types[ev.Type()] = true
+		var details map[string]any
+		if i < len(run.eventFields) {
+			details = run.eventFields[i]
+		}
+		keys := make([]string, 0, len(details))
+		for k := range details {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = k + "=" + str(ev.Fields[k])
+			parts[i] = k + "=" + str(details[k])
 		}
 		class := ""
-		switch ev.Type {
-		case lab.EventTaskStopped:
-			if b, _ := ev.Fields["by_lab"].(bool); !b {
+		switch d := ev.Data.(type) {
+		case lab.TaskStopped:
+			if !d.ByLab {
 				class = "stop"
 			}
-		case "scaling_decision":
+		case lab.ScalingDecision:
 			class = "scale"
-		case lab.EventThreshold:
-			if ok, _ := ev.Fields["ok"].(bool); !ok {
+		case lab.ThresholdOutcome:
+			if !d.OK {
 				class = "stop"
 			}
 		}
 		v.Rows = append(v.Rows, eventRow{
 			Entry: fmt.Sprint(ev.Entry), EntryLabel: labels[ev.Entry],
 			T: fmt.Sprintf("%.1f", ev.T), Time: ev.Time.UTC().Format("15:04:05.000"),
-			Type: ev.Type, Details: strings.Join(parts, "  "), Class: class,
+			Type: ev.Type(), Details: strings.Join(parts, "  "), Class: class,
 		})
 	}
 	for t := range types {

@@ -116,8 +116,8 @@ func TestWriteHTMLShowsEveryEntry(t *testing.T) {
 				t.Errorf("events table: %d rows, want %d", got, want)
 			}
 			for _, ev := range run.Events {
-				if !strings.Contains(events, "<option>"+ev.Type+"</option>") {
-					t.Errorf("events filter has no option %q", ev.Type)
+				if !strings.Contains(events, "<option>"+ev.Type()+"</option>") {
+					t.Errorf("events filter has no option %q", ev.Type())
 				}
 			}
 			if !strings.Contains(page, `id="ev-type"`) || !strings.Contains(page, "<script>") {
@@ -415,7 +415,7 @@ func TestRead(t *testing.T) {
 		t.Errorf("first sample of entry 2 (-want +got):\n%s", diff)
 	}
 	ev := run.EntryEvents(1)[1]
-	if ev.Type != lab.EventTaskStarted || ev.T != 0.475 || ev.Fields["task"] != "t1" || ev.Time.IsZero() {
+	if d, ok := ev.Data.(lab.TaskStarted); !ok || ev.T != 0.475 || d.Task != "t1" || ev.Time.IsZero() {
 		t.Errorf("second event of entry 1 = %+v", ev)
 	}
 	if !strings.Contains(string(run.Scenario), "name: cpu-vertical") {

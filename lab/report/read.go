@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"github.com/ecslab/lab/lab"
 )
@@ -22,6 +21,11 @@ type Run struct {
 	Samples  []Sample    // timeseries.csv, in file order
 	Events   []lab.Event // events.jsonl, in file order
 	Scenario []byte      // scenario.yaml as written; nil when missing
+
+	// eventFields are each event's own fields as its line has them,
+	// for the report's events table: a file of another lab version may
+	// have fields that the event types here do not.
+	eventFields []map[string]any
 }
 
 // Sample is one row of timeseries.csv: one second of one entry.
@@ -62,7 +66,7 @@ func Read(dir string) (*Run, error) {
 	if r.Samples, err = readTimeseries(filepath.Join(dir, TimeseriesFile)); err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
-	if r.Events, err = readEvents(filepath.Join(dir, EventsFile)); err != nil {
+	if r.Events, r.eventFields, err = readEvents(filepath.Join(dir, EventsFile)); err != nil {
 		return nil, fmt.Errorf("read results: %w", err)
 	}
 	r.Scenario, err = os.ReadFile(filepath.Join(dir, ScenarioFile))
@@ -186,51 +190,33 @@ func (p *rowParser) int(name string) int {
 	return int(p.float(name))
 }
 
-func readEvents(path string) ([]lab.Event, error) {
+// readEvents reads events.jsonl into events, and each line's own fields
+// (all but t, time, entry and type) as JSON values.
+func readEvents(path string) ([]lab.Event, []map[string]any, error) {
 	data, err := readFileLines(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []lab.Event
+	var events []lab.Event
+	var fields []map[string]any
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		e, err := parseEvent(line)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n+1, err)
+		var e lab.Event
+		var f map[string]any
+		err := json.Unmarshal(line, &e)
+		if err == nil {
+			err = json.Unmarshal(line, &f)
 		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
-// parseEvent reads one events.jsonl line: the common fields t, time, entry
-// and type, and the rest into Fields.
-func parseEvent(line []byte) (lab.Event, error) {
-	var m map[string]any
-	if err := json.Unmarshal(line, &m); err != nil {
-		return lab.Event{}, err
-	}
-	var e lab.Event
-	e.T, _ = m["t"].(float64)
-	if f, ok := m["entry"].(float64); ok {
-		e.Entry = int(f)
-	}
-	e.Type, _ = m["type"].(string)
-	if s, ok := m["time"].(string); ok {
-		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return lab.Event{}, fmt.Errorf("time: %w", err)
+			return nil, nil, fmt.Errorf("%s:%d: %w", path, n+1, err)
 		}
-		e.Time = t
+		for _, k := range []string{"t", "time", "entry", "type"} {
+			delete(f, k)
+		}
+		events = append(events, e)
+		fields = append(fields, f)
 	}
-	if e.Type == "" {
-		return lab.Event{}, errors.New("event without a type")
-	}
-	for _, k := range []string{"t", "time", "entry", "type"} {
-		delete(m, k)
-	}
-	e.Fields = m
-	return e, nil
+	return events, fields, nil
 }

@@ -49,9 +49,6 @@ const (
 	HeadroomTarget = 80.0
 )
 
-// oomReason is the container reason ECS gives an OOM-killed task.
-const oomReason = "OutOfMemoryError"
-
 // Cost is what an entry's size costs on Fargate.
 type Cost struct {
 	Tasks      int     // tasks priced
@@ -328,7 +325,7 @@ func outcomeValue(t lab.ThresholdOutcome) string {
 func oomKills(e lab.EntrySummary) int {
 	n := 0
 	for reason, k := range e.Tasks.StoppedReasons {
-		if strings.Contains(reason, oomReason) {
+		if lab.IsOOMReason(reason) {
 			n += k
 		}
 	}

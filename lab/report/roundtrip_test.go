@@ -22,7 +22,7 @@ func TestEventsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		events, err := readEvents(path)
+		events, _, err := readEvents(path)
 		if err != nil {
 			t.Fatal(err)
 		}
