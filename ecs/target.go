@@ -97,12 +97,17 @@ func NewTarget(c *Clients, plan *Plan, state *State) (*Target, error) {
 }
 
 var (
-	_ lab.Target    = (*Target)(nil)
-	_ lab.RTTProber = (*Target)(nil)
+	_ lab.Target      = (*Target)(nil)
+	_ lab.RTTProber   = (*Target)(nil)
+	_ lab.SelfScaling = (*Target)(nil)
 )
 
 // Name is "ecs".
 func (t *Target) Name() string { return "ecs" }
+
+// ScalesItself is true: Application Auto Scaling scales the service, and
+// the target reports its activities as scaling decisions.
+func (t *Target) ScalesItself() bool { return true }
 
 func (t *Target) logf(format string, args ...any) {
 	if t.Log != nil {

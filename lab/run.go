@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ecslab/lab/lab/load"
@@ -59,6 +57,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, target Target, opts Option
 		opts.CloseTimeout = teardownTimeout
 	}
 	r := &runner{sc: sc, target: target, opts: opts}
+	if s, ok := target.(SelfScaling); ok {
+		r.selfScaling = s.ScalesItself()
+	}
 	entries := sc.Entries()
 	started := time.Now()
 	r.summary = Summary{
@@ -127,10 +128,11 @@ func passed(entries []EntrySummary) bool {
 }
 
 type runner struct {
-	sc      *scenarios.Scenario
-	target  Target
-	opts    Options
-	summary Summary
+	sc          *scenarios.Scenario
+	target      Target
+	selfScaling bool // the target scales by itself (SelfScaling)
+	opts        Options
+	summary     Summary
 
 	mu        sync.Mutex // serialises observers and guards the fields below
 	entry     int
@@ -158,7 +160,7 @@ func (r *runner) emit(ev Event) {
 	ev.Entry = r.entry
 	if r.current != nil {
 		countTaskEvent(&r.current.Tasks, ev)
-		if r.target.Name() != "local" {
+		if r.selfScaling {
 			countScaling(&r.current.Scaling, ev)
 		}
 	}
@@ -178,6 +180,23 @@ func (r *runner) publishEvent(ev Event) {
 	for _, o := range r.opts.Observers {
 		o.Event(ev)
 	}
+}
+
+// beginEntry makes entry n (1-based) the current one: its events count
+// into es, and wait for its load to start.
+func (r *runner) beginEntry(n int, es *EntrySummary) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.entry = n
+	r.loadStart = time.Time{}
+	r.current = es
+}
+
+// endEntry stops counting events into the entry's summary.
+func (r *runner) endEntry() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.current = nil
 }
 
 // startLoad fixes the entry's time zero and publishes the events held
@@ -224,198 +243,6 @@ func countScaling(s *Scaling, ev Event) {
 		return
 	}
 	s.Decisions++
-}
-
-func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*EntrySummary, error) {
-	es := newEntrySummary(e)
-	r.mu.Lock()
-	r.entry = e.Index + 1
-	r.loadStart = time.Time{}
-	r.current = &es
-	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		r.current = nil
-		r.mu.Unlock()
-	}()
-
-	r.emit(Event{Data: EntryStarted{Label: e.Label, Count: e.Count}})
-	deployStart := time.Now()
-	if err := r.target.Deploy(ctx, e, r.emit); err != nil {
-		r.startLoad(deployStart)
-		if ctx.Err() != nil {
-			es.Interrupted = true
-			return &es, fmt.Errorf("entry %s: %w", e.Label, ErrInterrupted)
-		}
-		return nil, fmt.Errorf("entry %s: deploy: %w", e.Label, err)
-	}
-	r.probeRTT(ctx, &es)
-
-	phases := loadPhases(r.sc.Load.Phases)
-	gen, err := load.New(load.Config{
-		Mix:     LoadMix(r.target.Endpoint(), r.sc.Load.Targets()),
-		Timeout: r.sc.Load.Timeout,
-		Phases:  phases,
-	})
-	if err != nil {
-		r.startLoad(deployStart)
-		return nil, fmt.Errorf("entry %s: %w", e.Label, err)
-	}
-
-	total := r.sc.LoadDuration()
-	var cpu, mem utilizationAcc
-	start := time.Now()
-	r.startLoad(start)
-
-	genCtx, stopGen := context.WithCancel(ctx)
-	defer stopGen()
-	done := make(chan error, 1)
-	go func() { done <- gen.Run(genCtx) }()
-	var failed <-chan error
-	if f, ok := r.target.(Failer); ok {
-		failed = f.Failed()
-	}
-	var failErr error
-	ticker := time.NewTicker(r.opts.Tick)
-	defer ticker.Stop()
-
-	// Commands run beside the tick loop (a resize takes seconds) and end
-	// with the entry.
-	cmdCtx, cancelCmds := context.WithCancel(ctx)
-	var cmds sync.WaitGroup
-	defer func() {
-		cancelCmds()
-		cmds.Wait()
-	}()
-	var paused atomic.Bool
-	pause := func(p bool) {
-		paused.Store(p)
-		gen.Pause(p)
-	}
-	run := func(c Command) {
-		cmds.Add(1)
-		go func() {
-			defer cmds.Done()
-			r.apply(cmdCtx, c, pause)
-		}()
-	}
-	actions := schedule{actions: r.sc.Actions}
-	scaler, err := r.newScaler(start)
-	if err != nil {
-		return nil, fmt.Errorf("entry %s: autoscaling: %w", e.Label, err)
-	}
-	var prev Observation
-
-	phase := -1
-	var genErr error
-	generating := true
-	for finished := false; !finished; {
-		select {
-		case c := <-r.opts.Commands:
-			run(c)
-			continue
-		case <-ticker.C:
-			// Once the generator is done, the next whole second is the
-			// last: every row covers one second.
-			finished = !generating
-		case genErr = <-done:
-			generating = false
-			// On interrupt there is no waiting for the second to end.
-			finished = ctx.Err() != nil
-			if !finished {
-				continue
-			}
-		case failErr = <-failed:
-			// The target cannot go on: stop the load at once and keep
-			// what ran.
-			failed = nil
-			stopGen()
-			if generating {
-				genErr = <-done
-				generating = false
-			}
-			finished = true
-		}
-		now := time.Now()
-		elapsed := now.Sub(start)
-		if p := load.PhaseAt(phases, elapsed); p != phase && p < len(phases) {
-			for q := phase + 1; q <= p; q++ {
-				r.emit(Event{Time: start.Add(phaseStart(phases, q)), Data: PhaseStarted{Phase: q + 1}})
-			}
-			phase = p
-		}
-		if elapsed <= total {
-			for _, a := range actions.due(elapsed) {
-				run(actionCommand(a))
-			}
-		}
-		obs := r.target.Observe()
-		if elapsed <= total+r.opts.Tick/2 && obs.Running > 0 {
-			cpu.add(obs.CPUPct)
-			mem.add(obs.MemPct)
-		}
-		if scaler != nil && elapsed <= total+r.opts.Tick/2 {
-			r.autoscale(ctx, scaler, now, prev, obs, &es.Scaling)
-		}
-		prev = obs
-		es.Scaling.MinCount = min(es.Scaling.MinCount, obs.Desired)
-		es.Scaling.MaxCount = max(es.Scaling.MaxCount, obs.Desired)
-		snap := Snapshot{
-			Time:     now,
-			T:        elapsed.Seconds(),
-			Entry:    e.Index + 1,
-			Entries:  n,
-			Label:    e.Label,
-			Phase:    phaseName(phases, elapsed-r.opts.Tick/2), // the second that just ended
-			Elapsed:  elapsed,
-			Total:    total,
-			Offered:  offeredAt(phases, elapsed),
-			Load:     gen.Window(),
-			Service:  obs,
-			Paused:   paused.Load(),
-			Finished: finished,
-		}
-		r.publish(func(o Observer) { o.Snapshot(snap) })
-	}
-
-	loadSeconds := total.Seconds()
-	interrupted := ctx.Err() != nil || (failErr == nil && errors.Is(genErr, context.Canceled))
-	if interrupted || failErr != nil {
-		loadSeconds = math.Min(loadSeconds, time.Since(start).Seconds())
-	}
-	fillTotals(&es, gen.Totals(), loadSeconds)
-	es.CPUUtilization = cpu.result()
-	es.MemoryUtilization = mem.result()
-	r.remoteUtilization(ctx, &es, start, time.Now())
-	judged := es
-	if r.opts.NetOfRTT && es.RTTMS > 0 {
-		judged, es.NetOfRTT = netOfRTT(es), true
-	}
-	es.Thresholds = Evaluate(judged, r.sc.Thresholds)
-	for _, th := range es.Thresholds {
-		r.emit(Event{Data: th})
-	}
-	es.Passed = allOK(es.Thresholds)
-	es.Interrupted = interrupted
-
-	cancelCmds()
-	cmds.Wait()
-	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
-	defer cancel()
-	teardownErr := r.target.Teardown(tctx)
-	r.emit(Event{Data: EntryDone{Label: e.Label, Passed: es.Passed}})
-
-	switch {
-	case failErr != nil:
-		return &es, fmt.Errorf("entry %s: %w", e.Label, failErr)
-	case interrupted:
-		return &es, fmt.Errorf("entry %s: %w", e.Label, ErrInterrupted)
-	case genErr != nil:
-		return &es, fmt.Errorf("entry %s: load: %w", e.Label, genErr)
-	case teardownErr != nil:
-		return &es, fmt.Errorf("entry %s: teardown: %w", e.Label, teardownErr)
-	}
-	return &es, nil
 }
 
 func fillTotals(es *EntrySummary, t load.Totals, loadSeconds float64) {

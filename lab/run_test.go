@@ -27,6 +27,10 @@ type fakeTarget struct {
 	closed    bool
 	desired   int
 	emit      func(Event)
+	// selfScaling makes the target scale by itself, reporting reported
+	// as it deploys.
+	selfScaling bool
+	reported    []EventData
 }
 
 func newFakeTarget(t *testing.T, h http.HandlerFunc) *fakeTarget {
@@ -42,9 +46,13 @@ func (f *fakeTarget) Deploy(ctx context.Context, e scenarios.Entry, emit func(Ev
 	f.deployed = append(f.deployed, e)
 	f.desired, f.emit = e.Count, emit
 	emit(Event{Data: TaskStarted{Task: "t1", Size: e.Size.String()}})
+	for _, d := range f.reported {
+		emit(Event{Data: d})
+	}
 	return nil
 }
-func (f *fakeTarget) Endpoint() string { return f.srv.URL }
+func (f *fakeTarget) ScalesItself() bool { return f.selfScaling }
+func (f *fakeTarget) Endpoint() string   { return f.srv.URL }
 func (f *fakeTarget) Observe() Observation {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -322,5 +330,37 @@ matrix: [{label: a, env: {DB_PASSWORD: planted-matrix}}]
 	}
 	if got := f.deployed[0].Env["API_TOKEN"]; got != "planted-env" {
 		t.Errorf("the target deployed API_TOKEN=%q, want the scenario's value", got)
+	}
+}
+
+// A target that scales by itself reports its platform's scaling
+// decisions, and the summary counts them; lab counts no decision reported
+// by a target it scales itself.
+func TestRunCountsTheScalingOfASelfScalingTarget(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, phases: [{duration: 1s, rate: 5}]}
+`)
+	reported := []EventData{
+		ScalingDecision{Direction: ScaleOut, From: 1, To: 3, Policy: "p", Metric: "aws"},
+		ScalingHeld{ScalingDecision: ScalingDecision{Direction: ScaleIn, From: 3, To: 2}, Reason: "cooldown"},
+		ScalingDecision{Direction: ScaleIn, From: 3, To: 2, Policy: "p", Metric: "aws"},
+	}
+	for _, self := range []bool{true, false} {
+		target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) {})
+		target.selfScaling, target.reported = self, reported
+		s, err := Run(context.Background(), sc, target, Options{ID: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Scaling{MinCount: 1, MaxCount: 1}
+		if self {
+			want.ScaleOuts, want.ScaleIns, want.Decisions = 1, 1, 2
+		}
+		if got := s.Entries[0].Scaling; got != want {
+			t.Errorf("scales itself %v: scaling %+v, want %+v", self, got, want)
+		}
 	}
 }

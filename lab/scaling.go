@@ -13,7 +13,7 @@ import (
 // newScaler returns the entry's autoscaler, or nil when the scenario has
 // none or the target scales by itself.
 func (r *runner) newScaler(start time.Time) (*autoscale.Scaler, error) {
-	if r.sc.Autoscaling == nil || r.target.Name() != "local" {
+	if r.sc.Autoscaling == nil || r.selfScaling {
 		return nil, nil
 	}
 	return autoscale.New(*r.sc.Autoscaling, start)

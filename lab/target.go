@@ -38,6 +38,16 @@ type Target interface {
 	Close(ctx context.Context) error
 }
 
+// SelfScaling is implemented by a target whose platform scales the
+// service by itself (ECS: Application Auto Scaling, from the scenario's
+// autoscaling section). Lab runs no autoscaler of its own on such a
+// target and counts the scaling decisions the target reports; on the
+// others (local), lab's autoscaler scales and counts what it applies.
+type SelfScaling interface {
+	// ScalesItself reports whether the platform scales the service.
+	ScalesItself() bool
+}
+
 // Observation is the service as the target sees it at one instant.
 type Observation struct {
 	Desired int
