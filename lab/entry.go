@@ -33,6 +33,7 @@ type entryRun struct {
 	actions  schedule
 	prev     Observation
 	cpu, mem utilizationAcc
+	live     liveLoad
 
 	// Commands run beside the tick loop (a resize takes seconds) and
 	// end with the entry.
@@ -163,7 +164,11 @@ func (x *entryRun) tick(ctx context.Context, finished bool) {
 		}
 	}
 	obs := r.target.Observe()
+	window := x.gen.Window()
 	inLoad := elapsed <= x.total+r.opts.Tick/2
+	if inLoad {
+		x.live.add(window, min(elapsed, x.total).Seconds())
+	}
 	if inLoad && obs.Running > 0 {
 		x.cpu.add(obs.CPUPct)
 		x.mem.add(obs.MemPct)
@@ -184,8 +189,9 @@ func (x *entryRun) tick(ctx context.Context, finished bool) {
 		Elapsed:  elapsed,
 		Total:    x.total,
 		Offered:  offeredAt(x.phases, elapsed),
-		Load:     x.gen.Window(),
+		Load:     window,
 		Service:  obs,
+		Summary:  x.liveSummary(),
 		Paused:   x.paused.Load(),
 		Finished: finished,
 	}

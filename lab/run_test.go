@@ -211,6 +211,25 @@ thresholds: ["achieved_rps >= 15", "error_rate < 1%", "p99 < 1s"]
 	if got := rec.count(EventThreshold); got != 6 {
 		t.Errorf("%d threshold events, want 6", got)
 	}
+
+	// Each snapshot carries the entry's summary so far.
+	var last Snapshot
+	for _, snap := range rec.snapshots {
+		if snap.Entry == 1 {
+			last = snap
+		}
+	}
+	live, final := last.Summary, s.Entries[0]
+	if live.Label != final.Label || live.Tasks.Started != 1 || live.LoadSeconds != 2 {
+		t.Errorf("last snapshot's summary %+v, want entry 1's with its task and 2 s of load", live)
+	}
+	if live.Requests < final.Requests-2 || live.Requests > final.Requests || live.Errors["503"] == 0 || live.OK+live.Errors["503"] != live.Requests {
+		t.Errorf("last snapshot's summary: %d requests (%d ok, errors %v); the entry's: %d", live.Requests, live.OK, live.Errors, final.Requests)
+	}
+	if len(live.Thresholds) != 3 || live.Thresholds[1].OK || live.LatencyMS.P99 < final.LatencyMS.P99 {
+		t.Errorf("last snapshot's thresholds %+v and p99 %v, want 3, error_rate failed, p99 at least the entry's %v",
+			live.Thresholds, live.LatencyMS.P99, final.LatencyMS.P99)
+	}
 }
 
 func TestRunEventsBeforeTheLoadHaveNegativeTimes(t *testing.T) {
@@ -262,6 +281,22 @@ thresholds: ["tasks_stopped == 2"]
 	}
 	if got := rec.count(EventAction); got != 3 {
 		t.Errorf("%d action events, want 3", got)
+	}
+	// The stops show in the snapshots' summary once they happened, and
+	// the threshold on them with them.
+	var before, after bool
+	for _, snap := range rec.snapshots {
+		live := snap.Summary
+		switch {
+		case snap.T < 0.9:
+			before = before || live.Tasks.Stopped == 0 && len(live.Thresholds) == 1 && !live.Thresholds[0].OK
+		case snap.T > 1.8:
+			after = live.Tasks.Stopped == 2 && live.Tasks.StoppedReasons[StopReasonExited] == 1 &&
+				live.Tasks.StoppedReasons[StopTaskReason] == 1 && live.Thresholds[0].OK
+		}
+	}
+	if !before || !after {
+		t.Errorf("snapshots' summaries before the stops ok %v, after them %v", before, after)
 	}
 }
 

@@ -117,7 +117,6 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.events.add(msg.ev)
 		m.charts.event(msg.ev)
 		m.tasks.event(msg.ev)
-		m.thresh.event(msg.ev)
 	case entryDoneMsg:
 		m.entries = append(m.entries, msg.entry)
 		m.thresh.done(msg.entry)

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"testing"
 	"time"
@@ -46,8 +47,10 @@ func scriptInfo(sc *scenarios.Scenario) lab.RunInfo {
 // decision adds a task at 20s, t1 is OOM-killed at 30s and replaced.
 func script(sc *scenarios.Scenario, n int) []tea.Msg {
 	msgs := []tea.Msg{startedMsg{scriptInfo(sc)}}
+	live := scriptSummary{sc: sc}
 	ev := func(t float64, d lab.EventData) {
 		e := lab.Event{T: t, Time: scriptStart.Add(time.Duration(t * float64(time.Second))), Entry: 1, Data: d}
+		live.event(d)
 		msgs = append(msgs, eventMsg{e})
 	}
 	size := scenarios.Size{CPU: 256, Memory: 512}
@@ -122,6 +125,8 @@ func script(sc *scenarios.Scenario, n int) []tea.Msg {
 		}
 		cpu, mem := lab.ServiceUtilization(stats)
 		p50 := 90 + 40*perTask
+		window := load.Window{Sent: int(rate), OK: ok, Errors: errs,
+			Latency: load.Percentiles{P50: p50, P90: p50 * 1.4, P95: p50 * 1.6, P99: p50 * 2.1, Max: p50 * 2.4, Count: int64(ok)}}
 		msgs = append(msgs, snapshotMsg{lab.Snapshot{
 			Time:    scriptStart.Add(time.Duration(s) * time.Second),
 			T:       t,
@@ -132,13 +137,72 @@ func script(sc *scenarios.Scenario, n int) []tea.Msg {
 			Elapsed: time.Duration(s) * time.Second,
 			Total:   sc.LoadDuration(),
 			Offered: rate,
-			Load: load.Window{Sent: int(rate), OK: ok, Errors: errs,
-				Latency: load.Percentiles{P50: p50, P90: p50 * 1.4, P95: p50 * 1.6, P99: p50 * 2.1, Max: p50 * 2.4, Count: int64(ok)}},
+			Load:    window,
 			Service: lab.Observation{Desired: desired, Running: len(tasks), Healthy: healthy, Tasks: stats,
 				CPUPct: cpu, MemPct: mem},
+			Summary: live.second(window, float64(s), len(tasks), cpu, mem),
 		}})
 	}
 	return msgs
+}
+
+// scriptSummary is the entry's summary so far as lab.Run publishes it
+// with each snapshot: counts from the events and the windows, a latency
+// percentile the highest of the windows', thresholds evaluated on it.
+type scriptSummary struct {
+	sc       *scenarios.Scenario
+	s        lab.EntrySummary
+	cpu, mem []float64
+}
+
+func (l *scriptSummary) event(d lab.EventData) {
+	t := &l.s.Tasks
+	switch d := d.(type) {
+	case lab.TaskStarted:
+		t.Started++
+	case lab.TaskStopped:
+		if t.StoppedReasons == nil {
+			t.StoppedReasons = map[string]int{}
+		}
+		t.Stopped++
+		t.StoppedReasons[d.Reason]++
+	}
+}
+
+func (l *scriptSummary) second(w load.Window, seconds float64, running int, cpu, mem float64) lab.EntrySummary {
+	e := &l.s
+	e.Label, e.CPU, e.Memory = "256/512", 256, 512
+	e.OK += int64(w.OK)
+	e.Requests += int64(w.OK + w.ErrorCount())
+	if e.Errors == nil {
+		e.Errors = map[string]int64{}
+	}
+	for k, n := range w.Errors {
+		e.Errors[k] += int64(n)
+	}
+	e.ErrorRate = float64(e.Requests-e.OK) / float64(e.Requests)
+	e.LoadSeconds = seconds
+	e.OfferedRPS, e.AchievedRPS = float64(e.Requests)/seconds, float64(e.OK)/seconds
+	lat := &e.LatencyMS
+	lat.P50, lat.P90, lat.P95 = max(lat.P50, w.Latency.P50), max(lat.P90, w.Latency.P90), max(lat.P95, w.Latency.P95)
+	lat.P99, lat.Max = max(lat.P99, w.Latency.P99), max(lat.Max, w.Latency.Max)
+	if running > 0 {
+		l.cpu, l.mem = append(l.cpu, cpu), append(l.mem, mem)
+		e.CPUUtilization, e.MemoryUtilization = utilizationOf(l.cpu), utilizationOf(l.mem)
+	}
+	e.Thresholds = lab.Evaluate(*e, l.sc.Thresholds)
+	out := *e
+	out.Errors, out.Tasks.StoppedReasons = maps.Clone(e.Errors), maps.Clone(e.Tasks.StoppedReasons)
+	return out
+}
+
+func utilizationOf(vs []float64) lab.Utilization {
+	var u lab.Utilization
+	for _, v := range vs {
+		u.Avg += v / float64(len(vs))
+		u.Max = max(u.Max, v)
+	}
+	return u
 }
 
 func btoi(b bool) int {

@@ -30,15 +30,14 @@ type stop struct {
 // as a bar with its recent history, memory against the limit, requests
 // served; then the tasks that stopped recently, with their reason.
 type tasksPane struct {
-	now      float64
-	tasks    []lab.TaskStat
-	obs      lab.Observation
-	cpu      map[string][]float64
-	stops    []stop
-	failures int            // stops lab did not cause
-	reasons  map[string]int // of those
-	rows     int            // the most rows this entry needed: the pane does not shrink
-	offset   int
+	now     float64
+	tasks   []lab.TaskStat
+	obs     lab.Observation
+	cpu     map[string][]float64
+	stops   []stop
+	stopped lab.Tasks // the entry's so far: the stops lab did not cause, by reason
+	rows    int       // the most rows this entry needed: the pane does not shrink
+	offset  int
 }
 
 func (p *tasksPane) reset() { *p = tasksPane{} }
@@ -46,6 +45,7 @@ func (p *tasksPane) reset() { *p = tasksPane{} }
 func (p *tasksPane) add(s lab.Snapshot) {
 	p.now = s.T
 	p.obs = s.Service
+	p.stopped = s.Summary.Tasks
 	p.tasks = slices.Clone(s.Service.Tasks)
 	slices.SortFunc(p.tasks, func(a, b lab.TaskStat) int { return compareIDs(a.ID, b.ID) })
 	if p.cpu == nil {
@@ -82,13 +82,6 @@ func (p *tasksPane) event(ev lab.Event) {
 		}
 	}
 	p.stops = append(kept, s)
-	if !s.ByLab {
-		p.failures++
-		if p.reasons == nil {
-			p.reasons = map[string]int{}
-		}
-		p.reasons[shortReason(s.Reason)]++
-	}
 	p.rows = max(p.rows, len(p.visible()))
 }
 
@@ -134,12 +127,16 @@ func (p *tasksPane) title(page int) string {
 		first := max(0, min(p.offset, n-page))
 		t += fmt.Sprintf(" · rows %d-%d of %d", first+1, first+page, n)
 	}
-	if p.failures > 0 {
-		var parts []string
-		for _, r := range sortedKeys(p.reasons) {
-			parts = append(parts, fmt.Sprintf("%s %d", r, p.reasons[r]))
+	if p.stopped.Stopped > 0 {
+		reasons := map[string]int{}
+		for r, n := range p.stopped.StoppedReasons {
+			reasons[shortReason(r)] += n
 		}
-		t += fmt.Sprintf(" · stopped %d (%s)", p.failures, strings.Join(parts, ", "))
+		var parts []string
+		for _, r := range sortedKeys(reasons) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, reasons[r]))
+		}
+		t += fmt.Sprintf(" · stopped %d (%s)", p.stopped.Stopped, strings.Join(parts, ", "))
 	}
 	return t
 }
