@@ -81,6 +81,9 @@ type Config struct {
 	Timeout     time.Duration // per-request timeout, from the actual send; default 65s
 	Phases      []Phase       // run back to back
 	MaxInFlight int           // open model cap on concurrent requests; default 10000
+	// Share makes this generator one of several that split the load (see
+	// Share); the zero value is the whole load.
+	Share Share
 	// Client is optional. Without one, plain http URLs are sent by a minimal
 	// HTTP/1.1 client made for load (one keep-alive connection per worker or
 	// in-flight request, reused, with one write and one read per request),
@@ -89,6 +92,42 @@ type Config struct {
 	// compression). Neither follows redirects: a 3xx is a response with a
 	// status below 400.
 	Client *http.Client
+}
+
+// Share is generator Index (from 0) of Of generators that split one
+// load. All of them follow the same schedule from the same start: in an
+// open phase generator i sends the requests whose number in the
+// schedule is i modulo Of, so that each sends rate/Of, offset from the
+// previous one by 1/rate, and their streams together have the shape of
+// one generator's (ramps included). In a closed phase the workers are
+// split as evenly as possible, the first Workers mod Of generators
+// having one more. The zero value is the whole load.
+type Share struct {
+	Index, Of int
+}
+
+func (s Share) of() int { return max(s.Of, 1) }
+
+// mine is the first request number from j on that this share sends.
+func (s Share) mine(j int64) int64 {
+	n, i := int64(s.of()), int64(s.Index)
+	return j + ((i-j)%n+n)%n
+}
+
+// workers is this share of a closed phase's workers.
+func (s Share) workers(w int) int {
+	n := s.of()
+	if s.Index < w%n {
+		return w/n + 1
+	}
+	return w / n
+}
+
+func (s Share) validate() error {
+	if s.Of < 0 || s.Index < 0 || s.Index >= s.of() {
+		return fmt.Errorf("share %d of %d: want 0 <= index < count", s.Index, s.Of)
+	}
+	return nil
 }
 
 // Generator drives the load of one Config. Window, Totals and Pause may be
@@ -188,6 +227,9 @@ func (c Config) validate() error {
 	if len(c.Phases) == 0 {
 		return errors.New("no phases")
 	}
+	if err := c.Share.validate(); err != nil {
+		return err
+	}
 	for i, p := range c.Phases {
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("phase %d: %w", i+1, err)
@@ -213,6 +255,11 @@ func newTransport(maxConns int) *http.Transport {
 // Window returns what happened since the previous call (or since New) and
 // starts a new window. The runner calls it once per second.
 func (g *Generator) Window() Window { return g.rec.window() }
+
+// Record closes the current window as Window does, and returns it raw
+// (counts and histogram), for a generator whose windows are merged with
+// others' (a generator process streams them to lab).
+func (g *Generator) Record() Record { return g.rec.record() }
 
 // Totals aggregates every request sent since Run started. See Totals for
 // what its fields count during and after Run.
@@ -327,7 +374,8 @@ func (g *Generator) Run(ctx context.Context) error {
 // falls behind (a stall, the MaxInFlight cap, the scheduler) the delay shows
 // in the latency instead of being omitted.
 func (g *Generator) runOpen(ctx context.Context, arrivals *arrivals, start time.Time, seg segment) {
-	next, last := ceilCount(seg.cumStart), ceilCount(seg.cumEnd)
+	share := g.cfg.Share
+	next, last := share.mine(ceilCount(seg.cumStart)), ceilCount(seg.cumEnd)
 	end := start.Add(seg.end)
 	var clock sleeper
 	defer clock.stop()
@@ -336,11 +384,11 @@ func (g *Generator) runOpen(ctx context.Context, arrivals *arrivals, start time.
 			if !g.awaitResume(ctx, end) {
 				break
 			}
-			next = max(next, min(g.sched.Due(time.Since(start)), last)) // skip what came due
+			next = share.mine(max(next, min(g.sched.Due(time.Since(start)), last))) // skip what came due
 			continue
 		}
 		due := min(g.sched.Due(time.Since(start)), last)
-		for ; next < due; next++ {
+		for ; next < due; next += int64(share.of()) {
 			at, _ := g.sched.At(next)
 			if !arrivals.send(start.Add(at)) {
 				return
@@ -519,7 +567,7 @@ func (a *arrivals) rate() float64 {
 		n := max(due-a.g.sched.Due(e-span), a.g.sched.Due(e+span)-due)
 		r = max(r, float64(n)/span.Seconds())
 	}
-	return r
+	return r / float64(a.g.cfg.Share.of()) // this generator's share
 }
 
 // run is one goroutine of the pool: it sends the requests it takes from the
@@ -561,7 +609,7 @@ func (a *arrivals) stop() { close(a.queue) }
 // has exited, so that a phase boundary never runs more than Workers
 // requests at once.
 func (g *Generator) runClosed(ctx context.Context, wg *sync.WaitGroup, p Phase, start, end time.Time, prev []chan struct{}) []chan struct{} {
-	exits := make([]chan struct{}, p.Workers)
+	exits := make([]chan struct{}, g.cfg.Share.workers(p.Workers))
 	for i := range exits {
 		exits[i] = make(chan struct{})
 		var after chan struct{}

@@ -170,6 +170,30 @@ const (
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMax, histDigits) }
 
+// NewHistogram returns an empty histogram of the generator's geometry:
+// microseconds from 1 µs to one hour, three significant digits. Records'
+// histograms merge into it exactly.
+func NewHistogram() *hdrhistogram.Histogram { return newHist() }
+
+// PercentilesOf reads a histogram of microseconds as Window and Totals
+// do; maxNanos, the exact largest latency, caps the figures.
+func PercentilesOf(h *hdrhistogram.Histogram, maxNanos int64) Percentiles {
+	return percentiles(h, maxNanos)
+}
+
+// Record is one window as the recorder holds it: counts, and the
+// histogram of the latencies (microseconds) of the responses that
+// completed in it. Unlike Window's percentiles, records of many windows
+// or generators add up exactly.
+type Record struct {
+	Sent, OK  int64
+	Errors    map[string]int64 // by status code or Kind*; never nil
+	Cancelled int64
+	InFlight  int64
+	MaxNanos  int64                   // the largest latency of a response
+	Hist      *hdrhistogram.Histogram // the caller's own copy
+}
+
 // percentiles reads a histogram of microseconds. maxNanos is the exact
 // largest latency; the histogram reports bucket bounds, which may lie above
 // it, so the percentiles are capped by it.
@@ -323,8 +347,28 @@ func (r *recorder) done(s *shard, code int, latency time.Duration) {
 func (r *recorder) window() Window {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var c counts
-	var sent, inFlight int64
+	c, sent, inFlight := r.closeWindow()
+	return windowOf(&c, sent, inFlight, r.scratch)
+}
+
+// record closes the current window as window does, and returns it raw:
+// its counts and a copy of its histogram, which merge exactly.
+func (r *recorder) record() Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, sent, inFlight := r.closeWindow()
+	errs, _ := c.errors()
+	h := newHist()
+	h.Merge(r.scratch)
+	return Record{
+		Sent: sent, OK: c.ok, Errors: errs, Cancelled: c.cancelled,
+		InFlight: inFlight, MaxNanos: c.maxNanos, Hist: h,
+	}
+}
+
+// closeWindow gathers the shards' window into r.scratch and the totals,
+// and returns its counts; r.mu must be held.
+func (r *recorder) closeWindow() (c counts, sent, inFlight int64) {
 	r.scratch.Reset()
 	for i := range r.shards {
 		s := &r.shards[i]
@@ -347,14 +391,18 @@ func (r *recorder) window() Window {
 	r.marked.add(&c)
 	r.markedSent += sent
 	r.markedHist.Merge(r.scratch)
+	return c, sent, inFlight
+}
 
+// windowOf is the Window of one window's counts and histogram.
+func windowOf(c *counts, sent, inFlight int64, h *hdrhistogram.Histogram) Window {
 	errs, _ := c.errors()
 	w := Window{
 		Sent:      int(sent),
 		OK:        int(c.ok),
 		Errors:    make(map[string]int, len(errs)),
 		Cancelled: int(c.cancelled),
-		Latency:   percentiles(r.scratch, c.maxNanos),
+		Latency:   percentiles(h, c.maxNanos),
 		InFlight:  int(inFlight),
 	}
 	for k, n := range errs {
