@@ -245,16 +245,21 @@ func (x *entryRun) finish(ctx context.Context, end loadEnd) (*EntrySummary, erro
 	es.CPUUtilization = x.cpu.result()
 	es.MemoryUtilization = x.mem.result()
 	r.remoteUtilization(ctx, es, x.start, time.Now())
+	es.Interrupted = interrupted
 	judged := *es
 	if r.opts.NetOfRTT && es.RTTMS > 0 {
 		judged, es.NetOfRTT = netOfRTT(*es), true
 	}
+	// A load the target cut short is judged as one interrupted: what ran
+	// is not the load the thresholds are about.
+	judged.Interrupted = interrupted || end.failErr != nil
 	es.Thresholds = Evaluate(judged, r.sc.Thresholds)
 	for _, th := range es.Thresholds {
 		r.emit(Event{Data: th})
 	}
-	es.Passed = allOK(es.Thresholds)
-	es.Interrupted = interrupted
+	// With no threshold to fail, an entry that sent nothing or was cut
+	// short still did not pass.
+	es.Passed = allOK(es.Thresholds) && !judged.Interrupted && es.Requests > 0
 
 	x.stopCommands()
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)

@@ -307,6 +307,7 @@ workload: {builtin: true}
 service: {cpu: 256, memory: 512}
 load: {path: /, phases: [{duration: 30s, rate: 10}]}
 matrix: [{cpu: 256, memory: 512}, {cpu: 512, memory: 1024}]
+thresholds: ["p99 < 10s"]
 `)
 	target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) {})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -321,6 +322,9 @@ matrix: [{cpu: 256, memory: 512}, {cpu: 512, memory: 1024}]
 	}
 	if len(s.Entries) != 1 || !s.Entries[0].Interrupted || s.Entries[0].Requests < 10 {
 		t.Errorf("entries %+v, want the first, interrupted, with its requests", s.Entries)
+	}
+	if e := s.Entries[0]; e.Passed || len(e.Thresholds) != 1 || e.Thresholds[0].OK || e.Thresholds[0].Reason != ReasonInterrupted {
+		t.Errorf("passed %v thresholds %+v, want p99 failed as interrupted", e.Passed, e.Thresholds)
 	}
 	if s.Entries[0].LoadSeconds > 2 {
 		t.Errorf("load seconds %v, want the time that ran (about 1.5)", s.Entries[0].LoadSeconds)

@@ -170,12 +170,21 @@ type Scaling struct {
 }
 
 // ThresholdOutcome is one threshold evaluated on an entry; Value is in the
-// expression's unit.
+// expression's unit. Reason says why a threshold failed without being
+// judged: "no data" (the entry sent no request, or its metric had no
+// datapoint) or "interrupted"; Value then means nothing.
 type ThresholdOutcome struct {
-	Expr  string  `json:"expr"`
-	OK    bool    `json:"ok"`
-	Value float64 `json:"value"`
+	Expr   string  `json:"expr"`
+	OK     bool    `json:"ok"`
+	Value  float64 `json:"value"`
+	Reason string  `json:"reason,omitempty"`
 }
+
+// Reasons a threshold fails without being judged.
+const (
+	ReasonNoData      = "no data"
+	ReasonInterrupted = "interrupted"
+)
 
 // utilizationAcc accumulates per-second utilization into avg and max.
 type utilizationAcc struct {

@@ -49,19 +49,27 @@ func MetricValue(s EntrySummary, metric string) (float64, error) {
 
 // errNoData is the value of a utilization metric that had no datapoint:
 // its thresholds fail.
-var errNoData = errors.New("no data")
+var errNoData = errors.New(ReasonNoData)
 
 // Evaluate checks every threshold on an entry. Each outcome's value is in
 // the unit the expression was written in ("p99 < 1s" reports seconds).
+// An entry that sent no request, or was interrupted, passes none: "p99 <
+// 500ms" must not hold over nothing, nor over the part of a load that ran.
 func Evaluate(s EntrySummary, thresholds []scenarios.Threshold) []ThresholdOutcome {
 	out := make([]ThresholdOutcome, 0, len(thresholds))
 	for _, th := range thresholds {
+		o := ThresholdOutcome{Expr: th.Expr}
 		v, err := MetricValue(s, th.Metric)
-		out = append(out, ThresholdOutcome{
-			Expr:  th.Expr,
-			OK:    err == nil && th.Check(v),
-			Value: round(th.InUnit(v), 3),
-		})
+		switch {
+		case s.Interrupted:
+			o.Reason = ReasonInterrupted
+		case s.Requests == 0 || errors.Is(err, errNoData):
+			o.Reason = ReasonNoData
+		case err == nil:
+			o.OK = th.Check(v)
+			o.Value = round(th.InUnit(v), 3)
+		}
+		out = append(out, o)
 	}
 	return out
 }

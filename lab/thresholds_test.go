@@ -63,3 +63,35 @@ func TestMetricValueReadsSummaryFigures(t *testing.T) {
 		t.Error("MetricValue(p98) has no error")
 	}
 }
+
+// A threshold over nothing must not hold: "p99 < 500ms" on an entry that
+// sent no request, or was interrupted, fails and says why.
+func TestEvaluateFailsWithoutData(t *testing.T) {
+	var ths []scenarios.Threshold
+	for _, expr := range []string{"p99 < 500ms", "error_rate < 1%", "tasks_stopped == 0", "achieved_rps >= 0"} {
+		th, err := scenarios.ParseThreshold(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ths = append(ths, th)
+	}
+	judged := EntrySummary{Requests: 100, OK: 100, AchievedRPS: 10, LatencyMS: Latency{P99: 20}}
+	for _, o := range Evaluate(judged, ths) {
+		if !o.OK || o.Reason != "" {
+			t.Errorf("entry with data: %+v, want ok", o)
+		}
+	}
+	for name, c := range map[string]struct {
+		s      EntrySummary
+		reason string
+	}{
+		"no request":  {EntrySummary{}, ReasonNoData},
+		"interrupted": {EntrySummary{Requests: 100, OK: 100, Interrupted: true}, ReasonInterrupted},
+	} {
+		for _, o := range Evaluate(c.s, ths) {
+			if o.OK || o.Reason != c.reason {
+				t.Errorf("%s: %+v, want failed with %q", name, o, c.reason)
+			}
+		}
+	}
+}

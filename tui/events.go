@@ -145,6 +145,9 @@ func describe(ev lab.Event) (eventKind, string) {
 		if d.OK {
 			return kindOK, fmt.Sprintf("threshold %s: ok (%v)", d.Expr, d.Value)
 		}
+		if d.Reason != "" {
+			return kindFail, fmt.Sprintf("threshold %s: FAILED (%s)", d.Expr, d.Reason)
+		}
 		return kindFail, fmt.Sprintf("threshold %s: FAILED (%v)", d.Expr, d.Value)
 	case lab.ServiceEvent:
 		return kindInfo, fmt.Sprintf("ecs: %s", d.Message)

@@ -68,6 +68,9 @@ func (b *thresholdBoard) view(w int, st Styles) string {
 			mark, style, value = "·", st.Dim, "pending"
 		case !o.OK:
 			mark, style = "✗", st.Bad
+			if o.Reason != "" {
+				value = o.Reason
+			}
 		}
 		parts[i] = style.Render(mark+" "+o.Expr) + st.Dim.Render(fmt.Sprintf(" (%s)", value))
 	}

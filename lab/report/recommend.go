@@ -311,6 +311,9 @@ var exprUnit = regexp.MustCompile(`[0-9.]\s*(ms|s|%)\s*$`)
 // outcomeValue is a threshold's measured value in the expression's unit:
 // "0.13 s", "1.332%", "4.97".
 func outcomeValue(t lab.ThresholdOutcome) string {
+	if t.Reason != "" {
+		return t.Reason
+	}
 	v := strconv.FormatFloat(t.Value, 'f', -1, 64)
 	if m := exprUnit.FindStringSubmatch(t.Expr); m != nil {
 		if m[1] != "%" {

@@ -46,7 +46,7 @@ func thresholdsCell(e lab.EntrySummary) string {
 	var failed []string
 	for _, t := range e.Thresholds {
 		if !t.OK {
-			failed = append(failed, fmt.Sprintf("%s (was %g)", t.Expr, t.Value))
+			failed = append(failed, fmt.Sprintf("%s (%s)", t.Expr, wasText(t)))
 		}
 	}
 	if len(failed) == 0 {
@@ -62,4 +62,12 @@ func percentOrNoData(u lab.Utilization, v float64) string {
 		return "no data"
 	}
 	return fmt.Sprintf("%.0f%%", v)
+}
+
+// wasText is what a failed threshold measured, or why it was not judged.
+func wasText(t lab.ThresholdOutcome) string {
+	if t.Reason != "" {
+		return t.Reason
+	}
+	return fmt.Sprintf("was %g", t.Value)
 }
