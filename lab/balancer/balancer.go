@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -246,6 +247,18 @@ func (b *Balancer) Totals() (requests int64, responseTime time.Duration, respons
 	return b.total.requests.Load(), time.Duration(b.total.respNanos.Load()), b.total.responses.Load()
 }
 
+// connectionNamesFraming is the net/http path's head.framingToken.
+func connectionNamesFraming(h http.Header) bool {
+	for _, v := range h["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if isFramingField([]byte(strings.TrimSpace(tok))) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (be *backend) state() TargetState {
 	return TargetState{
 		ID:           be.id,
@@ -260,6 +273,11 @@ func (be *backend) state() TargetState {
 // ServeHTTP forwards a request through ReverseProxy: the path of the
 // requests that the lean path leaves to net/http.
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if connectionNamesFraming(r.Header) {
+		w.Header().Set("Connection", "close")
+		writeFailure(w, errBadRequest)
+		return
+	}
 	be := b.pick()
 	if be == nil {
 		writeFailure(w, errNoTarget)

@@ -21,6 +21,12 @@
 //     per target and in total, and each target's outstanding requests.
 //   - Keep-alive connections to the targets, with hop-by-hop fields removed
 //     in both directions, as an HTTP/1.1 proxy does.
+//   - No request smuggling through Connection: a request whose Connection
+//     field names Content-Length, Transfer-Encoding or Host is refused
+//     with a 400, and such a response is a 502, since dropping those
+//     fields as hop-by-hop would move where the message ends. ALB instead
+//     classifies every request by its desync mitigation mode (defensive
+//     by default); lab refuses these requests only.
 //
 // What it does not:
 //

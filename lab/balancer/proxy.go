@@ -166,7 +166,10 @@ func (pc *proxyConn) serveOne() (keep bool, err error) {
 		return false, err
 	}
 	req := &pc.req
-	if err := req.parseRequest(raw); err != nil {
+	if err := req.parseRequest(raw); errors.Is(err, errBadRequest) {
+		pc.answerFailure(err, false)
+		return false, pc.bw.Flush()
+	} else if err != nil {
 		return false, err
 	}
 	if req.contentLength > maxLeanBody {

@@ -19,6 +19,8 @@ var (
 	errBadResponse = errors.New("balancer: malformed response from the target")
 	// errHeadTooLarge: the head does not fit in the reader's buffer.
 	errHeadTooLarge = errors.New("balancer: head too large")
+	// errBadRequest: the balancer refuses the request (400).
+	errBadRequest = errors.New("balancer: malformed request")
 )
 
 // A head is the start line and header fields of a request or a response.
@@ -31,6 +33,11 @@ type head struct {
 	// Connection tokens other than close and keep-alive: fields of those
 	// names are hop-by-hop too.
 	tokens [][]byte
+	// framingToken: Connection names a field that frames the message or
+	// routes it (Content-Length, Transfer-Encoding, Host). Dropping it as
+	// hop-by-hop would change where the message ends, so such a message is
+	// refused rather than forwarded.
+	framingToken bool
 
 	// Requests.
 	method, target []byte
@@ -126,6 +133,9 @@ func (h *head) parseRequest(raw []byte) error {
 	if h.hosts > 1 || (h.hosts == 0 && h.minor == 1) {
 		return errFallback // net/http answers 400
 	}
+	if h.framingToken {
+		return errBadRequest
+	}
 	h.dropNamed()
 	return nil
 }
@@ -214,6 +224,9 @@ func (h *head) parseResponse(raw []byte) error {
 			}
 		}
 		h.contentLength = -1
+	}
+	if h.framingToken {
+		return errBadResponse
 	}
 	h.dropNamed()
 	return nil
@@ -389,9 +402,20 @@ func (h *head) connection(value []byte) bool {
 			return false
 		default:
 			h.tokens = append(h.tokens, tok)
+			h.framingToken = h.framingToken || isFramingField(tok)
 		}
 	}
 	return true
+}
+
+// isFramingField reports whether a field name is one that a Connection
+// field must not name (see head.framingToken).
+func isFramingField(name []byte) bool {
+	switch nameOf(name) {
+	case fieldContentLength, fieldTransferEncoding, fieldHost:
+		return true
+	}
+	return false
 }
 
 // dropNamed marks the fields that Connection names as hop-by-hop.

@@ -69,11 +69,14 @@ var (
 
 // failure maps why a request got no response from a target to ALB's
 // status code and message (as http.Error writes it, before its newline):
-// 503 when there is no healthy target, 504 when the target did not answer
-// in time, 502 for anything else the target did wrong (refused, reset,
-// closed the connection, sent what is not HTTP).
+// 400 for a request the balancer refuses, 503 when there is no healthy
+// target, 504 when the target did not answer in time, 502 for anything
+// else the target did wrong (refused, reset, closed the connection, sent
+// what is not HTTP).
 func failure(err error) (code int, msg string) {
 	switch {
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest, "400 Bad Request"
 	case errors.Is(err, errNoTarget):
 		return http.StatusServiceUnavailable, "503 Service Temporarily Unavailable: no healthy target"
 	case errors.Is(err, errTimeout) || isTimeout(err):
