@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -177,7 +178,7 @@ func (pl *planner) givenTargetGroup(arn string) {
 	lb := pl.add(Step{Service: ServiceELB, Operation: "DescribeLoadBalancers", Entry: -1, ReadOnly: true,
 		Note:  "the endpoint the load goes to (the load balancer's DNSName) and its security group, which the tasks admit",
 		Input: &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbARN}}})
-	want := &wantedHealth{Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")}}
+	want := &wantedHealth{}
 	pl.healthCheck(want)
 	pl.p.network.wantHealth = want
 	pl.p.network.deregistration = seconds(pl.clampDuration("balancer.deregistration_delay", pl.sc.Balancer.DeregistrationDelay, 0, maxDeregistration))
@@ -228,7 +229,6 @@ func (pl *planner) targetGroupOf(name, vpcID string) {
 		Protocol:   elbtypes.ProtocolEnumHttp,
 		Port:       aws.Int32(pl.port),
 		VpcId:      aws.String(vpcID),
-		Matcher:    &elbtypes.Matcher{HttpCode: aws.String("200")},
 		Tags:       pl.elbTags("target-group"),
 	}
 	pl.healthCheck(input)
@@ -256,7 +256,8 @@ func (pl *planner) targetGroupOf(name, vpcID string) {
 }
 
 // healthCheck sets the target group's health check to the scenario's,
-// within ALB's limits (with a warning for each value it changes).
+// within ALB's limits (with a warning for each value it changes), its
+// matcher included.
 func (pl *planner) healthCheck(tg *elb.CreateTargetGroupInput) {
 	hc := pl.sc.Service.HealthCheck
 	interval := pl.clampDuration("service.health_check.interval", hc.Interval, minHealthInterval, maxHealthInterval)
@@ -278,6 +279,9 @@ func (pl *planner) healthCheck(tg *elb.CreateTargetGroupInput) {
 	tg.HealthCheckTimeoutSeconds = aws.Int32(int32(timeout / time.Second))
 	tg.HealthyThresholdCount = aws.Int32(int32(healthy))
 	tg.UnhealthyThresholdCount = aws.Int32(int32(unhealthy))
+	// The scenario's matcher is in ALB's own syntax, checked against
+	// ALB's range when the scenario was loaded.
+	tg.Matcher = &elbtypes.Matcher{HttpCode: aws.String(cmp.Or(hc.Matcher, scenarios.DefaultMatcher))}
 }
 
 // listener plans the ALB's HTTP listener, forwarding to the target group.

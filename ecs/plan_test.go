@@ -325,6 +325,29 @@ func TestMissing(t *testing.T) {
 	}
 }
 
+func TestHealthCheckMatcher(t *testing.T) {
+	sc := parse(t, `
+name: matcher
+workload: {builtin: true}
+service:
+  cpu: 256
+  memory: 512
+  health_check: {matcher: "200-299,302"}
+load: {path: /, phases: [{duration: 10s, rate: 1}]}
+`)
+	tg := stepsOf[*elb.CreateTargetGroupInput](mustPlan(t, sc, fullSettings))[0]
+	if tg.Matcher == nil || aws.ToString(tg.Matcher.HttpCode) != "200-299,302" {
+		t.Errorf("target group matcher = %+v, want HttpCode 200-299,302", tg.Matcher)
+	}
+	// A given target group is compared with the same matcher.
+	set := *fullSettings
+	set.TargetGroupARN = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/mine/0123456789abcdef"
+	p := mustPlan(t, sc, &set)
+	if w := p.network.wantHealth; w == nil || w.Matcher == nil || aws.ToString(w.Matcher.HttpCode) != "200-299,302" {
+		t.Errorf("the given target group is checked against matcher %+v, want 200-299,302", w)
+	}
+}
+
 func TestGivenTargetGroup(t *testing.T) {
 	set := *fullSettings
 	set.TargetGroupARN = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/mine/0123456789abcdef"

@@ -43,6 +43,7 @@ func defaultScenario() *Scenario {
 				Timeout:            DefaultHealthTimeout,
 				HealthyThreshold:   DefaultHealthyThreshold,
 				UnhealthyThreshold: DefaultUnhealthyThreshold,
+				Matcher:            DefaultMatcher,
 			},
 		},
 		Balancer: Balancer{

@@ -28,7 +28,7 @@ func TestLoadMinimalFillsDefaults(t *testing.T) {
 		Workload: Workload{Builtin: true, Port: BuiltinPort},
 		Service: Service{
 			CPU: 256, Memory: 512, Count: 1,
-			HealthCheck: HealthCheck{Path: "/", Interval: 2 * time.Second, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
+			HealthCheck: HealthCheck{Path: "/", Interval: 2 * time.Second, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2, Matcher: "200"},
 		},
 		Balancer: Balancer{Algorithm: "round_robin", TargetTimeout: 60 * time.Second, DeregistrationDelay: 5 * time.Second},
 		Load: LoadSpec{

@@ -68,6 +68,10 @@ type HealthCheck struct {
 	HealthyThreshold   int           `yaml:"healthy_threshold" json:"healthy_threshold"`
 	UnhealthyThreshold int           `yaml:"unhealthy_threshold" json:"unhealthy_threshold"`
 	GracePeriod        time.Duration `yaml:"grace_period,omitempty" json:"grace_period,omitempty"`
+	// Matcher is ALB's success codes, as written: "200", "200,202",
+	// "200-299" (Codes parses it). A redirect is a failure unless it
+	// names the code.
+	Matcher string `yaml:"matcher" json:"matcher"`
 }
 
 // Balancer is the ALB in front of the tasks.

@@ -238,7 +238,22 @@ func (r *reader) healthCheck(n ast.Node, path string, h *HealthCheck) bool {
 		{"healthy_threshold", false, into(r.IntBetween(1, 10), &h.HealthyThreshold)},
 		{"unhealthy_threshold", false, into(r.IntBetween(1, 10), &h.UnhealthyThreshold)},
 		{"grace_period", false, into(r.Duration, &h.GracePeriod)},
+		{"matcher", false, into(r.matcher, &h.Matcher)},
 	})
+}
+
+// matcher reads ALB's success codes: 200, "200,202" or "200-299".
+func (r *reader) matcher(n ast.Node, path string, dst *string) bool {
+	s, _, ok := r.Scalar(n, path, "HTTP codes such as 200, 200,202 or 200-299")
+	if !ok {
+		return false
+	}
+	if _, err := ParseMatcher(s); err != nil {
+		r.Errorf(n, path, "%v", err)
+		return false
+	}
+	*dst = s
+	return true
 }
 
 // urlPath reads an HTTP path: it starts with /.

@@ -8,9 +8,10 @@
 //   - Routing to the healthy registered targets only, round robin or least
 //     outstanding requests (ties rotate).
 //   - Target health checks (CheckHealth): GET of a path every interval,
-//     success on a 200 within the timeout, healthy after HealthyThreshold
-//     and unhealthy after UnhealthyThreshold consecutive results; a new
-//     target starts unhealthy.
+//     success on a matching status code (ALB's matcher, 200 by default;
+//     redirects are not followed) within the timeout, healthy after
+//     HealthyThreshold and unhealthy after UnhealthyThreshold consecutive
+//     results; a new target starts unhealthy.
 //   - ALB's own answers: 503 when no healthy target is registered, 502 when
 //     the target refuses, resets or closes the connection or sends what is
 //     not HTTP, 504 when the target's response head does not arrive within
@@ -36,8 +37,7 @@
 //     registered target healthy after one passed check, this balancer after
 //     HealthyThreshold of them.
 //   - Listener rules, TLS, HTTP/2 and gRPC, sticky sessions, slow start,
-//     weighted target groups, Availability Zones, access logs, and health
-//     check matchers other than 200.
+//     weighted target groups, Availability Zones, access logs.
 //   - X-Forwarded-For, X-Forwarded-Proto and X-Amzn-Trace-Id: it removes
 //     the X-Forwarded fields a client sent and adds none.
 //   - ALB's limits on requests and its client-side codes (460, 463 and

@@ -10,7 +10,11 @@ import (
 
 // HealthCheck is a target group's health check, as ALB configures it.
 type HealthCheck struct {
-	Path     string        // requested with GET; a 200 is a success
+	Path string // requested with GET
+	// Success reports whether a status code passes the check (ALB's
+	// matcher); nil passes 200 only, ALB's default. Redirects are not
+	// followed: a 3xx is judged as it is.
+	Success  func(status int) bool
 	Interval time.Duration // between two checks of a target
 	Timeout  time.Duration // a check that takes longer fails
 	// HealthyThreshold consecutive successes make a target healthy,
@@ -71,11 +75,12 @@ func (h *healthState) failed(hc HealthCheck) bool {
 func CheckHealth(ctx context.Context, client *http.Client, addr string, hc HealthCheck, onCheck func(HealthResult)) {
 	var state healthState
 	url := "http://" + addr + hc.Path
+	client = noRedirects(client)
 	waitListening(ctx, addr, hc.Interval)
 	ticker := time.NewTicker(hc.Interval)
 	defer ticker.Stop()
 	for {
-		ok := probe(ctx, client, url, hc.Timeout)
+		ok := probe(ctx, client, url, hc)
 		if ctx.Err() != nil {
 			return
 		}
@@ -113,10 +118,18 @@ func waitListening(ctx context.Context, addr string, limit time.Duration) {
 	}
 }
 
-// probe is one health check: success is a 200 within the timeout, ALB's
-// default matcher.
-func probe(ctx context.Context, client *http.Client, url string, timeout time.Duration) bool {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// noRedirects is client, except that it returns a redirect instead of
+// following it, as ALB's health checks do.
+func noRedirects(client *http.Client) *http.Client {
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// probe is one health check: success is a matching status within the
+// timeout.
+func probe(ctx context.Context, client *http.Client, url string, hc HealthCheck) bool {
+	ctx, cancel := context.WithTimeout(ctx, hc.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -128,5 +141,8 @@ func probe(ctx context.Context, client *http.Client, url string, timeout time.Du
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	if hc.Success == nil {
+		return resp.StatusCode == http.StatusOK
+	}
+	return hc.Success(resp.StatusCode)
 }

@@ -76,3 +76,56 @@ func TestCheckHealthFollowsTheTarget(t *testing.T) {
 	up.Store(true)
 	expect(true)
 }
+
+// checks runs CheckHealth against srv until it has made n checks and
+// returns their results.
+func checks(t *testing.T, srv *httptest.Server, hc HealthCheck, n int) []HealthResult {
+	t.Helper()
+	results := make(chan HealthResult, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go CheckHealth(ctx, srv.Client(), strings.TrimPrefix(srv.URL, "http://"), hc, func(h HealthResult) {
+		select {
+		case results <- h:
+		default:
+		}
+	})
+	var got []HealthResult
+	for range n {
+		select {
+		case h := <-results:
+			got = append(got, h)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d checks within 5s, want %d", len(got), n)
+		}
+	}
+	return got
+}
+
+func TestCheckHealthDoesNotFollowRedirects(t *testing.T) {
+	var followed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			followed.Add(1)
+			return
+		}
+		http.Redirect(w, r, "/ok", http.StatusFound)
+	}))
+	defer srv.Close()
+	hc := HealthCheck{Path: "/ping", Interval: 10 * time.Millisecond, Timeout: time.Second,
+		HealthyThreshold: 1, UnhealthyThreshold: 2}
+
+	for i, h := range checks(t, srv, hc, 3) {
+		if h.Healthy {
+			t.Fatalf("check %d: a 302 made the target healthy with the default matcher (200)", i+1)
+		}
+	}
+	if n := followed.Load(); n > 0 {
+		t.Errorf("the health check followed the redirect %d times", n)
+	}
+
+	hc.Success = func(code int) bool { return code == http.StatusFound }
+	if h := checks(t, srv, hc, 1)[0]; !h.Healthy {
+		t.Errorf("a 302 is a failed check with a matcher that allows it")
+	}
+}

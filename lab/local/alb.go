@@ -18,6 +18,7 @@ func algorithm(name string) string {
 func healthCheck(hc scenarios.HealthCheck) balancer.HealthCheck {
 	return balancer.HealthCheck{
 		Path:               hc.Path,
+		Success:            hc.Codes().Match,
 		Interval:           hc.Interval,
 		Timeout:            hc.Timeout,
 		HealthyThreshold:   hc.HealthyThreshold,

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -22,7 +23,16 @@ func TestBalancerSettingsFromTheScenario(t *testing.T) {
 		HealthyThreshold: 3, UnhealthyThreshold: 4, GracePeriod: time.Minute}
 	want := balancer.HealthCheck{Path: "/health", Interval: 5 * time.Second, Timeout: 2 * time.Second,
 		HealthyThreshold: 3, UnhealthyThreshold: 4}
-	if got := healthCheck(hc); got != want {
+	got := healthCheck(hc)
+	if got.Success == nil || !got.Success(200) || got.Success(302) {
+		t.Errorf("healthCheck(%+v) does not pass 200 only, the default matcher", hc)
+	}
+	got.Success = nil
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("healthCheck(%+v) = %+v, want %+v", hc, got, want)
+	}
+	hc.Matcher = "200-399"
+	if s := healthCheck(hc).Success; !s(302) || s(404) {
+		t.Errorf("matcher 200-399 is not the balancer's success codes")
 	}
 }
