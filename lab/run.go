@@ -12,8 +12,9 @@ import (
 	"github.com/ecslab/lab/scenarios"
 )
 
-// teardownTimeout bounds clean-up after an interrupt: DESIGN.md promises
-// every container is gone within 5 seconds of Ctrl-C.
+// teardownTimeout bounds clean-up after an interrupt: a user who
+// presses Ctrl-C expects the prompt back within seconds, with every
+// container gone.
 const teardownTimeout = 5 * time.Second
 
 // Options configure a run.

@@ -16,9 +16,13 @@ import (
 
 // A short capacity search as a user runs it: one size, steps of a few
 // seconds, a budget of a minute. The host is shared, so the figure is
-// checked against what the CPU quota allows (it can never be above
-// 0.5 vCPU / 20 ms = 25 req/s), not for its precision: BENCHMARKS.md
-// holds the full searches.
+// checked against what the CPU quota allows, not for its precision:
+// BENCHMARKS.md holds the full searches. 0.5 vCPU at 20 ms a request
+// serves 25 req/s. A step this short cannot tell a rate a little above
+// that from a sustainable one: the excess waits, the queue grows by
+// (rate - 25) requests a second and each adds 1/25 s of wait, so after
+// the step's 3 s (warm-up and window) the wait stays under the SLO's
+// 500 ms up to 25 + 0.5 / (3 x 1/25) = 29 req/s.
 func TestCapacitySearch(t *testing.T) {
 	cli := dockertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -41,8 +45,8 @@ func TestCapacitySearch(t *testing.T) {
 	}
 	s := rep.Sizes[0]
 	t.Logf("%s: %g req/s, bracket %v, %s, %d steps in %.0f s; stderr:\n%s", s.Label, s.SustainableRPS, s.Bracket, s.End, len(s.Steps), s.Seconds, r.stderr)
-	if s.SustainableRPS <= 0 || s.SustainableRPS > 25*1.05 {
-		t.Errorf("sustainable %g req/s: want above 0 and at most what 0.5 vCPU allows at 20 ms a request (25)", s.SustainableRPS)
+	if s.SustainableRPS <= 0 || s.SustainableRPS > 25+0.5/(3.0/25) {
+		t.Errorf("sustainable %g req/s: want above 0 and at most what 0.5 vCPU allows at 20 ms a request (25), plus what a 3 s step's queue hides (29)", s.SustainableRPS)
 	}
 	if len(s.Steps) < 2 || s.Steps[0].Kind != "probe" || s.Steps[0].Rate != 8 {
 		t.Errorf("steps %+v, want a probe at 8 req/s and more", s.Steps)

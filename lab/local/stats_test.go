@@ -64,7 +64,8 @@ func TestResidentBytes(t *testing.T) {
 //     a 256 MiB container that filled /dev/shm to its limit, a stream's
 //     first sample (no precpu_stats).
 //   - stats-v2-docker-desktop-memory.json: memory_stats of Docker Desktop
-//     on macOS (cgroup v2), as posted in moby/moby issue 43150.
+//     on macOS (cgroup v2), as a user posted it to
+//     Docker's issue tracker (moby/moby) in a report on its memory figures.
 
 func readStats(t *testing.T, name string) container.StatsResponse {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/nat"
 
 	"github.com/ecslab/lab/internal/dockerhost"
 	"github.com/ecslab/lab/internal/dockertest"
@@ -110,12 +112,17 @@ func probe(t *testing.T, ctx context.Context, cli *client.Client) envelope.Host 
 }
 
 // startBusy starts the built-in app under parent with no CPU limit of its
-// own, and sends it a request that burns a minute of CPU.
+// own, and sends it a request that burns a minute of CPU. The app is
+// reached as lab reaches tasks: at its container address, else on a port
+// published on 127.0.0.1 (hosts differ in which of the two answers).
 func startBusy(t *testing.T, ctx context.Context, cli *client.Client, image, parent string) string {
 	t.Helper()
+	port := nat.Port(strconv.Itoa(knobs.DefaultPort) + "/tcp")
 	created, err := cli.ContainerCreate(ctx,
-		&container.Config{Image: image, Env: []string{"CPU_WORK=60s"}, Labels: map[string]string{"lab.test": "envelope"}},
-		&container.HostConfig{Resources: container.Resources{CgroupParent: parent}}, nil, nil, "")
+		&container.Config{Image: image, Env: []string{"CPU_WORK=60s"}, ExposedPorts: nat.PortSet{port: {}},
+			Labels: map[string]string{"lab.test": "envelope"}},
+		&container.HostConfig{Resources: container.Resources{CgroupParent: parent},
+			PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}}}, nil, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,22 +130,7 @@ func startBusy(t *testing.T, ctx context.Context, cli *client.Client, image, par
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	info, err := cli.ContainerInspect(ctx, created.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + info.NetworkSettings.IPAddress + ":" + strconv.Itoa(knobs.DefaultPort)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get(base + "/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the app did not answer in 10 s: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	base := answeringAddress(t, ctx, cli, created.ID, port)
 	rctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go func() {
@@ -148,6 +140,42 @@ func startBusy(t *testing.T, ctx context.Context, cli *client.Client, image, par
 		}
 	}()
 	return created.ID
+}
+
+// answeringAddress waits up to 10 s for the app in container id to answer
+// at its container address or its published port, and returns the base URL
+// that answered. On failure it says what Docker knows of the container.
+func answeringAddress(t *testing.T, ctx context.Context, cli *client.Client, id string, port nat.Port) string {
+	t.Helper()
+	info, err := cli.ContainerInspect(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bases []string
+	if ip := info.NetworkSettings.IPAddress; ip != "" {
+		bases = append(bases, "http://"+ip+":"+port.Port())
+	}
+	for _, b := range info.NetworkSettings.Ports[port] {
+		bases = append(bases, "http://127.0.0.1:"+b.HostPort)
+	}
+	hc := &http.Client{Timeout: time.Second}
+	var lastErr error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, base := range bases {
+			resp, err := hc.Get(base + "/")
+			if err == nil {
+				resp.Body.Close()
+				return base
+			}
+			lastErr = err
+		}
+	}
+	state := "unknown"
+	if now, err := cli.ContainerInspect(ctx, id); err == nil && now.State != nil {
+		state = fmt.Sprintf("%s (exit %d, OOM killed %t, error %q)", now.State.Status, now.State.ExitCode, now.State.OOMKilled, now.State.Error)
+	}
+	t.Fatalf("the app did not answer in 10 s at %v: %v; the container is %s", bases, lastErr, state)
+	return ""
 }
 
 // containerCPU is a container's own CPU usage, below the envelope in the
