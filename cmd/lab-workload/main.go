@@ -1,19 +1,24 @@
 // Command lab-workload is lab's built-in mock app as a program of its own:
-// what lab's workload image runs. It is small and static (no Docker, no
+// what lab's workload image runs. It is small and static (no Docker client, no
 // AWS), so `make build` cross-compiles it for linux/amd64 and linux/arm64
 // beside lab, and lab packages the one that matches the Docker daemon.
 //
 // With no argument it serves the app; "workload" is accepted before any
 // argument, so that an image's entrypoint `/lab workload` runs it as it
 // runs lab itself. "probe" runs the CPU probe that lab calibrate compares
-// with Fargate and prints its result as one JSON line.
+// with Fargate and prints its result as one JSON line. "agent" serves a
+// task's metadata and credentials endpoints (package taskagent), fed by
+// lab.
 package main
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/ecslab/lab/lab/local/taskagent"
 	"github.com/ecslab/lab/workload/app"
 )
 
@@ -33,8 +38,24 @@ func main() {
 			fmt.Fprintln(os.Stderr, "lab workload probe:", err)
 			os.Exit(1)
 		}
+	case len(args) == 1 && args[0] == "agent":
+		if err := runAgent(); err != nil {
+			fmt.Fprintln(os.Stderr, "lab workload agent:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
+		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe|agent]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
 		os.Exit(2)
 	}
+}
+
+// runAgent serves a task's agent until SIGTERM (docker stop) or SIGINT.
+func runAgent() error {
+	cfg, err := taskagent.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return taskagent.Serve(ctx, cfg)
 }

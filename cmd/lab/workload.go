@@ -1,8 +1,13 @@
 package main
 
 import (
+	"os"
+	"os/signal"
+	"syscall"
+
 	"github.com/spf13/cobra"
 
+	"github.com/ecslab/lab/lab/local/taskagent"
 	"github.com/ecslab/lab/workload/app"
 )
 
@@ -22,6 +27,20 @@ func newWorkloadCommand() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return app.WriteProbe(cmd.OutOrStdout())
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "agent",
+		Short: "Serve a task's metadata and credentials endpoints, fed by lab (what a task's agent container runs)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := taskagent.ConfigFromEnv()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			return taskagent.Serve(ctx, cfg)
 		},
 	})
 	return cmd
