@@ -20,9 +20,10 @@ const (
 	LeastOutstandingRequests = "least_outstanding_requests"
 )
 
-// Balancer is lab's ALB: it routes each request to a healthy target and
-// answers with ALB's own status codes when it cannot: 503 when no healthy
-// target is registered, 502 when the target resets or closes the
+// Balancer is lab's ALB: it routes each request to a healthy target, or
+// fails open to the unhealthy ones when none is healthy, and answers
+// with ALB's own status codes when it cannot: 503 when no target can
+// take the request, 502 when the target resets or closes the
 // connection, 504 when the target does not answer within the timeout.
 //
 // It forwards HTTP/1.1 itself, over kept-alive connections to each target
@@ -35,10 +36,10 @@ type Balancer struct {
 
 	mu      sync.Mutex
 	targets []*backend // registered, in registration order
-	// healthy is the routable subset of targets, rebuilt on every change
-	// so that picking a target takes no lock.
-	healthy atomic.Pointer[[]*backend]
-	next    atomic.Uint64
+	// routable is the subset of targets that gets requests, rebuilt on
+	// every change so that picking a target takes no lock.
+	routable atomic.Pointer[[]*backend]
+	next     atomic.Uint64
 
 	total counters // over all targets, ever
 
@@ -55,11 +56,14 @@ type Balancer struct {
 
 // backend is one registered target.
 type backend struct {
-	id          string
-	addr        string
-	pool        pool                   // idle connections, for the lean path
-	proxy       *httputil.ReverseProxy // for the net/http path
-	healthy     atomic.Bool
+	id      string
+	addr    string
+	pool    pool                   // idle connections, for the lean path
+	proxy   *httputil.ReverseProxy // for the net/http path
+	healthy atomic.Bool
+	// judged: a verdict came (SetHealthy); until then the target is in
+	// ALB's initial state and gets no request, not even failing open.
+	judged      atomic.Bool
 	outstanding atomic.Int64
 	counters
 }
@@ -145,7 +149,8 @@ func (b *Balancer) Close() error {
 }
 
 // Register adds a target at addr (host:port). It gets no traffic until
-// SetHealthy marks it healthy.
+// SetHealthy gives it a verdict: healthy, or unhealthy while no target is
+// healthy (failing open).
 func (b *Balancer) Register(id, addr string) {
 	u := &url.URL{Scheme: "http", Host: addr}
 	be := &backend{id: id, addr: addr}
@@ -164,15 +169,25 @@ func (b *Balancer) Register(id, addr string) {
 	b.rebuild()
 }
 
-// rebuild recomputes the routable set; b.mu must be held.
+// rebuild recomputes the routable set; b.mu must be held. It is the
+// healthy targets; when none is healthy, ALB fails open and routes to
+// every unhealthy one. Targets still in their initial checks get no
+// request either way (ALB: a target must pass the initial health checks
+// before it receives requests), so a group of new targets answers 503.
 func (b *Balancer) rebuild() {
-	var healthy []*backend
+	var healthy, unhealthy []*backend
 	for _, t := range b.targets {
-		if t.healthy.Load() {
+		switch {
+		case t.healthy.Load():
 			healthy = append(healthy, t)
+		case t.judged.Load():
+			unhealthy = append(unhealthy, t)
 		}
 	}
-	b.healthy.Store(&healthy)
+	if len(healthy) == 0 {
+		healthy = unhealthy
+	}
+	b.routable.Store(&healthy)
 }
 
 // Deregister removes a target: it gets no new requests. Requests in
@@ -225,6 +240,7 @@ func (b *Balancer) SetHealthy(id string, healthy bool) {
 	for _, t := range b.targets {
 		if t.id == id {
 			t.healthy.Store(healthy)
+			t.judged.Store(true)
 		}
 	}
 	b.rebuild()

@@ -82,7 +82,7 @@ func TestBalancerStatusCodes(t *testing.T) {
 	}{
 		{"healthy target answers", serving(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), true, 200, ""},
 		{"target's own error passes through", serving(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }), true, 500, ""},
-		{"no healthy target: 503", serving(func(w http.ResponseWriter, r *http.Request) {}), false, 503,
+		{"target in its initial checks: 503", serving(func(w http.ResponseWriter, r *http.Request) {}), false, 503,
 			"503 Service Temporarily Unavailable: no healthy target\n"},
 		{"no target registered: 503", nil, false, 503, "503 Service Temporarily Unavailable: no healthy target\n"},
 		{"target closes the connection mid-request: 502", serving(func(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +97,9 @@ func TestBalancerStatusCodes(t *testing.T) {
 				b := startBalancer(t, RoundRobin, time.Second)
 				if tt.target != nil {
 					b.Register("t1", tt.target(t))
-					b.SetHealthy("t1", tt.healthy)
+					if tt.healthy {
+						b.SetHealthy("t1", true)
+					}
 				}
 				code, body := get(t, path.url(t, b)+"/x")
 				if code != tt.want || tt.body != "" && body != tt.body {
@@ -180,6 +182,46 @@ func TestRoundRobinSkipsUnhealthyTargets(t *testing.T) {
 		if ts.ID == "c" && ts.Requests != 9 {
 			t.Errorf("target c counted %d requests, want 9", ts.Requests)
 		}
+	}
+}
+
+// ALB fails open: with no healthy target, the unhealthy ones get the
+// requests, in turn; a healthy target takes them all back. Targets in
+// their initial checks get none.
+func TestFailOpenWhenEveryTargetIsUnhealthy(t *testing.T) {
+	for _, path := range forwardingPaths {
+		t.Run(path.name, func(t *testing.T) {
+			b := startBalancer(t, RoundRobin, time.Second)
+			url := path.url(t, b)
+			for _, id := range []string{"a", "b", "new"} {
+				b.Register(id, namedBackend(t, id))
+			}
+			b.SetHealthy("a", false)
+			b.SetHealthy("b", false)
+			counts := map[string]int{}
+			for range 6 {
+				code, body := get(t, url)
+				if code != http.StatusOK {
+					t.Fatalf("status %d (%q) with two unhealthy targets, want their answer (fail open)", code, body)
+				}
+				counts[body]++
+			}
+			if counts["a"] != 3 || counts["b"] != 3 {
+				t.Errorf("requests per target %v failing open, want a and b 3 each and none to the new target", counts)
+			}
+			b.SetHealthy("new", true)
+			for range 3 {
+				if _, body := get(t, url); body != "new" {
+					t.Fatalf("with a healthy target, an unhealthy one (%s) answered", body)
+				}
+			}
+			b.Deregister("new")
+			b.Deregister("a")
+			b.Deregister("b")
+			if code, _ := get(t, url); code != http.StatusServiceUnavailable {
+				t.Errorf("status %d with no target registered, want 503", code)
+			}
+		})
 	}
 }
 

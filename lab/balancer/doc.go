@@ -6,13 +6,16 @@
 // What it emulates of ALB:
 //
 //   - Routing to the healthy registered targets only, round robin or least
-//     outstanding requests (ties rotate).
+//     outstanding requests (ties rotate); when none is healthy, failing
+//     open to every unhealthy one, as ALB does. A target still in its
+//     initial checks gets no request.
 //   - Target health checks (CheckHealth): GET of a path every interval,
 //     success on a matching status code (ALB's matcher, 200 by default;
 //     redirects are not followed) within the timeout, healthy after
 //     HealthyThreshold and unhealthy after UnhealthyThreshold consecutive
-//     results; a new target starts unhealthy.
-//   - ALB's own answers: 503 when no healthy target is registered, 502 when
+//     results; a new target starts in ALB's initial state, and one passed
+//     check makes it healthy.
+//   - ALB's own answers: 503 when no target can be routed to, 502 when
 //     the target refuses, resets or closes the connection or sends what is
 //     not HTTP, 504 when the target's response head does not arrive within
 //     the target timeout (a slow body is not cut).
@@ -31,11 +34,6 @@
 //
 // What it does not:
 //
-//   - Fail open: when every target is unhealthy ALB routes to all of them;
-//     this balancer answers 503.
-//   - A first health check that is enough on its own: ALB marks a newly
-//     registered target healthy after one passed check, this balancer after
-//     HealthyThreshold of them.
 //   - Listener rules, TLS, HTTP/2 and gRPC, sticky sessions, slow start,
 //     weighted target groups, Availability Zones, access logs.
 //   - X-Forwarded-For, X-Forwarded-Proto and X-Amzn-Trace-Id: it removes

@@ -25,17 +25,21 @@ type HealthCheck struct {
 // A HealthResult is where a target's checks stand after one more check.
 type HealthResult struct {
 	Healthy bool // the verdict
-	Changed bool // this check changed the verdict
+	// Changed: this check changed the verdict, from ALB's initial state
+	// (no verdict yet) to healthy or unhealthy, or between the two.
+	Changed bool
 	// Failing: the last UnhealthyThreshold checks failed, whether or not
 	// the target was ever healthy.
 	Failing bool
 }
 
-// healthState is ALB's per-target health state machine: a target becomes
-// healthy after HealthyThreshold consecutive successful checks and
-// unhealthy after UnhealthyThreshold consecutive failures. A new target
-// starts unhealthy (ALB's "initial").
+// healthState is ALB's per-target health state machine. A new target is
+// in ALB's "initial" state, with no verdict: one passed check makes it
+// healthy, UnhealthyThreshold consecutive failures unhealthy. From then
+// on it takes HealthyThreshold consecutive successes to turn healthy
+// and UnhealthyThreshold consecutive failures to turn unhealthy.
 type healthState struct {
+	judged    bool // has left the initial state
 	healthy   bool
 	successes int
 	failures  int
@@ -46,16 +50,20 @@ func (h *healthState) observe(ok bool, hc HealthCheck) (changed bool) {
 	if ok {
 		h.successes++
 		h.failures = 0
-		if !h.healthy && h.successes >= hc.HealthyThreshold {
-			h.healthy = true
+		need := hc.HealthyThreshold
+		if !h.judged {
+			need = 1 // ALB: a newly registered target needs one passed check
+		}
+		if !h.healthy && h.successes >= need {
+			h.judged, h.healthy = true, true
 			return true
 		}
 		return false
 	}
 	h.failures++
 	h.successes = 0
-	if h.healthy && h.failures >= hc.UnhealthyThreshold {
-		h.healthy = false
+	if (h.healthy || !h.judged) && h.failures >= hc.UnhealthyThreshold {
+		h.judged, h.healthy = true, false
 		return true
 	}
 	return false

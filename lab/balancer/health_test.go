@@ -12,30 +12,44 @@ import (
 
 func TestHealthStateThresholds(t *testing.T) {
 	hc := HealthCheck{HealthyThreshold: 2, UnhealthyThreshold: 3}
-	var h healthState
-	steps := []struct {
+	type step struct {
 		ok          bool
 		wantHealthy bool
 		wantChange  bool
-	}{
-		{true, false, false},  // one success is not enough
-		{false, false, false}, // a failure resets the count
-		{true, false, false},
-		{true, true, true}, // two in a row: healthy
+	}
+	run := func(name string, steps []step) {
+		t.Helper()
+		var h healthState
+		for i, s := range steps {
+			changed := h.observe(s.ok, hc)
+			if h.healthy != s.wantHealthy || changed != s.wantChange {
+				t.Fatalf("%s, step %d (ok=%v): healthy=%v changed=%v, want healthy=%v changed=%v",
+					name, i, s.ok, h.healthy, changed, s.wantHealthy, s.wantChange)
+			}
+		}
+	}
+	run("new target", []step{
+		{false, false, false}, // initial: no verdict yet
+		{true, true, true},    // one passed check is enough for a new target
 		{false, true, false},
 		{false, true, false},
 		{true, true, false}, // a success resets the failures
 		{false, true, false},
 		{false, true, false},
 		{false, false, true}, // three in a row: unhealthy
-	}
-	for i, s := range steps {
-		changed := h.observe(s.ok, hc)
-		if h.healthy != s.wantHealthy || changed != s.wantChange {
-			t.Fatalf("step %d (ok=%v): healthy=%v changed=%v, want healthy=%v changed=%v",
-				i, s.ok, h.healthy, changed, s.wantHealthy, s.wantChange)
-		}
-	}
+		{true, false, false}, // back from unhealthy takes healthy_threshold
+		{false, false, false},
+		{true, false, false},
+		{true, true, true}, // two in a row: healthy again
+	})
+	run("new target that never passes", []step{
+		{false, false, false},
+		{false, false, false},
+		{false, false, true}, // initial to unhealthy: a change of verdict
+		{false, false, false},
+		{true, false, false}, // no longer new: one success is not enough
+		{true, true, true},
+	})
 }
 
 func TestCheckHealthFollowsTheTarget(t *testing.T) {

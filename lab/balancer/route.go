@@ -22,21 +22,22 @@ type counters struct {
 	responses atomic.Int64
 }
 
-// pick chooses a healthy target, or nil when there is none.
+// pick chooses a routable target (a healthy one, or when none is
+// healthy an unhealthy one), or nil when there is none.
 func (b *Balancer) pick() *backend {
-	p := b.healthy.Load()
+	p := b.routable.Load()
 	if p == nil || len(*p) == 0 {
 		return nil
 	}
-	healthy := *p
-	n := uint64(len(healthy))
+	routable := *p
+	n := uint64(len(routable))
 	start := b.next.Add(1)
 	if b.algorithm != LeastOutstandingRequests {
-		return healthy[start%n]
+		return routable[start%n]
 	}
-	best := healthy[start%n] // ties rotate
+	best := routable[start%n] // ties rotate
 	for i := uint64(1); i < n; i++ {
-		if t := healthy[(start+i)%n]; t.outstanding.Load() < best.outstanding.Load() {
+		if t := routable[(start+i)%n]; t.outstanding.Load() < best.outstanding.Load() {
 			best = t
 		}
 	}
