@@ -75,7 +75,7 @@ func TestWithSize(t *testing.T) {
 	}
 	got := s.WithSize(Size{CPU: 512, Memory: 1024})
 	entries := got.Entries()
-	if len(entries) != 1 || entries[0].Size != (Size{512, 1024}) || entries[0].Label != "512/1024" {
+	if len(entries) != 1 || entries[0].Size != (Size{CPU: 512, Memory: 1024}) || entries[0].Label != "512/1024" {
 		t.Errorf("Entries() = %+v, want one entry 512/1024", entries)
 	}
 	if len(s.Entries()) != 3 {

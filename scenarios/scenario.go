@@ -6,7 +6,6 @@ package scenarios
 
 import (
 	"cmp"
-	"fmt"
 	"time"
 
 	"github.com/ecslab/lab/workload/knobs"
@@ -150,21 +149,6 @@ type Threshold struct {
 	Value  float64 `json:"value"`
 	Unit   string  `json:"unit,omitempty"`
 }
-
-// Size is a Fargate task size.
-type Size struct {
-	CPU    int `json:"cpu"`    // units
-	Memory int `json:"memory"` // MiB
-}
-
-// String is the size as lab labels it everywhere: "256/512".
-func (s Size) String() string { return fmt.Sprintf("%d/%d", s.CPU, s.Memory) }
-
-// VCPU is the size's cpu in vCPU.
-func (s Size) VCPU() float64 { return float64(s.CPU) / 1024 }
-
-// MarshalYAML writes the size as "256/512", which the loader reads back.
-func (s Size) MarshalYAML() (any, error) { return s.String(), nil }
 
 // Action is an operation scheduled at a time within each entry's load:
 // exactly one of Scale, Resize, KillTask and StopTask is set.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ecslab/lab/fargate"
 	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/scenarios/internal/strictyaml"
 	"github.com/ecslab/lab/workload/knobs"
@@ -91,7 +92,7 @@ func (r *reader) validateService(sv *Service) {
 	if !r.Failed("service.cpu", "service.memory") && sv.CPU > 0 && sv.Memory > 0 {
 		if err := CheckSize(sv.CPU, sv.Memory); err != nil {
 			path := "service.memory"
-			if rowOf(sv.CPU) < 0 {
+			if !fargate.IsCPU(sv.CPU) {
 				path = "service.cpu"
 			}
 			r.ErrorPath(path, "%v", err)
