@@ -144,7 +144,7 @@ func (r *Reader) Failed(paths ...string) bool {
 // Err returns every problem recorded, in source order, as an ErrorList,
 // or nil when there is none.
 func (r *Reader) Err() error {
-	r.errs.sort()
+	r.errs.Sort()
 	for _, e := range r.errs {
 		for _, col := range r.masked[e.Line] {
 			e.SourceLine = maskValue(e.SourceLine, col)
