@@ -24,7 +24,10 @@
 //   - The counters behind ALB's RequestCount and TargetResponseTime metrics,
 //     per target and in total, and each target's outstanding requests.
 //   - Keep-alive connections to the targets, with hop-by-hop fields removed
-//     in both directions, as an HTTP/1.1 proxy does.
+//     in both directions, as an HTTP/1.1 proxy does. An idle connection
+//     is peeked at before it is reused: one the target closed, or with
+//     bytes waiting (an unsolicited response, a body after a 204), is
+//     closed instead.
 //   - No request smuggling through Connection: a request whose Connection
 //     field names Content-Length, Transfer-Encoding or Host is refused
 //     with a 400, and such a response is a 502, since dropping those

@@ -210,7 +210,7 @@ func (pc *proxyConn) roundTrip(be *backend) bool {
 	hasBody := req.contentLength > 0
 	retry := req.idempotent && !hasBody
 	for fresh := false; ; fresh = true {
-		up, err := be.conn(fresh, !retry)
+		up, err := be.conn(fresh)
 		if err != nil {
 			return pc.answerFailure(err, !hasBody)
 		}

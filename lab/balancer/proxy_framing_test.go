@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -101,5 +102,46 @@ func TestNetHTTPPathRefusesConnectionNamingFraming(t *testing.T) {
 	}
 	if rec.saw("/smuggled") || rec.saw("/first") {
 		t.Errorf("the target read %v", rec.paths)
+	}
+}
+
+func TestProxyDoesNotReuseATargetConnectionWithBytesWaiting(t *testing.T) {
+	for _, tt := range []struct{ name, unsolicited string }{
+		{"an unsolicited response", "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"},
+		{"a body after a 204", "stray body"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			release, written := make(chan struct{}), make(chan struct{})
+			var n atomic.Int64
+			addr, conns := rawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				first := n.Add(1) == 1
+				for readRawRequest(br) == nil {
+					if first && tt.unsolicited == "stray body" {
+						io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+					} else {
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					}
+					if first {
+						first = false
+						<-release
+						io.WriteString(c, tt.unsolicited)
+						close(written)
+					}
+				}
+			})
+			b := startBalancer(t, RoundRobin, time.Second)
+			b.Register("t", addr)
+			b.SetHealthy("t", true)
+			rc := dialRaw(t, b)
+			rc.do("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
+			close(release)
+			<-written // the bytes wait in the pooled connection's socket
+			if resp, body := rc.do("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"); resp.StatusCode != 200 || body != "ok" {
+				t.Errorf("status %d, body %q; want 200 ok from a fresh connection", resp.StatusCode, body)
+			}
+			if got := conns.Load(); got != 2 {
+				t.Errorf("%d target connections, want 2", got)
+			}
+		})
 	}
 }

@@ -14,10 +14,6 @@ const (
 	dialTimeout      = 2 * time.Second
 	idleConnTimeout  = 90 * time.Second
 	maxIdlePerTarget = 1024
-	// A connection idle for longer is checked before it is reused, so that
-	// one the target closed meanwhile (its own idle timeout) is not
-	// written to. Under load connections are idle for far less.
-	checkIdleAfter = time.Second
 )
 
 // An upstream is one connection to a target.
@@ -27,6 +23,7 @@ type upstream struct {
 	bw     *bufio.Writer
 	idle   time.Time // when it went back to its pool
 	reused bool      // it served a request before this one
+	peek   *idlePeek // checks it before it is reused
 }
 
 func (u *upstream) close() { u.c.Close() }
@@ -107,13 +104,13 @@ func (p *pool) close() {
 }
 
 // conn returns a connection to the target: an idle one unless fresh, else
-// a new one. An idle one is checked first when it has been idle for a
-// while, or always when check (a request that cannot be retried).
-func (be *backend) conn(fresh, check bool) (*upstream, error) {
+// a new one. An idle one is peeked at first (one non-blocking system
+// call): one that the target closed, or that has bytes waiting, is closed.
+func (be *backend) conn(fresh bool) (*upstream, error) {
 	if !fresh {
 		now := time.Now()
 		for u := be.pool.get(now); u != nil; u = be.pool.get(now) {
-			if (check || now.Sub(u.idle) > checkIdleAfter) && peerClosed(u.c) {
+			if !u.peek.usable() {
 				u.close()
 				continue
 			}
@@ -126,5 +123,5 @@ func (be *backend) conn(fresh, check bool) (*upstream, error) {
 		return nil, err
 	}
 	rw := socketIO(c)
-	return &upstream{c: c, br: bufio.NewReaderSize(rw, 8<<10), bw: bufio.NewWriterSize(rw, 4<<10)}, nil
+	return &upstream{c: c, br: bufio.NewReaderSize(rw, 8<<10), bw: bufio.NewWriterSize(rw, 4<<10), peek: newIdlePeek(c)}, nil
 }
