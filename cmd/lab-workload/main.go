@@ -8,7 +8,8 @@
 // runs lab itself. "probe" runs the CPU probe that lab calibrate compares
 // with Fargate and prints its result as one JSON line. "agent" serves a
 // task's metadata and credentials endpoints (package taskagent), fed by
-// lab.
+// lab. "pause" waits for SIGTERM: a multi-container task's holder, which
+// owns its network namespace.
 package main
 
 import (
@@ -43,8 +44,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "lab workload agent:", err)
 			os.Exit(1)
 		}
+	case len(args) == 1 && args[0] == "pause":
+		app.Pause(context.Background())
 	default:
-		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe|agent]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
+		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe|agent|pause]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
 		os.Exit(2)
 	}
 }

@@ -43,5 +43,13 @@ func newWorkloadCommand() *cobra.Command {
 			return taskagent.Serve(ctx, cfg)
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "pause",
+		Short: "Wait for SIGTERM: what holds a multi-container task's network namespace",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return app.Pause(cmd.Context())
+		},
+	})
 	return cmd
 }
