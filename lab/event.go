@@ -24,6 +24,10 @@ const (
 	EventThreshold       = "threshold"         // ThresholdOutcome
 	EventEntryDone       = "entry_done"        // EntryDone
 	EventServiceEvent    = "service_event"     // ServiceEvent
+	// Events of one container of a task of several (local target).
+	EventContainerStarted = "container_started" // ContainerStarted
+	EventContainerStopped = "container_stopped" // ContainerStopped
+	EventContainerHealth  = "container_health"  // ContainerHealth
 )
 
 // Stop reasons of task_stopped: the words ECS uses, which the local
@@ -36,6 +40,10 @@ const (
 	// StopReasonUnhealthy is the reason of a task the balancer's health
 	// checks failed.
 	StopReasonUnhealthy = "Task failed ELB health checks"
+	// StopReasonContainerHealth is the reason of a task stopped because
+	// an essential container's own health check (the task definition's
+	// healthCheck) failed.
+	StopReasonContainerHealth = "Task failed container health checks"
 	// StopReasonByLab starts the reason of a stop lab made itself on the
 	// local target (teardown, scale-in, a rolling resize), followed by
 	// why: "Task stopped by lab: scale-in".
@@ -64,7 +72,8 @@ type Event struct {
 // EventData is an event's own fields: EntryStarted, PhaseStarted,
 // TaskStarted, TaskStopped, HealthChanged, TaskStartFailed,
 // ScalingDecision, ScalingHeld, Action, ActionFailed, ThresholdOutcome,
-// EntryDone, ServiceEvent, or UnknownEvent for a type this lab does not
+// EntryDone, ServiceEvent, ContainerStarted, ContainerStopped,
+// ContainerHealth, or UnknownEvent for a type this lab does not
 // know (a results file of a newer lab).
 type EventData interface {
 	// EventType is the event's type, one of the Event* constants.
@@ -110,6 +119,9 @@ type TaskStarted struct {
 type TaskStopped struct {
 	Task   string `json:"task"`
 	Reason string `json:"reason"`
+	// Container names the container whose exit, OOM kill or failed
+	// health check stopped a task of several containers.
+	Container string `json:"container,omitempty"`
 	// Exit is how the task's container ended; nil for a stop lab made
 	// itself on the local target.
 	*Exit
@@ -137,6 +149,29 @@ func TaskStoppedByLab(task, why string) TaskStopped {
 type HealthChanged struct {
 	Task    string `json:"task"`
 	Healthy bool   `json:"healthy"`
+}
+
+// ContainerStarted: a container of a task of several started (its
+// dependsOn conditions were met).
+type ContainerStarted struct {
+	Task      string `json:"task"`
+	Container string `json:"container"`
+}
+
+// ContainerStopped: a non-essential container of a task exited; the task
+// runs on. (An essential container's exit is the task's task_stopped.)
+type ContainerStopped struct {
+	Task      string `json:"task"`
+	Container string `json:"container"`
+	*Exit
+}
+
+// ContainerHealth: a container's own health check (Docker's, from the
+// task definition's healthCheck) passed or failed.
+type ContainerHealth struct {
+	Task      string `json:"task"`
+	Container string `json:"container"`
+	Healthy   bool   `json:"healthy"`
 }
 
 // TaskStartFailed: the target could not start a task.
@@ -241,6 +276,9 @@ func (ActionFailed) EventType() string     { return EventActionFailed }
 func (ThresholdOutcome) EventType() string { return EventThreshold }
 func (ServiceEvent) EventType() string     { return EventServiceEvent }
 func (u UnknownEvent) EventType() string   { return u.Type }
+func (ContainerStarted) EventType() string { return EventContainerStarted }
+func (ContainerStopped) EventType() string { return EventContainerStopped }
+func (ContainerHealth) EventType() string  { return EventContainerHealth }
 
 func (EntryStarted) eventData()     {}
 func (EntryDone) eventData()        {}
@@ -255,22 +293,28 @@ func (ActionFailed) eventData()     {}
 func (ThresholdOutcome) eventData() {}
 func (ServiceEvent) eventData()     {}
 func (UnknownEvent) eventData()     {}
+func (ContainerStarted) eventData() {}
+func (ContainerStopped) eventData() {}
+func (ContainerHealth) eventData()  {}
 
 // decoders read each known type's fields from an events.jsonl line.
 var decoders = map[string]func([]byte) (EventData, error){
-	EventEntryStarted:    decodeData[EntryStarted],
-	EventEntryDone:       decodeData[EntryDone],
-	EventPhaseStarted:    decodeData[PhaseStarted],
-	EventTaskStarted:     decodeData[TaskStarted],
-	EventTaskStopped:     decodeData[TaskStopped],
-	EventHealthChanged:   decodeData[HealthChanged],
-	EventTaskStartFailed: decodeData[TaskStartFailed],
-	EventScalingDecision: decodeData[ScalingDecision],
-	EventScalingHeld:     decodeData[ScalingHeld],
-	EventAction:          decodeData[Action],
-	EventActionFailed:    decodeData[ActionFailed],
-	EventThreshold:       decodeData[ThresholdOutcome],
-	EventServiceEvent:    decodeData[ServiceEvent],
+	EventEntryStarted:     decodeData[EntryStarted],
+	EventEntryDone:        decodeData[EntryDone],
+	EventPhaseStarted:     decodeData[PhaseStarted],
+	EventTaskStarted:      decodeData[TaskStarted],
+	EventTaskStopped:      decodeData[TaskStopped],
+	EventHealthChanged:    decodeData[HealthChanged],
+	EventTaskStartFailed:  decodeData[TaskStartFailed],
+	EventScalingDecision:  decodeData[ScalingDecision],
+	EventScalingHeld:      decodeData[ScalingHeld],
+	EventAction:           decodeData[Action],
+	EventActionFailed:     decodeData[ActionFailed],
+	EventThreshold:        decodeData[ThresholdOutcome],
+	EventServiceEvent:     decodeData[ServiceEvent],
+	EventContainerStarted: decodeData[ContainerStarted],
+	EventContainerStopped: decodeData[ContainerStopped],
+	EventContainerHealth:  decodeData[ContainerHealth],
 }
 
 func decodeData[T EventData](line []byte) (EventData, error) {

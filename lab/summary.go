@@ -37,13 +37,29 @@ type Summary struct {
 // reached the tasks; Notes are what a reader of the results must know,
 // e.g. that an arm64 core is not a Fargate vCPU.
 type Platform struct {
-	Docker  string   `json:"docker,omitempty"`
-	OS      string   `json:"os"`
-	Arch    string   `json:"arch"`
-	Cgroup  string   `json:"cgroup,omitempty"`
-	Network string   `json:"network,omitempty"`
-	Notes   []string `json:"notes,omitempty"`
+	Docker  string `json:"docker,omitempty"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
+	Cgroup  string `json:"cgroup,omitempty"`
+	Network string `json:"network,omitempty"`
+	// Envelope is how a task of several containers was held to its cpu
+	// and memory: EnvelopeTask or EnvelopePerContainer; empty for tasks
+	// of one container, whose limits are the task's.
+	Envelope string   `json:"envelope,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 }
+
+// How a task of several containers was held to its size (Platform's
+// Envelope).
+const (
+	// EnvelopeTask: one parent cgroup per task holds its cpu quota and
+	// memory limit, all its containers under it, as Fargate does.
+	EnvelopeTask = "task"
+	// EnvelopePerContainer: lab could not make that parent; each
+	// container got a share of the task's cpu and memory, split by the
+	// containers' reservations.
+	EnvelopePerContainer = "per-container"
+)
 
 // PlatformReporter is implemented by a target that knows where its tasks
 // run; the run records it in the summary.
