@@ -34,16 +34,58 @@ func ProgramImage(t testing.TB, cli *client.Client, tag, pkg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	buildImage(t, cli, tag, []file{
+		{name: "Dockerfile", body: []byte("FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n")},
+		{name: "app", body: data},
+	})
+}
+
+// BusyboxPath is where Debian's busybox-static puts its static busybox.
+const BusyboxPath = "/bin/busybox"
+
+// BusyboxImage packages this machine's static busybox FROM scratch as
+// /bin/busybox with /bin/sh linked to it (what a CMD-SHELL health check
+// runs; sh runs busybox's applets by name: ["sh", "-c", "wget ..."]), tags the image tag and removes it when the test ends. Without
+// it (apt-get install busybox-static) the test is skipped, or fails under
+// LAB_REQUIRE_DOCKER=1.
+func BusyboxImage(t testing.TB, cli *client.Client, tag string) {
+	t.Helper()
+	data, err := os.ReadFile(BusyboxPath)
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("%s is required (apt-get install busybox-static): %v", BusyboxPath, err)
+		}
+		t.Skipf("no %s (apt-get install busybox-static): %v", BusyboxPath, err)
+	}
+	buildImage(t, cli, tag, []file{
+		{name: "Dockerfile", body: []byte("FROM scratch\nCOPY busybox sh /bin/\n")},
+		{name: "busybox", body: data},
+		{name: "sh", link: "busybox"},
+	})
+}
+
+// file is one entry of an image's build context: a file, or a symbolic
+// link to link.
+type file struct {
+	name, link string
+	body       []byte
+}
+
+// buildImage builds the image tag from a build context of files, and
+// removes it when the test ends.
+func buildImage(t testing.TB, cli *client.Client, tag string, files []file) {
+	t.Helper()
 	var ctxTar bytes.Buffer
 	tw := tar.NewWriter(&ctxTar)
-	for name, body := range map[string][]byte{
-		"Dockerfile": []byte("FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n"),
-		"app":        data,
-	} {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(body)), ModTime: time.Unix(0, 0)}); err != nil {
+	for _, f := range files {
+		h := &tar.Header{Name: f.name, Mode: 0o755, Size: int64(len(f.body)), ModTime: time.Unix(0, 0)}
+		if f.link != "" {
+			h.Typeflag, h.Linkname, h.Size = tar.TypeSymlink, f.link, 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
-		tw.Write(body)
+		tw.Write(f.body)
 	}
 	tw.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

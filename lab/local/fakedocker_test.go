@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 	"github.com/docker/go-connections/nat"
@@ -49,6 +51,9 @@ type fakeDocker struct {
 	creating   chan string
 	// onStart, when set, runs after a container started.
 	onStart func(id string)
+	// started lists the containers' names in the order they started.
+	started []string
+	volumes map[string]bool
 }
 
 type fakeContainer struct {
@@ -56,6 +61,8 @@ type fakeContainer struct {
 	labels   map[string]string
 	port     nat.Port
 	srv      *httptest.Server
+	cfg      *container.Config
+	host     *container.HostConfig
 }
 
 func newFakeDocker() *fakeDocker {
@@ -74,7 +81,7 @@ func (d *fakeDocker) Events(context.Context, events.ListOptions) (<-chan events.
 	return d.events, d.errs
 }
 
-func (d *fakeDocker) ContainerCreate(ctx context.Context, cfg *container.Config, _ *container.HostConfig, _ *network.NetworkingConfig, _ *ocispec.Platform, name string) (container.CreateResponse, error) {
+func (d *fakeDocker) ContainerCreate(ctx context.Context, cfg *container.Config, host *container.HostConfig, _ *network.NetworkingConfig, _ *ocispec.Platform, name string) (container.CreateResponse, error) {
 	d.mu.Lock()
 	gate, creating := d.createGate, d.creating
 	d.mu.Unlock()
@@ -91,7 +98,7 @@ func (d *fakeDocker) ContainerCreate(ctx context.Context, cfg *container.Config,
 	for p := range cfg.ExposedPorts {
 		port = p
 	}
-	d.containers[id] = &fakeContainer{id: id, name: name, labels: cfg.Labels, port: port}
+	d.containers[id] = &fakeContainer{id: id, name: name, labels: cfg.Labels, port: port, cfg: cfg, host: host}
 	return container.CreateResponse{ID: id}, nil
 }
 
@@ -103,6 +110,7 @@ func (d *fakeDocker) ContainerStart(ctx context.Context, id string, _ container.
 	onStart := d.onStart
 	if ok && !fail {
 		c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		d.started = append(d.started, c.name)
 	}
 	d.mu.Unlock()
 	switch {
@@ -203,6 +211,58 @@ func (d *fakeDocker) ContainerList(ctx context.Context, _ container.ListOptions)
 
 func (d *fakeDocker) NetworkList(context.Context, network.ListOptions) ([]network.Summary, error) {
 	return nil, nil
+}
+
+func (d *fakeDocker) VolumeCreate(ctx context.Context, o volume.CreateOptions) (volume.Volume, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.volumes == nil {
+		d.volumes = map[string]bool{}
+	}
+	d.volumes[o.Name] = true
+	return volume.Volume{Name: o.Name, Labels: o.Labels}, nil
+}
+
+func (d *fakeDocker) VolumeRemove(ctx context.Context, name string, _ bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.volumes[name] {
+		return errdefs.NotFound(fmt.Errorf("no such volume: %s", name))
+	}
+	delete(d.volumes, name)
+	return nil
+}
+
+func (d *fakeDocker) VolumeList(context.Context, volume.ListOptions) (volume.ListResponse, error) {
+	return volume.ListResponse{}, nil
+}
+
+// health sends Docker's health_status event for a container.
+func (d *fakeDocker) health(id string, healthy bool) {
+	action := events.ActionHealthStatusUnhealthy
+	if healthy {
+		action = events.ActionHealthStatusHealthy
+	}
+	d.events <- events.Message{Type: events.ContainerEventType, Action: action, Actor: events.Actor{ID: id}}
+}
+
+// byName is the id of the container named name, or "".
+func (d *fakeDocker) byName(name string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.containers {
+		if c.name == name {
+			return c.id
+		}
+	}
+	return ""
+}
+
+// startOrder lists the containers' names in the order they started.
+func (d *fakeDocker) startOrder() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.started)
 }
 
 func (d *fakeDocker) container(id string) (*fakeContainer, bool) {

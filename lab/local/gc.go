@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 	"github.com/gofrs/flock"
@@ -127,8 +128,8 @@ func GC(ctx context.Context, cli client.APIClient) ([]string, error) {
 	return dead, errors.Join(errs...)
 }
 
-// removeRun force-removes every container and network labelled with the
-// run id.
+// removeRun force-removes every container, volume and network labelled
+// with the run id.
 func removeRun(ctx context.Context, cli client.APIClient, runID string) error {
 	f := filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
@@ -145,6 +146,17 @@ func removeRun(ctx context.Context, cli client.APIClient, runID string) error {
 		}
 		if err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
+		}
+	}
+	// The volumes of tasks of several containers, once their containers
+	// are gone.
+	vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list volumes of run %s: %w", runID, err))
+	}
+	for _, v := range vs.Volumes {
+		if err := cli.VolumeRemove(ctx, v.Name, true); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
 		}
 	}
 	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})

@@ -138,8 +138,8 @@ func (t *Target) healthReporter(tk *task) func(balancer.HealthResult) {
 		if fail {
 			go func() {
 				t.bal.Deregister(tk.id)
-				t.cli.ContainerKill(t.ctx, tk.containerID, "SIGKILL")
-				t.finishFailed(tk, lab.StopReasonUnhealthy, 137, false)
+				t.killTask(tk)
+				t.finishFailed(tk, lab.TaskStopped{Reason: lab.StopReasonUnhealthy, Exit: &lab.Exit{Code: sigkilled}})
 			}()
 		}
 	}
@@ -154,6 +154,7 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 		filters.Arg("label", LabelRun+"="+t.cfg.RunID),
 		filters.Arg("event", string(events.ActionOOM)),
 		filters.Arg("event", string(events.ActionDie)),
+		filters.Arg("event", string(events.ActionHealthStatus)),
 	)
 	msgs, errs := t.cli.Events(t.ctx, events.ListOptions{Filters: f})
 	close(ready)
@@ -187,6 +188,8 @@ func (t *Target) watchEvents(ready chan<- struct{}) {
 			case events.ActionDie:
 				code, _ := strconv.Atoi(m.Actor.Attributes["exitCode"])
 				go t.taskDied(m.Actor.ID, code)
+			case events.ActionHealthStatusHealthy, events.ActionHealthStatusUnhealthy:
+				go t.memberHealth(m.Actor.ID, m.Action == events.ActionHealthStatusHealthy)
 			}
 		}
 	}
@@ -200,6 +203,11 @@ const maxResubscribe = 5
 // it; a task still starting is left to startTask, which records it.
 func (t *Target) taskDied(containerID string, exitCode int) {
 	t.mu.Lock()
+	if m, ok := t.members[containerID]; ok {
+		t.mu.Unlock()
+		t.memberDied(m, exitCode)
+		return
+	}
 	tk, ok := t.tasks[containerID]
 	if !ok || tk.stopping || tk.exited != nil {
 		t.mu.Unlock()
@@ -214,7 +222,7 @@ func (t *Target) taskDied(containerID string, exitCode int) {
 	t.exits.Add(1)
 	t.mu.Unlock()
 	defer t.exits.Done()
-	t.recordExit(tk, exitCode)
+	t.recordExit(tk, nil, exitCode)
 }
 
 // oomGrace is how long a SIGKILLed container's stop waits for Docker's
@@ -228,55 +236,70 @@ const oomGrace = 2 * time.Second
 // kill is (128 + 9).
 const sigkilled = 137
 
-// recordExit records the stop of a task whose container exited, with
-// ECS's reason, and has it replaced. OOM is recognised from Docker's oom
-// event or State.OOMKilled (on cgroup v2 containerd learns it from
-// memory.events), or on cgroup v2 from the stats' oom count before a
-// SIGKILL; never from exit code 137 alone (any SIGKILL gives that).
-func (t *Target) recordExit(tk *task, exitCode int) {
+// recordExit records the stop of a task whose container exited (m, an
+// essential container of a task of several; nil: the task's own or its
+// holder), with ECS's reason, and has it replaced. OOM is recognised from
+// Docker's oom event or State.OOMKilled (on cgroup v2 containerd learns
+// it from memory.events), or on cgroup v2 from the stats' oom count
+// before a SIGKILL; never from exit code 137 alone (any SIGKILL gives
+// that).
+func (t *Target) recordExit(tk *task, m *member, exitCode int) {
 	t.bal.Deregister(tk.id)
 	t.mu.Lock()
 	killed := tk.killed
 	t.mu.Unlock()
-	// On cgroup v2 the stats may have shown the limit hit with nothing
-	// left to reclaim (memory.events' oom) before a SIGKILL lab did not
-	// send: that is an OOM kill even when Docker's event is missed.
-	oom := t.ooms.seen(tk.containerID) || exitCode == sigkilled && !killed && tk.stats.get().OOMEvents > 0
+	id, stats, stop := tk.containerID, &tk.stats, lab.TaskStopped{Reason: lab.StopReasonExited}
+	if m != nil {
+		id, stats, stop.Container = m.id, &m.stats, m.def.Name
+	}
+	stop.Exit = &lab.Exit{Code: exitCode, OOM: t.oomKilled(id, stats, exitCode, killed)}
+	if stop.Exit.OOM {
+		stop.Reason = lab.StopReasonOOM
+	}
+	t.finishFailed(tk, stop)
+}
+
+// oomKilled reports whether a container that exited with exitCode was
+// killed for memory. On cgroup v2 the stats may have shown the limit hit
+// with nothing left to reclaim (memory.events' oom) before a SIGKILL lab
+// did not send: that is an OOM kill even when Docker's event is missed.
+func (t *Target) oomKilled(id string, stats *watchStats, exitCode int, killed bool) bool {
+	oom := t.ooms.seen(id) || exitCode == sigkilled && !killed && stats.get().OOMEvents > 0
 	if !oom && exitCode == sigkilled && !killed {
-		oom = t.ooms.wait(t.ctx, tk.containerID, oomGrace)
+		oom = t.ooms.wait(t.ctx, id, oomGrace)
 	}
 	if !oom {
 		ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
-		if info, err := t.cli.ContainerInspect(ctx, tk.containerID); err == nil && info.State != nil {
+		if info, err := t.cli.ContainerInspect(ctx, id); err == nil && info.State != nil {
 			oom = info.State.OOMKilled
 		}
 		cancel()
 	}
-	reason := lab.StopReasonExited
-	if oom {
-		reason = lab.StopReasonOOM
-	}
-	t.finishFailed(tk, reason, exitCode, oom)
+	return oom
 }
 
-// finishFailed records a failed task's stop, wakes the scheduler to
-// replace it, and removes its container meanwhile.
-func (t *Target) finishFailed(tk *task, reason string, exitCode int, oom bool) {
+// finishFailed records a failed task's stop (stop, its task filled in
+// here), wakes the scheduler to replace it, and removes its containers
+// meanwhile.
+func (t *Target) finishFailed(tk *task, stop lab.TaskStopped) {
 	t.mu.Lock()
 	cancel := tk.cancel
 	t.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
-	t.emitEvent(lab.Event{Data: lab.TaskStopped{Task: tk.id, Reason: reason, Exit: &lab.Exit{Code: exitCode, OOM: oom}}})
+	stop.Task = tk.id
+	t.emitEvent(lab.Event{Data: stop})
 	t.wake()
 	ctx, cancelRm := context.WithTimeout(context.WithoutCancel(t.ctx), 10*time.Second)
+	t.removeMembers(ctx, tk)
 	t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})
-	cancelRm()
 	t.mu.Lock()
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
 	t.ooms.forget(tk.containerID)
+	t.releaseTask(ctx, tk)
+	cancelRm()
 }
 
 // Scale sets the desired count; the scheduler starts or drains tasks.
@@ -357,7 +380,7 @@ func (t *Target) KillTask(ctx context.Context, n int) error {
 		t.mu.Lock()
 		tk.killed = true
 		t.mu.Unlock()
-		if err := t.cli.ContainerKill(ctx, tk.containerID, "SIGKILL"); err != nil {
+		if err := t.cli.ContainerKill(ctx, t.crashTarget(tk), "SIGKILL"); err != nil {
 			return fmt.Errorf("kill task %s: %w", tk.id, err)
 		}
 	}

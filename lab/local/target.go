@@ -16,6 +16,7 @@ import (
 
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/balancer"
+	"github.com/ecslab/lab/lab/local/envelope"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -46,6 +47,23 @@ type Config struct {
 	// Secrets are the values of the scenario's secrets, by name: they
 	// reach the tasks' environment and nothing else.
 	Secrets map[string]string
+
+	// Task, when set, is a task of several containers (a task
+	// definition's): each task is a holder container that owns its
+	// network namespace, and the definition's containers, which join it.
+	// Image and Port are then unused: the balancer sends to the
+	// definition's load balancer container and port.
+	Task *TaskDef
+	// HolderImage is lab's workload image, whose `pause` the holders
+	// run; needed with Task.
+	HolderImage string
+	// Envelope, when set, gives each task of several containers a parent
+	// cgroup with the task's cpu and memory; without it, lab splits the
+	// task's cpu and memory across its containers by their reservations.
+	Envelope *envelope.Host
+	// Agent, when set, serves each task of several containers from its
+	// network namespace (task metadata, credentials).
+	Agent TaskAgent
 }
 
 // cpuUnits is the quota a task of size gets, in cpu units (1024 = one
@@ -98,7 +116,8 @@ type Target struct {
 	epoch     int             // changes when a teardown begins: starts decided before it are abandoned
 	entry     scenarios.Entry // what new tasks are started as
 	emit      func(lab.Event)
-	tasks     map[string]*task // by container id
+	tasks     map[string]*task   // by container id (a holder's, for a task of several)
+	members   map[string]*member // the containers of tasks of several, by container id
 	nextSeq   int
 	desired   int
 	deploying bool // a rolling deployment owns the task set
@@ -150,6 +169,7 @@ func newTarget(cli client.APIClient, cfg Config) *Target {
 		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
 		netName: "lab-" + cfg.RunID,
 		tasks:   map[string]*task{},
+		members: map[string]*member{},
 		direct:  cfg.Network.TriesDirect(),
 		kick:    make(chan struct{}, 1),
 		failed:  make(chan error, 1),
@@ -189,6 +209,12 @@ func (t *Target) Platform() *lab.Platform {
 	}
 	if p.Network == "" {
 		p.Network = string(PathAuto)
+	}
+	if t.cfg.Task != nil {
+		p.Envelope = lab.EnvelopeTask
+		if t.cfg.Envelope == nil {
+			p.Envelope = lab.EnvelopePerContainer
+		}
 	}
 	if note := d.PlatformNote(); note != "" {
 		p.Notes = append(p.Notes, note)
@@ -279,7 +305,7 @@ func (t *Target) Observe() lab.Observation {
 		if tk.stopping {
 			continue
 		}
-		u := tk.stats.get()
+		u := taskUsage(tk)
 		st := lab.TaskStat{
 			ID:       tk.id,
 			Size:     tk.size,

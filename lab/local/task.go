@@ -16,6 +16,7 @@ import (
 
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/balancer"
+	"github.com/ecslab/lab/lab/local/envelope"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -43,10 +44,25 @@ type task struct {
 	exited   *exit
 	killed   bool // lab killed it (kill_task): a SIGKILL that is no OOM kill
 	entry    scenarios.Entry
+
+	// A task of several containers (Config.Task): containerID and name
+	// are its holder's, members are the definition's containers.
+	members []*member
+	parent  *envelope.Parent // the task's envelope; nil without one
+	volumes []string         // the task's Docker volumes
+	session TaskSession      // the task agent's, if any
+	// changed is closed, and replaced, whenever a member starts, exits or
+	// changes health: what dependsOn waits on.
+	changed chan struct{}
 }
 
-// exit is how a task's container exited, as Docker's die event says.
-type exit struct{ code int }
+// exit is how a task's container exited, as Docker's die event says:
+// for a task of several containers, the essential member that exited
+// (nil: the holder).
+type exit struct {
+	code   int
+	member *member
+}
 
 func (tk *task) state() string {
 	if tk.running {
@@ -71,12 +87,20 @@ func (t *Target) startTask(ctx context.Context, epoch int) (*task, error) {
 		return nil, errTornDown
 	}
 	defer t.starts.Done()
-	if err := t.createContainer(ctx, tk, epoch); err != nil {
-		return nil, err
+	if t.cfg.Task != nil {
+		if err := t.startMembers(ctx, tk, epoch); err != nil {
+			return nil, err
+		}
+	} else {
+		cfg, host := t.appConfig(tk)
+		if err := t.createContainer(ctx, tk, epoch, cfg, host); err != nil {
+			return nil, err
+		}
+		if err := t.runContainer(ctx, tk, epoch); err != nil {
+			return nil, errors.Join(err, t.discard(tk))
+		}
 	}
-	if err := t.runContainer(ctx, tk, epoch); err != nil {
-		return nil, errors.Join(err, t.discard(tk))
-	}
+	t.emitEvent(lab.Event{Data: lab.TaskStarted{Task: tk.id, Size: tk.size.String(), Container: tk.name}})
 	if err := t.connect(ctx, tk); err != nil {
 		return nil, err
 	}
@@ -102,13 +126,9 @@ func (t *Target) newTask(epoch int) (*task, bool) {
 	return tk, true
 }
 
-// createContainer creates the task's container and adds the task to the
-// task set, where the events watcher finds it.
-func (t *Target) createContainer(ctx context.Context, tk *task, epoch int) error {
-	labels := t.labels("task")
-	labels[LabelEntry] = strconv.Itoa(tk.entry.Index + 1)
-	labels[LabelTask] = tk.id
-	cfg, host := containerConfig(taskSpec{
+// appConfig is the container of a task of one container.
+func (t *Target) appConfig(tk *task) (*container.Config, *container.HostConfig) {
+	return containerConfig(taskSpec{
 		Image:   t.cfg.Image,
 		Builtin: t.cfg.Scenario.Workload.Builtin,
 		Port:    t.cfg.Port,
@@ -118,8 +138,22 @@ func (t *Target) createContainer(ctx context.Context, tk *task, epoch int) error
 		Size:    tk.size,
 		CPU:     t.cfg.cpuUnits(tk.size),
 		Network: t.netName,
-		Labels:  labels,
+		Labels:  t.taskLabels(tk, "task"),
 	})
+}
+
+// taskLabels are the labels of what lab creates for a task.
+func (t *Target) taskLabels(tk *task, role string) map[string]string {
+	labels := t.labels(role)
+	labels[LabelEntry] = strconv.Itoa(tk.entry.Index + 1)
+	labels[LabelTask] = tk.id
+	return labels
+}
+
+// createContainer creates the task's container (the holder of a task of
+// several) and adds the task to the task set, where the events watcher
+// finds it.
+func (t *Target) createContainer(ctx context.Context, tk *task, epoch int, cfg *container.Config, host *container.HostConfig) error {
 	// The create is not abandoned half-way when ctx ends (Ctrl-C): the
 	// daemon would finish it anyway, after Close has looked for the run's
 	// containers. Once it returns, the container is known and Close
@@ -159,7 +193,6 @@ func (t *Target) runContainer(ctx context.Context, tk *task, epoch int) error {
 	if !current {
 		return errTornDown
 	}
-	t.emitEvent(lab.Event{Data: lab.TaskStarted{Task: tk.id, Size: tk.size.String(), Container: tk.name}})
 	return nil
 }
 
@@ -172,7 +205,7 @@ func (t *Target) connect(ctx context.Context, tk *task) error {
 	running := err == nil && info.State != nil && info.State.Running
 	var addr string
 	if running {
-		addr, err = t.taskAddr(info, nat.Port(strconv.Itoa(t.cfg.Port)+"/tcp"))
+		addr, err = t.taskAddr(info, nat.Port(strconv.Itoa(t.taskPort())+"/tcp"))
 	}
 	if running && err == nil {
 		tctx, cancel := context.WithCancel(t.ctx)
@@ -180,7 +213,7 @@ func (t *Target) connect(ctx context.Context, tk *task) error {
 		tk.addr, tk.cancel = addr, cancel
 		t.mu.Unlock()
 		t.bal.Register(tk.id, addr)
-		go tk.stats.run(tctx, t.cli, tk.containerID, t.cfg.cpuUnits(tk.size))
+		t.watchTaskStats(tctx, tk)
 		go balancer.CheckHealth(tctx, t.health, addr, healthCheck(t.cfg.Scenario.Service.HealthCheck), t.healthReporter(tk))
 	}
 	t.mu.Lock()
@@ -192,13 +225,16 @@ func (t *Target) connect(ctx context.Context, tk *task) error {
 	if exited != nil {
 		t.exits.Add(1)
 	}
+	unhealthy := exited == nil && err == nil && essentialUnhealthy(tk) != nil
 	t.mu.Unlock()
 	switch {
 	case exited != nil:
 		go func() {
 			defer t.exits.Done()
-			t.recordExit(tk, exited.code)
+			t.recordExit(tk, exited.member, exited.code)
 		}()
+	case unhealthy:
+		t.failContainerHealth(tk, essentialUnhealthy(tk))
 	case err != nil:
 		err = fmt.Errorf("task %s: %w", tk.name, err)
 		return errors.Join(err, t.removeTask(ctx, tk, "its address is unknown"))
@@ -214,19 +250,29 @@ func (t *Target) discard(tk *task) error {
 	t.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), createTimeout)
 	defer cancel()
+	rmErr := t.removeMembers(ctx, tk)
 	err := t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})
 	t.mu.Lock()
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
 	t.ooms.forget(tk.containerID)
+	rmErr = errors.Join(rmErr, t.releaseTask(ctx, tk))
 	if err != nil && !errdefs.IsNotFound(err) {
 		// Close removes whatever still carries the run's label.
-		return fmt.Errorf("remove %s: %w", tk.name, err)
+		return errors.Join(fmt.Errorf("remove %s: %w", tk.name, err), rmErr)
 	}
-	return nil
+	return rmErr
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ignoreNotFound is err, unless it says the container is already gone.
+func ignoreNotFound(err error) error {
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
 
 // createTimeout bounds a container create that ctx no longer bounds.
 const createTimeout = 30 * time.Second
@@ -325,7 +371,8 @@ func (t *Target) stopGracefully(ctx context.Context, tk *task, why string) error
 func (t *Target) finishStop(ctx context.Context, tk *task, why string, force bool) error {
 	var err error
 	if !force {
-		err = t.cli.ContainerStop(ctx, tk.containerID, container.StopOptions{Timeout: ptr(stopTimeout)})
+		err = t.stopMembers(ctx, tk)
+		err = errors.Join(err, ignoreNotFound(t.cli.ContainerStop(ctx, tk.containerID, container.StopOptions{Timeout: ptr(stopTimeout)})))
 	}
 	t.mu.Lock()
 	cancel := tk.cancel
@@ -333,15 +380,12 @@ func (t *Target) finishStop(ctx context.Context, tk *task, why string, force boo
 	if cancel != nil {
 		cancel()
 	}
-	if rmErr := t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true}); rmErr != nil && !errdefs.IsNotFound(rmErr) {
-		err = errors.Join(err, rmErr)
-	}
-	if errdefs.IsNotFound(err) {
-		err = nil
-	}
+	err = errors.Join(err, t.removeMembers(ctx, tk))
+	err = errors.Join(err, ignoreNotFound(t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})))
 	t.mu.Lock()
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
+	err = errors.Join(err, t.releaseTask(ctx, tk))
 	if tk.stopped != "" {
 		t.emitEvent(lab.Event{Data: lab.TaskStopped{Task: tk.id, Reason: tk.stopped}})
 	} else {
