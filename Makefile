@@ -56,6 +56,13 @@ bench:
 bench-capacity:
 	./bench/capacity.sh
 
+# What observing 1 to 50 idle tasks costs the host (lab, dockerd,
+# containerd), on both ways of reaching tasks (bench/idle.sh, about 10
+# minutes): section 9 of BENCHMARKS.md.
+.PHONY: bench-idle
+bench-idle:
+	./bench/idle.sh
+
 # The generator's memory over 30 minutes at 2k req/s (bench/soak.sh): RSS
 # flat after the first minute and under 150 MB. Outside `make bench`,
 # which runs 10 minutes of it; SOAK=5m make soak for a shorter one.

@@ -189,11 +189,6 @@ Median **$rmed** req/s (expected 6.25), range $rmin – $rmax: a spread of
 **$spread%** of the median.
 MD
 )
-if [ -f "$OUT" ]; then
-	awk '/^## 8\. Capacity search/ {exit} {print}' "$OUT" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' >"$OUT.tmp"
-	printf '\n%s\n' "$section" >>"$OUT.tmp"
-else
-	printf '# Benchmarks\n\n%s\n' "$section" >"$OUT.tmp"
-fi
-mv "$OUT.tmp" "$OUT"
+source "$ROOT/bench/section.sh"
+write_section "$OUT" 8 "$section"
 log "wrote section 8 of $OUT"

@@ -6,8 +6,8 @@
 # peer, lab, peer, ...), with the range. About 28 minutes with the
 # defaults: 8 for sections 1-3, SOAK for section 4, about 9 for sections 5-7
 # (they run lab itself, so they need Docker). Section 8 (the capacity
-# search) is bench/capacity.sh's, `make bench-capacity`; this script keeps
-# it.
+# search) is bench/capacity.sh's, `make bench-capacity`, section 9 (idle
+# tasks) bench/idle.sh's, `make bench-idle`; this script keeps them.
 #
 # Knobs (environment): RUNS (default 5, at least 5), SECS (seconds per run,
 # default 5), PORT (first of three consecutive local ports, default 18080),
@@ -561,8 +561,10 @@ fi
 
 # --- report ----------------------------------------------------------------------
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-# Section 8 is bench/capacity.sh's (make bench-capacity): kept as it is.
-kept8=$(sed -n '/^## 8\. Capacity search/,$p' "$OUT" 2>/dev/null || true)
+# Sections 8 and up belong to their own scripts (bench/capacity.sh,
+# bench/idle.sh, ...): kept as they are.
+source "$ROOT/bench/section.sh"
+kept8=$(kept_sections "$OUT")
 tmp=$OUT.tmp
 cat >"$tmp" <<MD
 # Benchmarks
