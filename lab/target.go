@@ -78,6 +78,21 @@ type TaskStat struct {
 	MemMiB   float64 // resident memory (usage less page cache)
 	MemPct   float64 // percent of the task's memory limit
 	Requests int64   // requests the balancer sent to it
+	// Containers are the task's containers when it has several (a task
+	// definition's), in the definition's order; nil otherwise.
+	Containers []ContainerStat
+}
+
+// ContainerStat is one container's state and resource use, in a task of
+// several.
+type ContainerStat struct {
+	Name      string
+	Essential bool
+	State     string  // pending, running or exited
+	Health    string  // healthy, unhealthy, or "" without a health check result
+	ExitCode  *int    // when exited
+	CPUPct    float64 // percent of the task's cpu envelope
+	MemMiB    float64 // resident memory (usage less page cache)
 }
 
 // ServiceUtilization computes the service-level figures ECS publishes:

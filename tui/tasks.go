@@ -102,11 +102,21 @@ func (p *tasksPane) recent() []stop {
 	return out
 }
 
-// visible is how many rows the pane would like: tasks and recent stops.
+// containerRow is a container of a task of several, shown under its task.
+type containerRow struct {
+	lab.ContainerStat
+	last bool // the task's last: the tree's corner
+}
+
+// visible is how many rows the pane would like: tasks (with their
+// containers underneath when they have several) and recent stops.
 func (p *tasksPane) visible() []any {
 	rows := make([]any, 0, len(p.tasks))
 	for _, t := range p.tasks {
 		rows = append(rows, t)
+		for i, c := range t.Containers {
+			rows = append(rows, containerRow{ContainerStat: c, last: i == len(t.Containers)-1})
+		}
 	}
 	for _, s := range p.recent() {
 		rows = append(rows, s)
@@ -181,6 +191,8 @@ func (p *tasksPane) view(w, h int, st Styles) string {
 		switch r := r.(type) {
 		case lab.TaskStat:
 			lines = append(lines, p.taskRow(r, c, w, st))
+		case containerRow:
+			lines = append(lines, containerLine(r, c, w, st))
 		case stop:
 			lines = append(lines, p.stopRow(r, w, st))
 		}
@@ -208,6 +220,37 @@ func (p *tasksPane) taskRow(t lab.TaskStat, c columns, w int, st Styles) string 
 	return fit(row, w)
 }
 
+// containerLine is a container's row under its task, in the task row's
+// columns: its name (a star for an essential one) where the task's id
+// and state are, its own health check (else its state, or its exit
+// code) where the task's health is, its CPU of the task's envelope and
+// its resident memory.
+func containerLine(r containerRow, c columns, w int, st Styles) string {
+	tree := "├"
+	if r.last {
+		tree = "└"
+	}
+	name := r.Name
+	if r.Essential {
+		name += "*"
+	}
+	status := fmt.Sprintf("%-9s", cmp.Or(r.Health, r.State))
+	switch {
+	case r.ExitCode != nil:
+		status = st.Dim.Render(fmt.Sprintf("%-9s", fmt.Sprintf("exit %d", *r.ExitCode)))
+	case r.Health == "healthy":
+		status = st.OK.Render(status)
+	case r.Health == "unhealthy":
+		status = st.Bad.Render(status)
+	case r.State != "running":
+		status = st.Warn.Render(status)
+	}
+	cpu := bar(r.CPUPct/100, c.cpuBar, st.level(r.CPUPct), st.BarEmpty) + fmt.Sprintf(" %4.0f%% ", r.CPUPct) + strings.Repeat(" ", c.spark)
+	mem := strings.Repeat(" ", c.memBar) + fmt.Sprintf(" %5.0f", r.MemMiB)
+	row := fmt.Sprintf(" %s %s %s %s %s", tree, fit(name, 10), status, cpu, mem)
+	return fit(row, w)
+}
+
 func (p *tasksPane) sparkline(id string, w int, st Styles) string {
 	if w <= 0 {
 		return ""
@@ -224,6 +267,9 @@ func (p *tasksPane) sparkline(id string, w int, st Styles) string {
 
 func (p *tasksPane) stopRow(s stop, w int, st Styles) string {
 	why := s.Reason
+	if s.Container != "" {
+		why += " · container " + s.Container
+	}
 	if s.Exit != nil {
 		why += fmt.Sprintf(" (exit %d)", s.Exit.Code)
 	}

@@ -561,3 +561,25 @@ func taskUsage(tk *task) usage {
 	u.CPUPct = min(u.CPUPct, 100)
 	return u
 }
+
+// containerStats are a task's containers as Observe reports them. Called
+// under Target.mu.
+func containerStats(tk *task) []lab.ContainerStat {
+	if len(tk.members) == 0 {
+		return nil
+	}
+	out := make([]lab.ContainerStat, len(tk.members))
+	for i, m := range tk.members {
+		u := m.stats.get()
+		st := lab.ContainerStat{Name: m.def.Name, Essential: m.def.Essential, State: "pending", Health: m.health, ExitCode: m.exit}
+		switch {
+		case m.exit != nil:
+			st.State = "exited"
+		case m.started:
+			st.State = "running"
+			st.CPUPct, st.MemMiB = u.CPUPct, u.MemMiB
+		}
+		out[i] = st
+	}
+	return out
+}

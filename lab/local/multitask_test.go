@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -102,6 +103,16 @@ func TestContainersStartInDependsOnOrder(t *testing.T) {
 		c, ok := d.container(d.byName("lab-fake-e1-t1-" + name))
 		if !ok || string(c.host.NetworkMode) != "container:"+holder.id || len(c.host.PortBindings) != 0 || c.host.Privileged {
 			t.Errorf("%s: network %q, ports %v: want the holder's namespace and no port of its own", name, c.host.NetworkMode, c.host.PortBindings)
+		}
+	}
+	obs := tg.Observe()
+	if len(obs.Tasks) != 1 || len(obs.Tasks[0].Containers) != 3 {
+		t.Fatalf("observed tasks %+v, want one with 3 containers", obs.Tasks)
+	}
+	for i, want := range []string{"app running healthy=false", "proxy running healthy=true", "init exited healthy=false"} {
+		c := obs.Tasks[0].Containers[i]
+		if got := fmt.Sprintf("%s %s healthy=%v", c.Name, c.State, c.Health == healthHealthy); got != want {
+			t.Errorf("container %d: %s, want %s", i, got, want)
 		}
 	}
 	if n := len(rec.of(lab.EventContainerStarted)); n != 3 {

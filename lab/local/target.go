@@ -307,14 +307,15 @@ func (t *Target) Observe() lab.Observation {
 		}
 		u := taskUsage(tk)
 		st := lab.TaskStat{
-			ID:       tk.id,
-			Size:     tk.size,
-			State:    tk.state(),
-			Healthy:  tk.healthy,
-			CPUPct:   u.CPUPct,
-			MemMiB:   u.MemMiB,
-			MemPct:   100 * u.MemMiB / float64(tk.size.Memory),
-			Requests: targets[tk.id].Requests,
+			ID:         tk.id,
+			Size:       tk.size,
+			State:      tk.state(),
+			Healthy:    tk.healthy,
+			CPUPct:     u.CPUPct,
+			MemMiB:     u.MemMiB,
+			MemPct:     100 * u.MemMiB / float64(tk.size.Memory),
+			Requests:   targets[tk.id].Requests,
+			Containers: containerStats(tk),
 		}
 		obs.Tasks = append(obs.Tasks, st)
 		if tk.running {

@@ -24,7 +24,16 @@ const (
 	TimeseriesFile = "timeseries.csv"
 	EventsFile     = "events.jsonl"
 	SummaryFile    = "summary.json"
+	// ContainersFile has a row per second per container of a task of
+	// several containers; runs of tasks of one container have none.
+	ContainersFile = "containers.csv"
 )
+
+// ContainersHeader is containers.csv's columns: one second of one
+// container of one task. cpu_pct is in percent of the task's cpu
+// envelope, mem_mib its resident memory. Columns may be appended, never
+// renamed.
+var ContainersHeader = []string{"t", "entry", "task", "container", "state", "health", "cpu_pct", "mem_mib"}
 
 // TimeseriesHeader is timeseries.csv's columns. Columns may be appended,
 // never renamed: other tools read them.
@@ -45,11 +54,15 @@ func DirName(started time.Time, scenario, runID string) string {
 type Writer struct {
 	dir string
 
-	mu      sync.Mutex
-	err     error
-	onFail  func() // called once, at the first error
-	ts      *os.File
-	tsCSV   *csv.Writer
+	mu     sync.Mutex
+	err    error
+	onFail func() // called once, at the first error
+	ts     *os.File
+	tsCSV  *csv.Writer
+	// containers.csv, created at the first snapshot with a task of
+	// several containers.
+	ctrs    *os.File
+	ctrsCSV *csv.Writer
 	events  *os.File
 	eventsW *bufio.Writer
 	summary lab.Summary
@@ -151,6 +164,35 @@ func (w *Writer) Snapshot(s lab.Snapshot) {
 	w.fail(w.tsCSV.Write(row))
 	w.tsCSV.Flush()
 	w.fail(w.tsCSV.Error())
+	w.fail(w.writeContainers(s))
+}
+
+// writeContainers appends the snapshot's containers' rows to
+// containers.csv, creating it with its header at the first.
+func (w *Writer) writeContainers(s lab.Snapshot) error {
+	for _, tk := range s.Service.Tasks {
+		for _, c := range tk.Containers {
+			if w.ctrsCSV == nil {
+				f, err := os.Create(filepath.Join(w.dir, ContainersFile))
+				if err != nil {
+					return err
+				}
+				w.ctrs, w.ctrsCSV = f, csv.NewWriter(f)
+				if err := w.ctrsCSV.Write(ContainersHeader); err != nil {
+					return err
+				}
+			}
+			row := []string{fnum(s.T, 1), strconv.Itoa(s.Entry), tk.ID, c.Name, c.State, c.Health, fnum(c.CPUPct, 1), fnum(c.MemMiB, 1)}
+			if err := w.ctrsCSV.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	if w.ctrsCSV == nil {
+		return nil
+	}
+	w.ctrsCSV.Flush()
+	return w.ctrsCSV.Error()
 }
 
 // Event appends one line to events.jsonl and flushes it.
@@ -186,6 +228,10 @@ func (w *Writer) Done(s lab.Summary) {
 	w.fail(w.writeSummary())
 	w.tsCSV.Flush()
 	w.fail(errors.Join(w.ts.Close(), w.events.Close()))
+	if w.ctrs != nil {
+		w.ctrsCSV.Flush()
+		w.fail(w.ctrs.Close())
+	}
 }
 
 // writeSummary replaces summary.json atomically, so a reader never sees
