@@ -27,6 +27,7 @@ import (
 
 	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/internal/labtest"
+	"github.com/ecslab/lab/lab/local"
 	"github.com/ecslab/lab/workload"
 	"github.com/ecslab/lab/workload/knobs"
 )
@@ -190,7 +191,7 @@ func TestDockerGoesAway(t *testing.T) {
 			if c.event != "" {
 				msgs, _ = cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(
 					filters.Arg("type", string(events.ContainerEventType)),
-					filters.Arg("label", "lab.scenario="+name),
+					filters.Arg("label", local.LabelScenario+"="+name),
 					filters.Arg("event", string(c.event)))})
 			}
 			out := t.TempDir()
@@ -445,13 +446,13 @@ func TestWorkloadBrokenFromOutside(t *testing.T) {
 func runTasks(t *testing.T, cli *client.Client, id string) map[string]string {
 	t.Helper()
 	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("label", "lab.run="+id), filters.Arg("label", "lab.role=task"))})
+		Filters: filters.NewArgs(filters.Arg("label", local.LabelRun+"="+id), filters.Arg("label", local.LabelRole+"=task"))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
 	for _, c := range cs {
-		out[c.Labels["lab.task"]] = c.ID
+		out[c.Labels[local.LabelTask]] = c.ID
 	}
 	return out
 }
@@ -514,7 +515,7 @@ func TestPortsTaken(t *testing.T) {
 	p := startLab(t, ctx, nil, "run", sc, "--headless", "--duration", "2s", "--json", "--out", t.TempDir())
 	var published []string
 	if p.waitFor("phase 1", 90*time.Second) {
-		cs, _ := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "lab.run="+runID(t, p.stderr.String())))})
+		cs, _ := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", local.LabelRun+"="+runID(t, p.stderr.String())))})
 		for _, c := range cs {
 			for _, port := range c.Ports {
 				published = append(published, strconv.Itoa(int(port.PublicPort)))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/local"
 )
 
 // labBinary is lab, built static as `make build` builds it: it packages
@@ -242,7 +243,7 @@ func leftovers(t *testing.T, cli *client.Client, name string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	f := filters.NewArgs(filters.Arg("label", "lab.scenario="+name))
+	f := filters.NewArgs(filters.Arg("label", local.LabelScenario+"="+name))
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		t.Fatal(err)
@@ -253,10 +254,10 @@ func leftovers(t *testing.T, cli *client.Client, name string) []string {
 	}
 	var out []string
 	for _, c := range cs {
-		out = append(out, fmt.Sprintf("container %s (run %s)", strings.Join(c.Names, ","), c.Labels["lab.run"]))
+		out = append(out, fmt.Sprintf("container %s (run %s)", strings.Join(c.Names, ","), c.Labels[local.LabelRun]))
 	}
 	for _, n := range ns {
-		out = append(out, fmt.Sprintf("network %s (run %s)", n.Name, n.Labels["lab.run"]))
+		out = append(out, fmt.Sprintf("network %s (run %s)", n.Name, n.Labels[local.LabelRun]))
 	}
 	sort.Strings(out)
 	return out

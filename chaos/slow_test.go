@@ -110,7 +110,7 @@ func interruptOnce(t *testing.T, cli *client.Client, m moment, delay time.Durati
 		defer stopEvents()
 		msgs, errs := cli.Events(evCtx, events.ListOptions{Filters: filters.NewArgs(
 			filters.Arg("type", string(events.ContainerEventType)),
-			filters.Arg("label", "lab.scenario="+name),
+			filters.Arg("label", local.LabelScenario+"="+name),
 			filters.Arg("event", string(m.event)))})
 		p := startLab(t, ctx, env, "run", sc, "--headless", "--out", out)
 		select {

@@ -306,11 +306,13 @@ func readBuildStream(r io.Reader, log io.Writer) error {
 	}
 }
 
-// RemoveImages removes every workload image (label lab.image=workload),
-// untagging it from every repository, and returns how many it removed. An
-// image that a running container uses stays, and is named in the error.
-func RemoveImages(ctx context.Context, cli ImageAPI) (int, error) {
-	return removeImages(ctx, cli, "", true)
+// RemoveImages removes every workload image (label lab.image=workload)
+// but those in keep (by ID or by any of its tags: the images live runs
+// use), untagging it from every repository, and returns how many it
+// removed. An image that a running container uses stays, and is named
+// in the error.
+func RemoveImages(ctx context.Context, cli ImageAPI, keep map[string]bool) (int, error) {
+	return removeImages(ctx, cli, "", keep)
 }
 
 // staleAge is how old another binary's workload image must be before a
@@ -323,10 +325,14 @@ const staleAge = time.Hour
 // returns how many it removed. An image some container (running or not)
 // uses, or that carries another tag, stays and is named in the error.
 func RemoveStaleImages(ctx context.Context, cli ImageAPI, keepHash string) (int, error) {
-	return removeImages(ctx, cli, keepHash, false)
+	return removeImages(ctx, cli, keepHash, nil)
 }
 
-func removeImages(ctx context.Context, cli ImageAPI, keepHash string, force bool) (int, error) {
+// removeImages removes the workload images, but those of the binary
+// keepHash (and younger than staleAge), and those in keep; by force when
+// keepHash is empty.
+func removeImages(ctx context.Context, cli ImageAPI, keepHash string, keep map[string]bool) (int, error) {
+	force := keepHash == ""
 	images, err := listImages(ctx, cli, ImageLabel+"="+ImageLabelValue)
 	if err != nil {
 		return 0, err
@@ -337,6 +343,9 @@ func removeImages(ctx context.Context, cli ImageAPI, keepHash string, force bool
 		if keepHash != "" && (img.Labels[HashLabel] == keepHash || time.Since(time.Unix(img.Created, 0)) < staleAge) {
 			continue
 		}
+		if kept(img, keep) {
+			continue
+		}
 		if _, err := cli.ImageRemove(ctx, img.ID, image.RemoveOptions{Force: force, PruneChildren: true}); err != nil {
 			errs = append(errs, fmt.Errorf("remove workload image %s: %w", imageRef(img, ""), err))
 			continue
@@ -344,6 +353,19 @@ func removeImages(ctx context.Context, cli ImageAPI, keepHash string, force bool
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// kept says whether img is in keep, by ID or by one of its tags.
+func kept(img image.Summary, keep map[string]bool) bool {
+	if keep[img.ID] {
+		return true
+	}
+	for _, tag := range img.RepoTags {
+		if keep[tag] {
+			return true
+		}
+	}
+	return false
 }
 
 // listImages lists the images that carry every label ("key=value").

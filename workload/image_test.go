@@ -269,7 +269,7 @@ func TestRemoveImages(t *testing.T) {
 		images:    []image.Summary{wl("a", "1"), wl("b", "2"), wl("c", "3"), {ID: "d"}},
 		removeErr: map[string]error{"c": errors.New("image is being used by running container")},
 	}
-	n, err := RemoveImages(context.Background(), eng)
+	n, err := RemoveImages(context.Background(), eng, nil)
 	if n != 2 {
 		t.Errorf("removed %d, want 2", n)
 	}

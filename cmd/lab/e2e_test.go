@@ -19,12 +19,14 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
 
 	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/lab/local"
 )
 
 // These tests build lab and run it as a user would: built with cgo, as
@@ -94,7 +96,7 @@ func leftovers(t *testing.T, cli *client.Client) []string {
 func labContainers(t *testing.T, cli *client.Client) []container.Summary {
 	t.Helper()
 	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true,
-		Filters: filters.NewArgs(filters.Arg("label", "lab.run"))})
+		Filters: filters.NewArgs(filters.Arg("label", local.LabelRun))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +459,7 @@ func runIDs(t *testing.T, cli *client.Client) map[string]bool {
 	cs := labContainers(t, cli)
 	ids := map[string]bool{}
 	for _, c := range cs {
-		ids[c.Labels["lab.run"]] = true
+		ids[c.Labels[local.LabelRun]] = true
 	}
 	return ids
 }
@@ -469,15 +471,33 @@ func TestGCRemovesOnlyDeadRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := t.TempDir()
+	// Whatever happens, the runs this test starts leave nothing: their
+	// processes are killed and their containers and networks removed.
+	pre := runIDs(t, cli)
+	var procs []*exec.Cmd
+	t.Cleanup(func() {
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+		removeRunsSince(t, cli, pre)
+	})
 
 	longRun := []string{"run", "testdata/short.yaml", "--headless", "--duration", "60s", "--out", out}
 	dead, _, _ := startRun(t, ctx, longRun...)
+	procs = append(procs, dead)
 	before := runIDs(t, cli)
+	for id := range pre {
+		delete(before, id)
+	}
 	dead.Process.Kill()
 	dead.Wait()
 	live, _, liveErr := startRun(t, ctx, longRun...)
-	t.Cleanup(func() { live.Process.Kill(); live.Wait() })
+	procs = append(procs, live)
 	all := runIDs(t, cli)
+	for id := range pre {
+		delete(all, id)
+	}
 	if len(before) != 1 || len(all) != 2 {
 		t.Fatalf("runs with containers: before the kill %v, with the second run %v", before, all)
 	}
@@ -490,6 +510,9 @@ func TestGCRemovesOnlyDeadRuns(t *testing.T) {
 		t.Fatalf("lab gc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	after := runIDs(t, cli)
+	for id := range pre {
+		delete(after, id)
+	}
 	for id := range before {
 		if after[id] {
 			t.Errorf("the killed run %s still has containers after lab gc", id)
@@ -508,6 +531,31 @@ func TestGCRemovesOnlyDeadRuns(t *testing.T) {
 	}
 	if left := leftovers(t, cli); len(left) > 0 {
 		t.Errorf("containers left behind: %v", left)
+	}
+}
+
+// removeRunsSince force-removes the containers and networks of every
+// run that has some now and had none in pre.
+func removeRunsSince(t *testing.T, cli *client.Client, pre map[string]bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for id := range runIDs(t, cli) {
+		if pre[id] {
+			continue
+		}
+		f := filters.NewArgs(filters.Arg("label", local.LabelRun+"="+id))
+		cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		for _, c := range cs {
+			if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
+				t.Errorf("clean-up: remove container %s: %v", c.ID, err)
+			}
+		}
+		ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+		for _, n := range ns {
+			if err := cli.NetworkRemove(ctx, n.ID); err != nil && !errdefs.IsNotFound(err) {
+				t.Errorf("clean-up: remove network %s: %v", n.Name, err)
+			}
+		}
 	}
 }
 

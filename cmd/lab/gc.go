@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	"github.com/ecslab/lab/lab/local"
@@ -14,33 +18,53 @@ func newGCCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gc",
 		Short: "Remove what dead runs left behind (and, with --images, the cached workload image)",
-		Args:  exactArgs(0),
+		Long: `gc removes the containers and networks of runs whose lab process is gone.
+A run is taken for dead only on proof: its process (pid and start time,
+from the labels on its containers) no longer exists on this host, or,
+where there is no /proc, its lock file is free. A run gc cannot tell
+about (another host, another user's process it cannot see, a lock file
+it cannot find) is left alone and named. With --images it also removes
+the cached workload images, except those a live run uses.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cli, err := local.Connect(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer cli.Close()
-			dead, err := local.GC(cmd.Context(), cli)
-			for _, id := range dead {
-				fmt.Fprintf(cmd.OutOrStdout(), "removed run %s\n", id)
-			}
-			if err != nil {
-				return err
-			}
-			if images {
-				n, err := workload.RemoveImages(cmd.Context(), cli)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "removed %d workload image(s)\n", n)
-			}
-			if len(dead) == 0 && !images {
-				fmt.Fprintln(cmd.OutOrStdout(), "nothing to remove")
-			}
-			return nil
+			return runGC(cmd.Context(), cli, cmd.OutOrStdout(), images)
 		},
 	}
-	cmd.Flags().BoolVar(&images, "images", false, "also remove the cached workload image")
+	cmd.Flags().BoolVar(&images, "images", false, "also remove the cached workload images no live run uses")
 	return cmd
+}
+
+// runGC removes dead runs (and workload images) and says what it did:
+// a removal that failed is an error, never "removed".
+func runGC(ctx context.Context, cli client.APIClient, out io.Writer, images bool) error {
+	rep, err := local.GC(ctx, cli)
+	if err != nil {
+		return err
+	}
+	for _, id := range rep.Removed {
+		fmt.Fprintf(out, "removed run %s\n", id)
+	}
+	for _, r := range rep.Live {
+		fmt.Fprintf(out, "kept run %s: %s\n", r.ID, r.Why)
+	}
+	errs := []error{rep.Err()}
+	removedImages := 0
+	if images {
+		n, err := workload.RemoveImages(ctx, cli, rep.LiveImages())
+		removedImages = n
+		fmt.Fprintf(out, "removed %d workload image(s)\n", n)
+		errs = append(errs, err)
+	}
+	if len(rep.Removed)+len(rep.Live)+len(rep.Failed)+removedImages == 0 && !images {
+		fmt.Fprintln(out, "nothing to remove")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("gc: %w", err)
+	}
+	return nil
 }

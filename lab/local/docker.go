@@ -16,11 +16,11 @@ import (
 
 // Labels lab puts on what it creates, so that gc finds it again.
 const (
-	LabelRun      = "lab.run"
-	LabelScenario = "lab.scenario"
-	LabelRole     = "lab.role"
-	LabelEntry    = "lab.entry"
-	LabelTask     = "lab.task"
+	LabelRun      = "io.ecslab.run"
+	LabelScenario = "io.ecslab.scenario"
+	LabelRole     = "io.ecslab.role"
+	LabelEntry    = "io.ecslab.entry"
+	LabelTask     = "io.ecslab.task"
 )
 
 // Connect returns a client for the Docker daemon lab finds as the docker

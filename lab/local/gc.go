@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,20 +20,28 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// A run is live while its process holds a lock on a file named after the
-// run id in the user's cache directory. gc removes only what belongs to
-// runs whose lock is free.
+// gc removes only what belongs to runs it can prove dead (owner.go says
+// how); a run it cannot tell about is alive.
 
 // RunLock is held by a live run.
-type RunLock struct{ f *flock.Flock }
+type RunLock struct {
+	f     *flock.Flock
+	runID string
+}
 
+// lockPath is where a run's lock file is made: the user's cache
+// directory. Its full path goes into the run's labels, so a gc under
+// another HOME, XDG_CACHE_HOME or user finds it.
 func lockPath(runID string) (string, error) {
+	if !validRunID(runID) {
+		return "", fmt.Errorf("run id %q: letters, digits, - and _ only", runID)
+	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
-	dir = filepath.Join(dir, "lab", "runs")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err = filepath.Abs(filepath.Join(dir, "lab", "runs"))
+	if err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, runID+".lock"), nil
@@ -45,6 +54,9 @@ func LockRun(runID string) (*RunLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run lock: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("run lock: %w", err)
+	}
 	f := flock.New(p)
 	ok, err := f.TryLock()
 	if err != nil {
@@ -53,85 +65,257 @@ func LockRun(runID string) (*RunLock, error) {
 	if !ok {
 		return nil, fmt.Errorf("run lock %s is held by another process", p)
 	}
-	return &RunLock{f: f}, nil
+	heldLocks.Store(runID, p)
+	return &RunLock{f: f, runID: runID}, nil
 }
 
 // Release drops the lock and its file.
 func (l *RunLock) Release() {
+	heldLocks.Delete(l.runID)
 	l.f.Unlock()
 	os.Remove(l.f.Path())
 }
 
-// runLive reports whether a process holds the run's lock.
-func runLive(runID string) bool {
-	p, err := lockPath(runID)
+// observer is what gc knows of the host it runs on: who it is, and how
+// it sees processes and lock files. Tests give it other eyes.
+type observer struct {
+	uid         int
+	host        string
+	boot, pidNS string // "" without /proc
+	start       func(pid int) (string, error)
+	legacyLock  func(runID string) (string, error)
+}
+
+func here() observer {
+	o := observer{uid: os.Getuid(), start: processStart, legacyLock: lockPath}
+	o.host, _ = os.Hostname()
+	o.boot, o.pidNS = hostIdentity()
+	return o
+}
+
+// alive says whether the run that labelled a container or network may
+// still be running, and why. Only a proof of death makes it false.
+func (o observer) alive(runID string, labels map[string]string) (bool, string) {
+	if !validRunID(runID) {
+		return true, fmt.Sprintf("run id %q is not one lab writes: left alone", runID)
+	}
+	if _, ok := labels[LabelRun]; !ok {
+		// An older lab's run: only its lock in the caller's cache
+		// directory can tell.
+		p, err := o.legacyLock(runID)
+		if err != nil {
+			return true, "cannot tell: " + err.Error()
+		}
+		return lockAlive(p)
+	}
+	p, err := parseProof(runID, labels)
 	if err != nil {
-		return false
+		return true, "cannot tell: " + err.Error()
 	}
-	if _, err := os.Stat(p); err != nil {
-		return false
+	if p.host != o.host {
+		return true, fmt.Sprintf("cannot tell: started on host %q, this is %q", p.host, o.host)
 	}
-	f := flock.New(p)
+	if p.start != "" && o.boot != "" {
+		return o.processAlive(p)
+	}
+	if p.lock != "" {
+		return lockAlive(p.lock)
+	}
+	return true, "cannot tell: no process start time or lock file to check"
+}
+
+// processAlive checks the run's process by pid and start time.
+func (o observer) processAlive(p proof) (bool, string) {
+	if p.boot != o.boot {
+		return false, "the host restarted since the run started"
+	}
+	if p.pidNS != o.pidNS {
+		return true, fmt.Sprintf("cannot tell: the run's process is in pid namespace %s, this one is %s", p.pidNS, o.pidNS)
+	}
+	start, err := o.start(p.pid)
+	switch {
+	case err == nil && start == p.start:
+		return true, fmt.Sprintf("process %d is running", p.pid)
+	case err == nil:
+		return false, fmt.Sprintf("process %d is gone (its pid now belongs to another process)", p.pid)
+	case errors.Is(err, fs.ErrNotExist) && (o.uid == p.uid || o.uid == 0):
+		// One's own processes and, for root, everyone's are always
+		// visible in /proc (hidepid hides only other users').
+		return false, fmt.Sprintf("process %d is gone", p.pid)
+	default:
+		return true, fmt.Sprintf("cannot tell whether process %d of uid %d runs: %v", p.pid, p.uid, err)
+	}
+}
+
+// lockAlive: a run is alive while a process holds its lock file, and
+// when the file cannot be found or tried.
+func lockAlive(path string) (bool, string) {
+	if _, err := os.Stat(path); err != nil {
+		return true, fmt.Sprintf("cannot tell: lock file %s: %v", path, err)
+	}
+	f := flock.New(path)
 	ok, err := f.TryLock()
 	if err != nil {
-		return true // cannot tell: leave it alone
+		return true, fmt.Sprintf("cannot tell: lock file %s: %v", path, err)
 	}
-	if ok {
-		f.Unlock()
-		return false
+	if !ok {
+		return true, "lock file " + path + " is held"
 	}
-	return true
+	f.Unlock()
+	return false, "lock file " + path + " is free"
+}
+
+// Run is a run that left containers or networks behind.
+type Run struct {
+	ID    string
+	Alive bool
+	Why   string // why it is taken for alive or dead
+	// Images are the images its containers and networks use (IDs and
+	// references): gc --images keeps those of live runs.
+	Images   []string
+	runLabel string // the label its objects carry its id in
+	lock     string // its lock file, removed with it
+}
+
+// listRuns finds every run that has containers or networks, under the
+// label of this lab and of older ones, and says whether each is alive.
+func listRuns(ctx context.Context, cli client.APIClient, o observer) ([]*Run, error) {
+	runs := map[string]*Run{}
+	add := func(key string, labels map[string]string, images ...string) {
+		id := labels[key]
+		r := runs[id]
+		if r == nil {
+			r = &Run{ID: id, runLabel: key}
+			runs[id] = r
+		}
+		alive, why := o.alive(id, labels)
+		if alive || r.Why == "" {
+			r.Alive, r.Why = alive || r.Alive, why
+		}
+		if p, err := parseProof(id, labels); err == nil && p.lock != "" {
+			r.lock = p.lock
+		} else if key == legacyLabelRun && validRunID(id) {
+			r.lock, _ = o.legacyLock(id)
+		}
+		for _, img := range append(images, labels[LabelRunImage]) {
+			if img != "" {
+				r.Images = append(r.Images, img)
+			}
+		}
+	}
+	for _, key := range []string{LabelRun, legacyLabelRun} {
+		f := filters.NewArgs(filters.Arg("label", key))
+		cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if key == legacyLabelRun && c.Labels[LabelRun] != "" {
+				continue
+			}
+			add(key, c.Labels, c.ImageID, c.Image)
+		}
+		ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range ns {
+			if key == legacyLabelRun && n.Labels[LabelRun] != "" {
+				continue
+			}
+			add(key, n.Labels)
+		}
+	}
+	out := make([]*Run, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // DeadRuns lists the ids of runs that left containers or networks behind
 // and whose process is gone.
 func DeadRuns(ctx context.Context, cli client.APIClient) ([]string, error) {
-	ids := map[string]bool{}
-	f := filters.NewArgs(filters.Arg("label", LabelRun))
-	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	runs, err := listRuns(ctx, cli, here())
 	if err != nil {
 		return nil, err
-	}
-	for _, c := range cs {
-		ids[c.Labels[LabelRun]] = true
-	}
-	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range ns {
-		ids[n.Labels[LabelRun]] = true
 	}
 	var dead []string
-	for id := range ids {
-		if !runLive(id) {
-			dead = append(dead, id)
+	for _, r := range runs {
+		if !r.Alive {
+			dead = append(dead, r.ID)
 		}
 	}
-	sort.Strings(dead)
 	return dead, nil
 }
 
-// GC removes what dead runs left behind and returns their ids.
-func GC(ctx context.Context, cli client.APIClient) ([]string, error) {
-	dead, err := DeadRuns(ctx, cli)
-	if err != nil {
-		return nil, err
-	}
-	var errs []error
-	for _, id := range dead {
-		errs = append(errs, removeRun(ctx, cli, id))
-		if p, err := lockPath(id); err == nil {
-			os.Remove(p)
-		}
-	}
-	return dead, errors.Join(errs...)
+// GCReport is what GC did.
+type GCReport struct {
+	Removed []string     // dead runs whose containers and networks are all gone
+	Failed  []RunFailure // dead runs gc could not remove entirely
+	Live    []Run        // runs left alone, with why
 }
 
-// removeRun force-removes every container, volume and network labelled
-// with the run id.
-func removeRun(ctx context.Context, cli client.APIClient, runID string) error {
-	f := filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))
+// RunFailure is a dead run gc could not remove, and why.
+type RunFailure struct {
+	ID  string
+	Err error
+}
+
+// Err joins the failures, nil when there is none.
+func (r GCReport) Err() error {
+	var errs []error
+	for _, f := range r.Failed {
+		errs = append(errs, fmt.Errorf("run %s: %w", f.ID, f.Err))
+	}
+	return errors.Join(errs...)
+}
+
+// LiveImages are the images live runs use, by ID and by reference.
+func (r GCReport) LiveImages() map[string]bool {
+	m := map[string]bool{}
+	for _, run := range r.Live {
+		for _, img := range run.Images {
+			m[img] = true
+		}
+	}
+	return m
+}
+
+// GC removes what dead runs left behind. Its error is for listing what
+// exists; removals that fail are in the report.
+func GC(ctx context.Context, cli client.APIClient) (GCReport, error) {
+	return gc(ctx, cli, here())
+}
+
+func gc(ctx context.Context, cli client.APIClient, o observer) (GCReport, error) {
+	var rep GCReport
+	runs, err := listRuns(ctx, cli, o)
+	if err != nil {
+		return rep, err
+	}
+	for _, r := range runs {
+		if r.Alive {
+			rep.Live = append(rep.Live, *r)
+			continue
+		}
+		if err := removeRun(ctx, cli, r.runLabel, r.ID); err != nil {
+			rep.Failed = append(rep.Failed, RunFailure{ID: r.ID, Err: err})
+			continue
+		}
+		if r.lock != "" {
+			os.Remove(r.lock) // free: its run is dead
+		}
+		rep.Removed = append(rep.Removed, r.ID)
+	}
+	return rep, nil
+}
+
+// removeRun force-removes every container and network labelled (under
+// key) with the run id.
+func removeRun(ctx context.Context, cli client.APIClient, key, runID string) error {
+	f := filters.NewArgs(filters.Arg("label", key+"="+runID))
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("list containers of run %s: %w", runID, err)
@@ -145,7 +329,7 @@ func removeRun(ctx context.Context, cli client.APIClient, runID string) error {
 			err = waitGone(ctx, cli, c.ID)
 		}
 		if err != nil && !errdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
+			errs = append(errs, fmt.Errorf("remove container %s: %w", shortID(c.ID), err))
 		}
 	}
 	// The volumes of tasks of several containers, once their containers
@@ -171,6 +355,13 @@ func removeRun(ctx context.Context, cli client.APIClient, runID string) error {
 	return errors.Join(errs...)
 }
 
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
 // waitGone waits until the daemon has removed a container whose removal
 // is in progress.
 func waitGone(ctx context.Context, cli client.APIClient, id string) error {
@@ -180,7 +371,7 @@ func waitGone(ctx context.Context, cli client.APIClient, id string) error {
 		if _, err := cli.ContainerInspect(ctx, id); errdefs.IsNotFound(err) {
 			return nil
 		} else if ctx.Err() != nil {
-			return fmt.Errorf("removal in progress for %s: %w", id[:12], ctx.Err())
+			return fmt.Errorf("removal in progress for %s: %w", shortID(id), ctx.Err())
 		}
 		select {
 		case <-ctx.Done():

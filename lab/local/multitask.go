@@ -21,7 +21,7 @@ import (
 
 // LabelContainer names, on a task's container, its name in the task
 // definition.
-const LabelContainer = "lab.container"
+const LabelContainer = "io.ecslab.container"
 
 // member is one container of a task of several. Fields other than stats
 // are guarded by Target.mu.

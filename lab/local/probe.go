@@ -24,13 +24,15 @@ func RunProbe(ctx context.Context, cli *client.Client, image, runID string, cpuU
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	name := "lab-" + runID + "-probe"
+	labels := RunLabels(runID)
+	labels[LabelScenario], labels[LabelRole], labels[LabelRunImage] = "calibrate", "probe", image
 	const memory = 256 << 20
 	// Confined as the built-in app's tasks are; it needs no network.
 	created, err := cli.ContainerCreate(ctx, &container.Config{
 		Image:  image,
 		Cmd:    []string{"probe"},
 		User:   BuiltinUser,
-		Labels: map[string]string{LabelRun: runID, LabelScenario: "calibrate", LabelRole: "probe"},
+		Labels: labels,
 	}, &container.HostConfig{
 		NetworkMode: "none",
 		Resources: container.Resources{NanoCPUs: int64(cpuUnits) * 1e9 / 1024, Memory: memory, MemorySwap: memory,

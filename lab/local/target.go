@@ -192,11 +192,11 @@ func (t *Target) startLoops() error {
 }
 
 func (t *Target) labels(role string) map[string]string {
-	return map[string]string{
-		LabelRun:      t.cfg.RunID,
-		LabelScenario: t.cfg.Scenario.Name,
-		LabelRole:     role,
-	}
+	l := RunLabels(t.cfg.RunID)
+	l[LabelScenario] = t.cfg.Scenario.Name
+	l[LabelRole] = role
+	l[LabelRunImage] = t.cfg.Image
+	return l
 }
 
 // Platform is the daemon's platform and how tasks are reached, with the
@@ -386,7 +386,7 @@ func (t *Target) Close(ctx context.Context) error {
 	t.bal.Close()
 	// Whatever Teardown did not know about (a container created just as
 	// the run was interrupted) still carries the run's label.
-	return t.lost(errors.Join(err, removeRun(ctx, t.cli, t.cfg.RunID)))
+	return t.lost(errors.Join(err, removeRun(ctx, t.cli, LabelRun, t.cfg.RunID)))
 }
 
 // HostCPUs is how many cores the Docker host has: what runs at once

@@ -81,9 +81,11 @@ func answer(err error) string {
 func tryContainer(ctx context.Context, cli *client.Client, image string) (direct, published error, err error) {
 	port := nat.Port(strconv.Itoa(knobs.DefaultPort) + "/tcp")
 	id := "doctor" + strings.ToLower(rand.Text()[:6])
+	labels := local.RunLabels(id)
+	labels[local.LabelRole], labels[local.LabelRunImage] = "doctor", image
 	created, err := cli.ContainerCreate(ctx,
 		&container.Config{Image: image, ExposedPorts: nat.PortSet{port: {}},
-			Labels: map[string]string{local.LabelRun: id, local.LabelRole: "doctor"}},
+			Labels: labels},
 		&container.HostConfig{PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1"}}},
 			Resources: container.Resources{NanoCPUs: 250_000_000, Memory: 64 << 20, MemorySwap: 64 << 20}},
 		nil, nil, "lab-"+id)
