@@ -13,6 +13,7 @@ const (
 	DefaultUnhealthyThreshold  = 2
 	DefaultAlgorithm           = RoundRobin
 	DefaultTargetTimeout       = 60 * time.Second // ALB idle timeout: the balancer answers 504 after it
+	DefaultIdleTimeout         = 60 * time.Second // ALB's default: an idle client connection is closed after it
 	DefaultDeregistrationDelay = 5 * time.Second  // ALB: 300s
 	DefaultLoadTimeout         = 65 * time.Second // longer than the target timeout, so the client sees the 504
 	DefaultMethod              = "GET"
@@ -49,6 +50,7 @@ func defaultScenario() *Scenario {
 		Balancer: Balancer{
 			Algorithm:           DefaultAlgorithm,
 			TargetTimeout:       DefaultTargetTimeout,
+			IdleTimeout:         DefaultIdleTimeout,
 			DeregistrationDelay: DefaultDeregistrationDelay,
 		},
 		Load: LoadSpec{Timeout: DefaultLoadTimeout},

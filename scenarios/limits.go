@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -18,6 +19,10 @@ const (
 	MaxTasks = 50
 	// MaxWorkers bounds a closed phase's concurrent clients.
 	MaxWorkers = 1000
+	// MinIdleTimeout and MaxIdleTimeout bound balancer.idle_timeout as
+	// ALB bounds its idle_timeout.timeout_seconds.
+	MinIdleTimeout = time.Second
+	MaxIdleTimeout = 4000 * time.Second
 )
 
 // Why each bound is there, as the error says it.

@@ -30,7 +30,7 @@ func TestLoadMinimalFillsDefaults(t *testing.T) {
 			CPU: 256, Memory: 512, Count: 1,
 			HealthCheck: HealthCheck{Path: "/", Interval: 2 * time.Second, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2, Matcher: "200"},
 		},
-		Balancer: Balancer{Algorithm: "round_robin", TargetTimeout: 60 * time.Second, DeregistrationDelay: 5 * time.Second},
+		Balancer: Balancer{Algorithm: "round_robin", TargetTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second, DeregistrationDelay: 5 * time.Second},
 		Load: LoadSpec{
 			Path:    "/",
 			Timeout: 65 * time.Second,
@@ -120,6 +120,9 @@ func TestLoadFull(t *testing.T) {
 	}
 	if got := s.Load.Targets(); len(got) != 2 || got[0].Method != "GET" || got[0].Weight != 3 || got[1].Method != "POST" || got[1].Weight != 1 {
 		t.Errorf("Targets() = %+v", got)
+	}
+	if s.Balancer.IdleTimeout != 90*time.Second {
+		t.Errorf("balancer.idle_timeout = %v, want 90s", s.Balancer.IdleTimeout)
 	}
 	if s.ECS == nil || len(s.ECS.Subnets) != 2 || s.ECS.AssignPublicIP == nil || !*s.ECS.AssignPublicIP {
 		t.Errorf("ecs = %+v", s.ECS)

@@ -75,8 +75,11 @@ type HealthCheck struct {
 
 // Balancer is the ALB in front of the tasks.
 type Balancer struct {
-	Algorithm           string        `yaml:"algorithm" json:"algorithm"` // round_robin | least_outstanding_requests
-	TargetTimeout       time.Duration `yaml:"target_timeout" json:"target_timeout"`
+	Algorithm     string        `yaml:"algorithm" json:"algorithm"` // round_robin | least_outstanding_requests
+	TargetTimeout time.Duration `yaml:"target_timeout" json:"target_timeout"`
+	// IdleTimeout closes a client connection that sends no request, or
+	// stops sending its body, for this long (ALB's idle timeout).
+	IdleTimeout         time.Duration `yaml:"idle_timeout" json:"idle_timeout"`
 	DeregistrationDelay time.Duration `yaml:"deregistration_delay" json:"deregistration_delay"`
 }
 

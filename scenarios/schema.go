@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -28,7 +29,7 @@ var scenarioFile = strictyaml.Options{
 		"cpu": "service", "memory": "service", "count": "service", "health_check": "service",
 		"image": "workload", "port": "workload", "env": "workload", "builtin": "workload", "command": "workload",
 		"path": "load", "phases": "load", "timeout": "load", "requests": "load",
-		"algorithm": "balancer", "target_timeout": "balancer", "deregistration_delay": "balancer",
+		"algorithm": "balancer", "target_timeout": "balancer", "idle_timeout": "balancer", "deregistration_delay": "balancer",
 		"policies": "autoscaling", "min": "autoscaling", "max": "autoscaling",
 	},
 	Refused: refusedFields,
@@ -274,8 +275,23 @@ func (r *reader) balancer(n ast.Node, path string, b *Balancer) bool {
 	return r.object(n, path, []field{
 		{"algorithm", false, into(r.OneOf(RoundRobin, LeastOutstandingRequests), &b.Algorithm)},
 		{"target_timeout", false, into(r.PositiveDuration, &b.TargetTimeout)},
+		{"idle_timeout", false, into(r.idleTimeout, &b.IdleTimeout)},
 		{"deregistration_delay", false, into(r.Duration, &b.DeregistrationDelay)},
 	})
+}
+
+// idleTimeout reads the balancer's idle timeout, within ALB's range.
+func (r *reader) idleTimeout(n ast.Node, path string, dst *time.Duration) bool {
+	var d time.Duration
+	if !r.Duration(n, path, &d) {
+		return false
+	}
+	if d < MinIdleTimeout || d > MaxIdleTimeout {
+		r.Errorf(n, path, "%gs is out of range: ALB's idle timeout is from %gs to %gs", d.Seconds(), MinIdleTimeout.Seconds(), MaxIdleTimeout.Seconds())
+		return false
+	}
+	*dst = d
+	return true
 }
 
 func (r *reader) load(n ast.Node, path string, l *LoadSpec) bool {

@@ -214,7 +214,7 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"port too large", map[string]string{"workload": "{image: a, port: 70000}"}},
 		{"env bad name", map[string]string{"workload": "{builtin: true, env: {1X: a}}"}},
 		{"env null value", map[string]string{"workload": "{builtin: true, env: {X: null}}"}},
-		{"balancer", map[string]string{"balancer": "{algorithm: least_outstanding_requests, target_timeout: 30s, deregistration_delay: 0s}"}},
+		{"balancer", map[string]string{"balancer": "{algorithm: least_outstanding_requests, target_timeout: 30s, idle_timeout: 120s, deregistration_delay: 0s}"}},
 		{"balancer algorithm", map[string]string{"balancer": "{algorithm: random}"}},
 		{"requests", map[string]string{"load": "{requests: [{path: /a}, {method: POST, path: /b, weight: 2, headers: {X-A: 1}, body: x}], phases: [{duration: 1s, rate: 1}]}"}},
 		{"path and requests", map[string]string{"load": "{path: /, requests: [{path: /a}], phases: [{duration: 1s, rate: 1}]}"}},

@@ -32,6 +32,8 @@ const (
 type Balancer struct {
 	algorithm     string
 	targetTimeout time.Duration
+	idleTimeout   time.Duration
+	headerTimeout time.Duration
 	transport     *http.Transport
 
 	mu      sync.Mutex
@@ -52,6 +54,9 @@ type Balancer struct {
 	closed atomic.Bool
 	connMu sync.Mutex
 	conns  map[*proxyConn]struct{} // client connections on the lean path
+	// slots holds a token per open client connection, on either path:
+	// at most Options.MaxConns.
+	slots chan struct{}
 }
 
 // backend is one registered target.
@@ -79,21 +84,28 @@ type TargetState struct {
 	Responses    int64
 }
 
-// NewBalancer makes a balancer; Start makes it listen.
+// New makes a balancer with the default Options but for its algorithm and
+// target timeout; Start makes it listen.
 func New(algorithm string, targetTimeout time.Duration) *Balancer {
-	if algorithm == "" {
-		algorithm = RoundRobin
-	}
+	return NewWithOptions(Options{Algorithm: algorithm, TargetTimeout: targetTimeout})
+}
+
+// NewWithOptions makes a balancer; Start makes it listen.
+func NewWithOptions(o Options) *Balancer {
+	o = o.withDefaults()
 	return &Balancer{
-		algorithm:     algorithm,
-		targetTimeout: targetTimeout,
+		algorithm:     o.Algorithm,
+		targetTimeout: o.TargetTimeout,
+		idleTimeout:   o.IdleTimeout,
+		headerTimeout: o.HeaderTimeout,
+		slots:         make(chan struct{}, o.MaxConns),
 		transport: &http.Transport{
 			Proxy:                 nil, // never an environment proxy between lab and its own tasks
 			DialContext:           (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
 			MaxIdleConns:          0,
 			MaxIdleConnsPerHost:   1024,
 			IdleConnTimeout:       90 * time.Second,
-			ResponseHeaderTimeout: targetTimeout,
+			ResponseHeaderTimeout: o.TargetTimeout,
 			DisableCompression:    true,
 		},
 	}
@@ -109,7 +121,9 @@ func (b *Balancer) Start(addr string) error {
 	b.handoffs = newHandoffListener(ln.Addr())
 	b.server = &http.Server{
 		Handler:           b,
-		ReadHeaderTimeout: headerTimeout,
+		ReadHeaderTimeout: b.headerTimeout,
+		IdleTimeout:       b.idleTimeout,
+		MaxHeaderBytes:    maxRequestHead,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go b.server.Serve(b.handoffs)
@@ -298,6 +312,9 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if be == nil {
 		writeFailure(w, errNoTarget)
 		return
+	}
+	if r.ContentLength != 0 && r.Body != nil {
+		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: b.idleTimeout}
 	}
 	start := b.begin(be)
 	be.proxy.ServeHTTP(w, r)

@@ -34,6 +34,14 @@
 //     fields as hop-by-hop would move where the message ends. ALB instead
 //     classifies every request by its desync mitigation mode (defensive
 //     by default); lab refuses these requests only.
+//   - ALB's idle timeout (Options.IdleTimeout, 60 s by default): a client
+//     connection on which no request starts, or whose request body stops
+//     arriving, for that long is closed.
+//   - No hold for slow clients: a request head must arrive within
+//     Options.HeaderTimeout of its first byte, with its body when that
+//     fits in the 8 KiB buffer, and no target is chosen before; a head is
+//     at most 64 KiB, ALB's limit. A larger body streams to the target as
+//     it arrives, each read within the idle timeout.
 //
 // What it does not:
 //
@@ -41,8 +49,12 @@
 //     weighted target groups, Availability Zones, access logs.
 //   - X-Forwarded-For, X-Forwarded-Proto and X-Amzn-Trace-Id: it removes
 //     the X-Forwarded fields a client sent and adds none.
-//   - ALB's limits on requests and its client-side codes (460, 463 and
-//     the like).
+//   - ALB's other limits on requests and its client-side codes (460, 463
+//     and the like).
+//   - ALB's scaling: an ALB has no fixed limit on client connections (it
+//     scales, and bills them as capacity units); this balancer serves at
+//     most Options.MaxConns (4096 by default) at once and accepts no more
+//     until one closes, so that new ones wait in the listen queue.
 //   - TargetResponseTime to the response head: it is measured until the
 //     response has been relayed, which for small bodies is the same.
 //

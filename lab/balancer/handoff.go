@@ -2,8 +2,11 @@ package balancer
 
 import (
 	"bufio"
+	"io"
 	"net"
+	"net/http"
 	"sync"
+	"time"
 )
 
 // The way from the lean path to net/http: a client connection whose
@@ -14,7 +17,7 @@ import (
 // read from it and not consumed; false when the balancer is closed.
 func (b *Balancer) handoff(c net.Conn, br *bufio.Reader) bool {
 	select {
-	case b.handoffs.conns <- &handedConn{Conn: c, r: br}:
+	case b.handoffs.conns <- &handedConn{Conn: c, r: br, slots: b.slots}:
 		return true
 	case <-b.handoffs.done:
 		return false
@@ -22,13 +25,22 @@ func (b *Balancer) handoff(c net.Conn, br *bufio.Reader) bool {
 }
 
 // A handedConn is a client connection handed to net/http: reads start
-// with the bytes buffered by the lean path.
+// with the bytes buffered by the lean path. Its first Close frees its
+// slot among the balancer's connections.
 type handedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r      *bufio.Reader
+	slots  chan struct{}
+	closed sync.Once
 }
 
 func (c *handedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *handedConn) Close() error {
+	err := c.Conn.Close()
+	c.closed.Do(func() { <-c.slots })
+	return err
+}
 
 // A handoffListener is the net/http server's listener: it accepts the
 // connections that the lean path hands over.
@@ -58,3 +70,21 @@ func (l *handoffListener) Close() error {
 }
 
 func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+// An idleBody is a request body on the net/http path whose every read
+// must start to return within the idle timeout, as on the lean path; the
+// deadline goes once the body has been read.
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}

@@ -22,9 +22,10 @@ import (
 // connection, with what was read from it, is handed to an http.Server.
 
 const (
-	// headerTimeout bounds the reading of a request head once its first
-	// byte arrived (net/http's ReadHeaderTimeout, as before).
-	headerTimeout = 10 * time.Second
+	// maxRequestHead bounds a request head on the net/http path (ALB's
+	// limit on a request's header); the lean path takes heads that fit in
+	// its 8 KiB buffer.
+	maxRequestHead = 64 << 10
 	// maxLeanBody is the largest request body the lean path forwards; it
 	// writes the body before it reads the response, so a target that
 	// answers a large upload while reading it is left to net/http.
@@ -55,12 +56,16 @@ var (
 	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8<<10) }}
 )
 
-// serveLean accepts client connections until the listener closes.
+// serveLean accepts client connections until the listener closes. Past
+// Options.MaxConns open connections it waits for one to close: new ones
+// wait in the listen queue, and no memory grows for them.
 func (b *Balancer) serveLean(ln net.Listener) {
 	var delay time.Duration
 	for {
+		b.slots <- struct{}{}
 		c, err := ln.Accept()
 		if err != nil {
+			<-b.slots
 			if b.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -74,6 +79,7 @@ func (b *Balancer) serveLean(ln net.Listener) {
 		pc := &proxyConn{b: b, c: c}
 		if !b.track(pc, true) {
 			c.Close()
+			<-b.slots
 			continue
 		}
 		go pc.serve()
@@ -112,8 +118,9 @@ func (pc *proxyConn) serve() {
 		bw.Reset(nil)
 		writers.Put(bw)
 		if handedOff {
-			return
+			return // its slot goes when net/http closes it
 		}
+		defer func() { <-pc.b.slots }()
 		if answered {
 			closeGracefully(pc.c)
 		} else {
@@ -123,8 +130,12 @@ func (pc *proxyConn) serve() {
 		readers.Put(br)
 	}()
 	for {
+		if br.Buffered() == 0 {
+			// ALB's idle timeout: no request, no connection.
+			pc.c.SetReadDeadline(time.Now().Add(pc.b.idleTimeout))
+		}
 		if _, err := br.Peek(1); err != nil {
-			return // the client closed its idle connection
+			return // the client closed its idle connection, or left it idle
 		}
 		keep, err := pc.serveOne()
 		if errors.Is(err, errFallback) || errors.Is(err, errHeadTooLarge) {
@@ -153,15 +164,17 @@ func closeGracefully(c net.Conn) {
 
 // serveOne reads one request and forwards it. errFallback leaves the
 // request, unconsumed, to net/http.
+//
+// No target is chosen before the head, and a body that fits in the
+// reader's buffer, have arrived: a client that sends them slowly holds no
+// target connection, only its buffer, until HeaderTimeout closes it.
 func (pc *proxyConn) serveOne() (keep bool, err error) {
 	deadline := false
-	raw, err := readHead(pc.br, func() {
-		pc.c.SetReadDeadline(time.Now().Add(headerTimeout))
+	setDeadline := func() {
+		pc.c.SetReadDeadline(time.Now().Add(pc.b.headerTimeout))
 		deadline = true
-	})
-	if deadline {
-		pc.c.SetReadDeadline(time.Time{})
 	}
+	raw, err := readHead(pc.br, setDeadline)
 	if err != nil {
 		return false, err
 	}
@@ -174,6 +187,14 @@ func (pc *proxyConn) serveOne() (keep bool, err error) {
 	}
 	if req.contentLength > maxLeanBody {
 		return false, errFallback
+	}
+	if whole := req.size + int(req.contentLength); req.contentLength > 0 && whole <= pc.br.Size() && pc.br.Buffered() < whole {
+		if !deadline {
+			setDeadline()
+		}
+		if _, err := pc.br.Peek(whole); err != nil {
+			return false, err
+		}
 	}
 	pc.pending = req.size
 	keep = pc.forward()
@@ -277,7 +298,11 @@ func (pc *proxyConn) writeRequest(up *upstream, addr string) (bodyDone bool, err
 	w.WriteString("\r\n")
 	if req.contentLength > 0 {
 		pc.consumeHead()
-		if err := copyN(w, pc.br, req.contentLength); err != nil {
+		var beforeRead func() // a body larger than the buffer streams, each read within the idle timeout
+		if int64(pc.br.Buffered()) < req.contentLength {
+			beforeRead = func() { pc.c.SetReadDeadline(time.Now().Add(pc.b.idleTimeout)) }
+		}
+		if err := copyN(w, pc.br, req.contentLength, beforeRead); err != nil {
 			var se sideError
 			if errors.As(err, &se) && se.src {
 				return false, errClientGone
@@ -401,7 +426,7 @@ func (pc *proxyConn) relay(be *backend, up *upstream, bodyDone bool) bool {
 	var err error
 	switch mode {
 	case length:
-		err = copyN(w, up.br, res.contentLength)
+		err = copyN(w, up.br, res.contentLength, nil)
 	case chunked, dechunked:
 		err = copyChunked(w, up.br, mode == chunked)
 	case rechunked, untilEOF:

@@ -21,13 +21,17 @@ func (e sideError) Error() string { return e.err.Error() }
 func (e sideError) Unwrap() error { return e.err }
 
 // fill waits for src to have data, flushing dst first: what was copied so
-// far goes on while the source is quiet.
-func fill(dst *bufio.Writer, src *bufio.Reader) error {
+// far goes on while the source is quiet. beforeRead, if any, runs before
+// src is read.
+func fill(dst *bufio.Writer, src *bufio.Reader, beforeRead func()) error {
 	if src.Buffered() > 0 {
 		return nil
 	}
 	if err := dst.Flush(); err != nil {
 		return sideError{err: err}
+	}
+	if beforeRead != nil {
+		beforeRead()
 	}
 	if _, err := src.Peek(1); err != nil {
 		return sideError{src: true, err: err}
@@ -35,10 +39,11 @@ func fill(dst *bufio.Writer, src *bufio.Reader) error {
 	return nil
 }
 
-// copyN copies n bytes from src to dst.
-func copyN(dst *bufio.Writer, src *bufio.Reader, n int64) error {
+// copyN copies n bytes from src to dst; beforeRead, if any, runs before
+// each read of src.
+func copyN(dst *bufio.Writer, src *bufio.Reader, n int64, beforeRead func()) error {
 	for n > 0 {
-		if err := fill(dst, src); err != nil {
+		if err := fill(dst, src, beforeRead); err != nil {
 			if se := err.(sideError); se.src && se.err == io.EOF {
 				se.err = io.ErrUnexpectedEOF
 				return se
@@ -73,7 +78,7 @@ func copyChunked(dst *bufio.Writer, src *bufio.Reader, frame bool) error {
 		if frame {
 			writeChunkSize(dst, size)
 		}
-		if err := copyN(dst, src, size); err != nil {
+		if err := copyN(dst, src, size, nil); err != nil {
 			return err
 		}
 		if line, err = readLine(dst, src); err != nil {
@@ -107,7 +112,7 @@ func copyChunked(dst *bufio.Writer, src *bufio.Reader, frame bool) error {
 // copyUntilEOF copies src to dst until src ends, chunked when frame.
 func copyUntilEOF(dst *bufio.Writer, src *bufio.Reader, frame bool) error {
 	for {
-		if err := fill(dst, src); err != nil {
+		if err := fill(dst, src, nil); err != nil {
 			if se := err.(sideError); se.src && se.err == io.EOF {
 				break
 			}

@@ -15,6 +15,14 @@ func algorithm(name string) string {
 	return balancer.RoundRobin
 }
 
+func balancerOptions(b scenarios.Balancer) balancer.Options {
+	return balancer.Options{
+		Algorithm:     algorithm(b.Algorithm),
+		TargetTimeout: b.TargetTimeout,
+		IdleTimeout:   b.IdleTimeout,
+	}
+}
+
 func healthCheck(hc scenarios.HealthCheck) balancer.HealthCheck {
 	return balancer.HealthCheck{
 		Path:               hc.Path,

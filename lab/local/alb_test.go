@@ -19,6 +19,11 @@ func TestBalancerSettingsFromTheScenario(t *testing.T) {
 			t.Errorf("algorithm(%q) = %q, want %q", in, got, want)
 		}
 	}
+	b := scenarios.Balancer{Algorithm: scenarios.LeastOutstandingRequests, TargetTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second}
+	wantOpts := balancer.Options{Algorithm: balancer.LeastOutstandingRequests, TargetTimeout: 30 * time.Second, IdleTimeout: 90 * time.Second}
+	if got := balancerOptions(b); got != wantOpts {
+		t.Errorf("balancerOptions(%+v) = %+v, want %+v", b, got, wantOpts)
+	}
 	hc := scenarios.HealthCheck{Path: "/health", Interval: 5 * time.Second, Timeout: 2 * time.Second,
 		HealthyThreshold: 3, UnhealthyThreshold: 4, GracePeriod: time.Minute}
 	want := balancer.HealthCheck{Path: "/health", Interval: 5 * time.Second, Timeout: 2 * time.Second,

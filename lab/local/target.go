@@ -165,7 +165,7 @@ func newTarget(cli client.APIClient, cfg Config) *Target {
 	t := &Target{
 		cli:     cli,
 		cfg:     cfg,
-		bal:     balancer.New(algorithm(sc.Balancer.Algorithm), sc.Balancer.TargetTimeout),
+		bal:     balancer.NewWithOptions(balancerOptions(sc.Balancer)),
 		health:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
 		netName: "lab-" + cfg.RunID,
 		tasks:   map[string]*task{},
