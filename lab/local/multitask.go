@@ -246,7 +246,11 @@ const dependencyTimeout = deployTimeout
 // waitDependencies returns once every dependsOn condition of m holds, or
 // an error when one never can.
 func (t *Target) waitDependencies(ctx context.Context, m *member) error {
-	timeout := time.NewTimer(dependencyTimeout)
+	limit := dependencyTimeout
+	if m.def.StartTimeout > 0 {
+		limit = m.def.StartTimeout
+	}
+	timeout := time.NewTimer(limit)
 	defer timeout.Stop()
 	for {
 		t.mu.Lock()
@@ -266,7 +270,7 @@ func (t *Target) waitDependencies(ctx context.Context, m *member) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timeout.C:
-			return fmt.Errorf("container %s of task %s: its dependsOn conditions did not hold within %s", m.def.Name, m.tk.name, dependencyTimeout)
+			return fmt.Errorf("container %s of task %s: its dependsOn conditions did not hold within %s (its startTimeout)", m.def.Name, m.tk.name, limit)
 		}
 	}
 }

@@ -47,10 +47,13 @@ type ContainerDef struct {
 	Memory      int               // hard limit in MiB; 0: none
 	MemoryRes   int               // memoryReservation in MiB; 0: none
 	StopTimeout time.Duration     // 0: the target's default
-	DependsOn   []Dependency
-	HealthCheck *HealthCheck
-	Mounts      []Mount
-	Ports       []int // the container ports of its portMappings
+	// StartTimeout bounds the wait for its dependsOn conditions; 0: the
+	// target's default.
+	StartTimeout time.Duration
+	DependsOn    []Dependency
+	HealthCheck  *HealthCheck
+	Mounts       []Mount
+	Ports        []int // the container ports of its portMappings
 }
 
 // Ulimit is one of a container's ulimits.
