@@ -71,3 +71,13 @@ func metricYAML(metric string, v float64) any {
 	}
 	return v
 }
+
+// MarshalYAML writes a task definition workload as task_definition
+// alone: the port is the loader's to derive.
+func (w Workload) MarshalYAML() (any, error) {
+	if w.TaskDefinition == "" {
+		type plain Workload // without this method
+		return plain(w), nil
+	}
+	return yaml.MapSlice{{Key: "task_definition", Value: w.TaskDefinition}}, nil
+}

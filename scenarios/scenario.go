@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"time"
 
+	"github.com/ecslab/lab/taskdef"
 	"github.com/ecslab/lab/workload/knobs"
 )
 
@@ -35,16 +36,32 @@ type Scenario struct {
 	Source string `yaml:"-" json:"-"`
 }
 
-// Workload is what runs in each task: the built-in mock app or a local image.
-// Exactly one of Builtin and Image is set; Port is BuiltinPort for the
-// built-in app. Env holds the built-in app's knobs (CPU_WORK,
-// LEAK_PER_REQUEST, DELAY_STEP) or an image's environment.
+// Workload is what runs in each task: the built-in mock app, a local
+// image, or an ECS task definition. Exactly one of Builtin, Image and
+// TaskDefinition is set; Port is BuiltinPort for the built-in app, and the
+// load balancer's port for a task definition. Env holds the built-in
+// app's knobs (CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP) or an image's
+// environment; a task definition carries its own.
 type Workload struct {
 	Builtin bool              `yaml:"builtin,omitempty" json:"builtin,omitempty"`
 	Image   string            `yaml:"image,omitempty" json:"image,omitempty"`
 	Port    int               `yaml:"port,omitempty" json:"port,omitempty"`
 	Env     map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
 	Command []string          `yaml:"command,omitempty" json:"command,omitempty"`
+	// TaskDefinition names an ECS task definition: a JSON file (relative
+	// to the scenario file; the loader makes the path absolute), an ARN,
+	// or family[:revision].
+	TaskDefinition string `yaml:"task_definition,omitempty" json:"task_definition,omitempty"`
+	// Definition is the task definition TaskDefinition names: read by the
+	// loader from a file, or by ResolveTaskDefinition from ECS (nil until
+	// then). It is not part of the scenario file.
+	Definition *taskdef.Definition `yaml:"-" json:"-"`
+}
+
+// RemoteTaskDefinition reports whether the workload names a registered
+// task definition that ResolveTaskDefinition has yet to read.
+func (w Workload) RemoteTaskDefinition() bool {
+	return w.TaskDefinition != "" && w.Definition == nil
 }
 
 // BuiltinPort is the port the built-in app listens on, as the original did.
@@ -56,6 +73,18 @@ type Service struct {
 	Memory      int         `yaml:"memory" json:"memory"` // MiB
 	Count       int         `yaml:"count" json:"count"`
 	HealthCheck HealthCheck `yaml:"health_check" json:"health_check"`
+	// LoadBalancer is the container and port the balancer sends to, as
+	// ECS's loadBalancers block names them; only with a task definition,
+	// where the loader fills it in (default: the first essential
+	// container's first port mapping).
+	LoadBalancer *LoadBalancer `yaml:"load_balancer,omitempty" json:"load_balancer,omitempty"`
+}
+
+// LoadBalancer names the container of a task definition, and its port,
+// that the balancer sends requests to.
+type LoadBalancer struct {
+	Container string `yaml:"container" json:"container"`
+	Port      int    `yaml:"port" json:"port"`
 }
 
 // HealthCheck is the balancer's per-target health check (ALB semantics,

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 // scenario's schema and checks as its methods.
 type reader struct {
 	*strictyaml.Reader
+	dir string // the scenario file's directory: files it names are relative to it
 }
 
 // scenarioFile is what the reader says of a scenario file as a whole.
@@ -28,6 +30,7 @@ var scenarioFile = strictyaml.Options{
 	Homes: map[string]string{
 		"cpu": "service", "memory": "service", "count": "service", "health_check": "service",
 		"image": "workload", "port": "workload", "env": "workload", "builtin": "workload", "command": "workload",
+		"task_definition": "workload", "load_balancer": "service",
 		"path": "load", "phases": "load", "timeout": "load", "requests": "load",
 		"algorithm": "balancer", "target_timeout": "balancer", "idle_timeout": "balancer", "deregistration_delay": "balancer",
 		"policies": "autoscaling", "min": "autoscaling", "max": "autoscaling",
@@ -54,7 +57,7 @@ var refusedFields = map[string]string{
 }
 
 func newReader(file string, data []byte) *reader {
-	return &reader{strictyaml.New(file, data, scenarioFile)}
+	return &reader{Reader: strictyaml.New(file, data, scenarioFile), dir: filepath.Dir(file)}
 }
 
 // field is one key of a mapping in the schema, written {name, required,
@@ -82,11 +85,15 @@ func into[T any](read func(ast.Node, string, *T) bool, dst *T) func(ast.Node, st
 
 func (r *reader) scenario(n ast.Node) *Scenario {
 	s := defaultScenario()
+	var service ast.Node
+	var servicePath string
 	r.object(n, "", []field{
 		{"name", true, into(r.name, &s.Name)},
 		{"description", false, into(r.Str, &s.Description)},
 		{"workload", true, into(r.workload, &s.Workload)},
-		{"service", true, into(r.service, &s.Service)},
+		// service is read last: whether it needs cpu and memory depends
+		// on workload.task_definition, wherever the file puts it.
+		{"service", true, func(n ast.Node, path string) { service, servicePath = n, path }},
 		{"balancer", false, into(r.balancer, &s.Balancer)},
 		{"load", true, into(r.load, &s.Load)},
 		{"actions", false, into(strictyaml.ListOf(r.Reader, r.action), &s.Actions)},
@@ -96,6 +103,9 @@ func (r *reader) scenario(n ast.Node) *Scenario {
 		{"secrets", false, into(strictyaml.ListOf(r.Reader, r.secret), &s.Secrets)},
 		{"ecs", false, into(r.ecs, &s.ECS)},
 	})
+	if service != nil {
+		r.service(service, servicePath, &s.Service, s.Workload.TaskDefinition == "")
+	}
 	return s
 }
 
@@ -133,6 +143,7 @@ func (r *reader) workload(n ast.Node, path string, w *Workload) bool {
 		{"port", false, into(r.IntBetween(1, 65535), &w.Port)},
 		{"env", false, into(r.env, &w.Env)},
 		{"command", false, into(strictyaml.ListOf(r.Reader, r.Str), &w.Command)},
+		{"task_definition", false, into(r.Str, &w.TaskDefinition)},
 	})
 }
 
@@ -162,13 +173,28 @@ func validEnvName(s string) bool {
 	return true
 }
 
-func (r *reader) service(n ast.Node, path string, s *Service) bool {
+// service reads the service; sized says whether it must give the task
+// size (a task definition may give it instead).
+func (r *reader) service(n ast.Node, path string, s *Service, sized bool) bool {
 	return r.object(n, path, []field{
-		{"cpu", true, into(r.cpu, &s.CPU)},
-		{"memory", true, into(r.memory, &s.Memory)},
+		{"cpu", sized, into(r.cpu, &s.CPU)},
+		{"memory", sized, into(r.memory, &s.Memory)},
 		{"count", false, into(r.tasks(1), &s.Count)},
 		{"health_check", false, into(r.healthCheck, &s.HealthCheck)},
+		{"load_balancer", false, into(r.loadBalancer, &s.LoadBalancer)},
 	})
+}
+
+func (r *reader) loadBalancer(n ast.Node, path string, dst **LoadBalancer) bool {
+	var lb LoadBalancer
+	if !r.object(n, path, []field{
+		{"container", true, into(r.Str, &lb.Container)},
+		{"port", false, into(r.IntBetween(1, 65535), &lb.Port)},
+	}) {
+		return false
+	}
+	*dst = &lb
+	return true
 }
 
 // cpu reads Fargate cpu units: 256 or 0.25vCPU.

@@ -110,6 +110,9 @@ func TestSchemaMatchesLoaderFields(t *testing.T) {
 			for _, r := range asList(s.schema["required"]) {
 				required = append(required, r.(string))
 			}
+			// The base scenario runs the built-in app: what the top
+			// level's else requires of a section applies.
+			required = append(required, v.elseRequired(s.path)...)
 			slices.Sort(required)
 			if diff := cmp.Diff(required, missing); diff != "" {
 				t.Errorf("required fields at %s: schema.json (-) and the loader (+) differ:\n%s", at, diff)
@@ -858,4 +861,20 @@ func cmpOr(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// elseRequired is what the schema's top-level else (taken when the
+// workload has no task definition) requires of the mapping at path.
+func (v *schemaValidator) elseRequired(path []string) []string {
+	els, _ := v.root["else"].(map[string]any)
+	if els == nil || len(path) != 1 {
+		return nil
+	}
+	props, _ := els["properties"].(map[string]any)
+	sec, _ := props[path[0]].(map[string]any)
+	var out []string
+	for _, r := range asList(sec["required"]) {
+		out = append(out, r.(string))
+	}
+	return out
 }

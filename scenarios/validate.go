@@ -24,7 +24,8 @@ func (r *reader) validate(s *Scenario) {
 	if !r.Shapeless("workload") {
 		r.validateWorkload(&s.Workload)
 	}
-	r.validateService(&s.Service)
+	sizeFromTaskDefinition(s)
+	r.validateService(&s.Service, &s.Workload)
 	if !r.Shapeless("load") {
 		r.validateLoad(&s.Load)
 	}
@@ -34,15 +35,24 @@ func (r *reader) validate(s *Scenario) {
 		r.validateAutoscaling(s)
 	}
 	r.validateSecrets(s)
+	if !r.Failed(taskDefinitionPath, "service", "matrix") {
+		for _, p := range applyTaskDefinition(s) {
+			r.ErrorPath(p.path, "%s", p.msg)
+		}
+	}
 }
 
 func (r *reader) validateWorkload(w *Workload) {
+	if w.TaskDefinition != "" && !r.Failed(taskDefinitionPath) {
+		r.validateTaskDefinition(w)
+		return
+	}
 	switch {
 	case w.Builtin && w.Image != "":
 		r.ErrorPath("workload.image", "builtin: true and image exclude each other: run the built-in app or your image")
 		return
-	case !w.Builtin && w.Image == "" && r.Has("workload") && !r.Failed("workload.builtin", "workload.image"):
-		r.ErrorPath("workload", "set builtin: true for the built-in app, or image: NAME and port: PORT for your own")
+	case !w.Builtin && w.Image == "" && r.Has("workload") && !r.Failed("workload.builtin", "workload.image", taskDefinitionPath):
+		r.ErrorPath("workload", "set builtin: true for the built-in app, image: NAME and port: PORT for your own, or task_definition: FILE for an ECS task definition")
 	}
 	if w.Builtin {
 		if r.Has("workload.port") && w.Port != BuiltinPort && !r.Failed("workload.port") {
@@ -88,7 +98,20 @@ func (r *reader) validateKnobs(path string, env map[string]string) {
 	}
 }
 
-func (r *reader) validateService(sv *Service) {
+// validateService checks the task size. With a task definition
+// (fromDefinition) the size may come from its file, else it is checked
+// once ResolveTaskDefinition has read it.
+func (r *reader) validateService(sv *Service, w *Workload) {
+	if w.Definition != nil && r.Has("service") && !r.Failed("service") {
+		for _, f := range []struct {
+			name string
+			v    int
+		}{{"cpu", sv.CPU}, {"memory", sv.Memory}} {
+			if f.v == 0 {
+				r.Missing("service", f.name, "the task definition gives no task-level "+f.name)
+			}
+		}
+	}
 	if !r.Failed("service.cpu", "service.memory") && sv.CPU > 0 && sv.Memory > 0 {
 		if err := CheckSize(sv.CPU, sv.Memory); err != nil {
 			path := "service.memory"

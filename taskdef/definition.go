@@ -1,6 +1,7 @@
 package taskdef
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -321,4 +322,14 @@ func (d *Definition) Size() (size fargate.Size, ok bool) {
 		return fargate.Size{}, false
 	}
 	return fargate.Size{CPU: cpu, Memory: mem}, true
+}
+
+// Equal reports whether d and o are the same definition: the same JSON
+// object. (go-cmp uses it; the positions a Definition keeps for its
+// errors are no part of it.)
+func (d *Definition) Equal(o *Definition) bool {
+	if d == nil || o == nil {
+		return d == o
+	}
+	return bytes.Equal(d.Raw, o.Raw)
 }

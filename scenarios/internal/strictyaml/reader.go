@@ -1,7 +1,9 @@
 package strictyaml
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -145,7 +147,14 @@ func (r *Reader) Failed(paths ...string) bool {
 // or nil when there is none.
 func (r *Reader) Err() error {
 	r.errs.Sort()
+	// Problems of an included file come after the file's own.
+	slices.SortStableFunc(r.errs, func(a, b *Error) int {
+		return cmp.Compare(b2i(a.File != r.file), b2i(b.File != r.file))
+	})
 	for _, e := range r.errs {
+		if e.File != r.file {
+			continue // its own loader masked what it had to
+		}
 		for _, col := range r.masked[e.Line] {
 			e.SourceLine = maskValue(e.SourceLine, col)
 		}
@@ -158,6 +167,13 @@ func (r *Reader) Err() error {
 		return nil
 	}
 	return r.errs
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func parentPath(p string) string {
@@ -174,4 +190,18 @@ func JoinPath(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+// Include records problems found in another file that the field at path
+// names (a task definition): they keep their own file and position, and
+// the field counts as failed.
+func (r *Reader) Include(path string, errs ErrorList) {
+	r.markBad(path)
+	for _, e := range errs {
+		if len(r.errs) >= MaxErrors {
+			r.dropped++
+			continue
+		}
+		r.errs = append(r.errs, e)
+	}
 }
