@@ -75,7 +75,7 @@ func (t *Target) startMembers(ctx context.Context, tk *task, epoch int) error {
 		err = t.prepareMembers(ctx, tk)
 	}
 	if err == nil {
-		err = t.runMembers(ctx, tk)
+		err = t.runMembers(ctx, tk, epoch)
 	}
 	if err != nil && !errors.Is(err, errEssentialExited) {
 		return errors.Join(err, t.discard(tk))
@@ -197,10 +197,10 @@ var errEssentialExited = errors.New("an essential container exited")
 
 // runMembers starts the task's containers, each once its dependencies'
 // conditions hold, and returns when all have started.
-func (t *Target) runMembers(ctx context.Context, tk *task) error {
+func (t *Target) runMembers(ctx context.Context, tk *task, epoch int) error {
 	errs := make(chan error, len(tk.members))
 	for _, m := range tk.members {
-		go func() { errs <- t.runMember(ctx, m) }()
+		go func() { errs <- t.runMember(ctx, m, epoch) }()
 	}
 	var all []error
 	for range tk.members {
@@ -217,8 +217,8 @@ func (t *Target) runMembers(ctx context.Context, tk *task) error {
 }
 
 // runMember waits for a container's dependencies, then starts it.
-func (t *Target) runMember(ctx context.Context, m *member) error {
-	err := t.waitDependencies(ctx, m)
+func (t *Target) runMember(ctx context.Context, m *member, epoch int) error {
+	err := t.waitDependencies(ctx, m, epoch)
 	if err == nil {
 		err = t.cli.ContainerStart(ctx, m.id, container.StartOptions{})
 		if err != nil {
@@ -244,8 +244,9 @@ func (t *Target) runMember(ctx context.Context, m *member) error {
 const dependencyTimeout = deployTimeout
 
 // waitDependencies returns once every dependsOn condition of m holds, or
-// an error when one never can.
-func (t *Target) waitDependencies(ctx context.Context, m *member) error {
+// an error when one never can, or when the teardown of the entry began
+// (the start decided in epoch is abandoned).
+func (t *Target) waitDependencies(ctx context.Context, m *member, epoch int) error {
 	limit := dependencyTimeout
 	if m.def.StartTimeout > 0 {
 		limit = m.def.StartTimeout
@@ -257,7 +258,7 @@ func (t *Target) waitDependencies(ctx context.Context, m *member) error {
 		met, err := dependenciesMet(m)
 		if m.tk.exited != nil {
 			err = errEssentialExited
-		} else if m.tk.stopping {
+		} else if m.tk.stopping || t.epoch != epoch {
 			err = errTornDown
 		}
 		changed := m.tk.changedCh()

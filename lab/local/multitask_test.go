@@ -219,3 +219,25 @@ func TestFailedSuccessDependencyFailsTheStart(t *testing.T) {
 		t.Errorf("containers left: %v", names)
 	}
 }
+
+// A teardown does not wait for a start whose containers wait on their
+// dependencies: the start is abandoned and nothing of it remains.
+func TestTeardownAbandonsAStartWaitingOnDependencies(t *testing.T) {
+	d := newFakeDocker()
+	tg, rec := newFakeTaskTarget(t, d, fakeTaskDef())
+	deployAsync(tg, rec)
+	eventually(t, "init did not start", func() bool { return started(d, "init") })
+	done := make(chan error, 1)
+	go func() { done <- tg.Teardown(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("teardown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the teardown waited for the containers' dependencies")
+	}
+	if names := d.names(); len(names) != 0 {
+		t.Errorf("containers left: %v", names)
+	}
+}

@@ -350,6 +350,9 @@ func (t *Target) Teardown(ctx context.Context) error {
 	t.mu.Lock()
 	t.epoch++
 	t.desired, t.deployed = 0, false
+	for _, tk := range t.tasks {
+		t.changed(tk) // a container waiting on its dependencies sees the new epoch
+	}
 	t.mu.Unlock()
 	t.starts.Wait()
 
