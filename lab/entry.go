@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ecslab/lab/lab/autoscale"
+	"github.com/ecslab/lab/lab/generators"
 	"github.com/ecslab/lab/lab/load"
 	"github.com/ecslab/lab/scenarios"
 )
@@ -24,8 +25,9 @@ type entryRun struct {
 
 	phases []load.Phase
 	total  time.Duration // the load's duration
-	gen    *load.Generator
-	start  time.Time // the load's start
+	gen    loadSource
+	fleet  *generators.Fleet // the generators, when load.generators splits the load; nil for lab's own
+	start  time.Time         // the load's start
 	scaler *autoscale.Scaler
 
 	// What the ticks keep.
@@ -69,7 +71,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 		return nil, fmt.Errorf("entry %s: deploy: %w", e.Label, err)
 	}
 	r.probeRTT(ctx, &x.es)
-	if err := x.prepareLoad(deployStart); err != nil {
+	if err := x.prepareLoad(ctx, deployStart); err != nil {
 		return nil, fmt.Errorf("entry %s: %w", e.Label, err)
 	}
 	x.cmdCtx, x.cancelCmds = context.WithCancel(ctx)
@@ -81,19 +83,23 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 // prepareLoad makes the entry's load generator and autoscaler once the
 // entry is deployed, and starts the load's clock (at the deploy's start
 // when the generator cannot be made, for the events held until then).
-func (x *entryRun) prepareLoad(deployStart time.Time) error {
+func (x *entryRun) prepareLoad(ctx context.Context, deployStart time.Time) error {
 	r := x.r
-	gen, err := load.New(load.Config{
-		Mix:     LoadMix(r.target.Endpoint(), r.sc.Load.Targets()),
-		Timeout: r.sc.Load.Timeout,
-		Phases:  x.phases,
-	})
+	var err error
+	if r.sc.Load.GeneratorCount() > 1 {
+		err = x.startGenerators(ctx)
+	} else {
+		x.gen, err = load.New(load.Config{
+			Mix:     LoadMix(r.target.Endpoint(), r.sc.Load.Targets()),
+			Timeout: r.sc.Load.Timeout,
+			Phases:  x.phases,
+		})
+		x.start = time.Now()
+	}
 	if err != nil {
 		r.startLoad(deployStart)
 		return err
 	}
-	x.gen = gen
-	x.start = time.Now()
 	r.startLoad(x.start)
 	if x.scaler, err = r.newScaler(x.start); err != nil {
 		return fmt.Errorf("autoscaling: %w", err)
@@ -105,6 +111,9 @@ func (x *entryRun) prepareLoad(deployStart time.Time) error {
 // is done, at the end of that second; at once when the run is
 // interrupted or the target fails.
 func (x *entryRun) runLoad(ctx context.Context) loadEnd {
+	if !sleepUntil(ctx, x.start) { // generators start together, a little later
+		return loadEnd{genErr: ctx.Err()}
+	}
 	genCtx, stopGen := context.WithCancel(ctx)
 	defer stopGen()
 	done := make(chan error, 1)
@@ -242,6 +251,7 @@ func (x *entryRun) finish(ctx context.Context, end loadEnd) (*EntrySummary, erro
 		loadSeconds = math.Min(loadSeconds, time.Since(x.start).Seconds())
 	}
 	fillTotals(es, x.gen.Totals(), loadSeconds)
+	x.reportGenerators(ctx)
 	es.CPUUtilization = x.cpu.result()
 	es.MemoryUtilization = x.mem.result()
 	r.remoteUtilization(ctx, es, x.start, time.Now())

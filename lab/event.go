@@ -28,6 +28,7 @@ const (
 	EventContainerStarted = "container_started" // ContainerStarted
 	EventContainerStopped = "container_stopped" // ContainerStopped
 	EventContainerHealth  = "container_health"  // ContainerHealth
+	EventGeneratorLost    = "generator_lost"    // GeneratorLost
 )
 
 // Stop reasons of task_stopped: the words ECS uses, which the local
@@ -73,7 +74,7 @@ type Event struct {
 // TaskStarted, TaskStopped, HealthChanged, TaskStartFailed,
 // ScalingDecision, ScalingHeld, Action, ActionFailed, ThresholdOutcome,
 // EntryDone, ServiceEvent, ContainerStarted, ContainerStopped,
-// ContainerHealth, or UnknownEvent for a type this lab does not
+// ContainerHealth, GeneratorLost, or UnknownEvent for a type this lab does not
 // know (a results file of a newer lab).
 type EventData interface {
 	// EventType is the event's type, one of the Event* constants.
@@ -247,6 +248,15 @@ type ServiceEvent struct {
 	Message string `json:"message"`
 }
 
+// GeneratorLost: one of the load's generators (load.generators) ended
+// before its load was over; from Second on its share was not sent, and
+// the summary lists those seconds as under-sent.
+type GeneratorLost struct {
+	Generator int    `json:"generator"` // from 0
+	Second    int    `json:"second"`    // the first second of load it reported nothing of
+	Reason    string `json:"reason"`    // e.g. "exited with code 137"
+}
+
 // UnknownEvent is an event of a type this lab does not know, with its
 // fields as read.
 type UnknownEvent struct {
@@ -275,6 +285,7 @@ func (Action) EventType() string           { return EventAction }
 func (ActionFailed) EventType() string     { return EventActionFailed }
 func (ThresholdOutcome) EventType() string { return EventThreshold }
 func (ServiceEvent) EventType() string     { return EventServiceEvent }
+func (GeneratorLost) EventType() string    { return EventGeneratorLost }
 func (u UnknownEvent) EventType() string   { return u.Type }
 func (ContainerStarted) EventType() string { return EventContainerStarted }
 func (ContainerStopped) EventType() string { return EventContainerStopped }
@@ -292,6 +303,7 @@ func (Action) eventData()           {}
 func (ActionFailed) eventData()     {}
 func (ThresholdOutcome) eventData() {}
 func (ServiceEvent) eventData()     {}
+func (GeneratorLost) eventData()    {}
 func (UnknownEvent) eventData()     {}
 func (ContainerStarted) eventData() {}
 func (ContainerStopped) eventData() {}
@@ -315,6 +327,7 @@ var decoders = map[string]func([]byte) (EventData, error){
 	EventContainerStarted: decodeData[ContainerStarted],
 	EventContainerStopped: decodeData[ContainerStopped],
 	EventContainerHealth:  decodeData[ContainerHealth],
+	EventGeneratorLost:    decodeData[GeneratorLost],
 }
 
 func decodeData[T EventData](line []byte) (EventData, error) {

@@ -88,6 +88,8 @@ func goldenEvents() []Event {
 		// a stop_task action, on either target
 		action(Command{StopTask: 2}),
 		ev(TaskStopped{Task: "t5", Reason: StopTaskReason}),
+		// load.generators
+		ev(GeneratorLost{Generator: 2, Second: 7, Reason: "exited with code 137"}),
 	}
 }
 

@@ -34,6 +34,10 @@ type Options struct {
 	// Calibration is the CPU scaling the target applies (lab run
 	// --calibrated), recorded in the summary; nil when none.
 	Calibration *Calibration
+	// GeneratorLead is the time between launching the generators of a
+	// split load (load.generators) and their common start; 0 is
+	// generators.DefaultLead.
+	GeneratorLead time.Duration
 }
 
 // Failer is implemented by a target that can fail on its own while the

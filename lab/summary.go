@@ -138,6 +138,21 @@ type EntrySummary struct {
 	Thresholds        []ThresholdOutcome `json:"thresholds"`
 	Passed            bool               `json:"passed"`
 	Interrupted       bool               `json:"interrupted,omitempty"`
+	// Generators says how the load's generators did when load.generators
+	// split the load; absent for lab's own in-process generator.
+	Generators *Generators `json:"generators,omitempty"`
+}
+
+// Generators is how the generators that split an entry's load did.
+type Generators struct {
+	Count int `json:"count"`
+	// Lost are the generators (from 0) that ended before their load was
+	// over (each has a generator_lost event).
+	Lost []int `json:"lost,omitempty"`
+	// UnderSentSeconds are the seconds of load (from 0) for which some
+	// generator reported nothing: its share of them was not sent, and
+	// the figures of those seconds are short of it.
+	UnderSentSeconds []int `json:"under_sent_seconds,omitempty"`
 }
 
 // Latency percentiles in milliseconds.

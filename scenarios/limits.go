@@ -23,12 +23,15 @@ const (
 	// ALB bounds its idle_timeout.timeout_seconds.
 	MinIdleTimeout = time.Second
 	MaxIdleTimeout = 4000 * time.Second
+	// MaxGenerators bounds load.generators.
+	MaxGenerators = 32
 )
 
 // Why each bound is there, as the error says it.
 const (
-	whyMaxTasks   = "a local run starts every task as a container on this host"
-	whyMaxWorkers = "every worker is a connection the load generator keeps open on this host"
+	whyMaxTasks      = "a local run starts every task as a container on this host"
+	whyMaxWorkers    = "every worker is a connection the load generator keeps open on this host"
+	whyMaxGenerators = "each generator is a process (a container locally, a Fargate task on ECS) that lab starts and reads every second"
 )
 
 // bounded reads a whole number from lo to hi; above hi, the error says

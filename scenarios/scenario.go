@@ -120,7 +120,15 @@ type LoadSpec struct {
 	Requests []Request     `yaml:"requests,omitempty" json:"requests,omitempty"`
 	Timeout  time.Duration `yaml:"timeout" json:"timeout"` // the client's request timeout
 	Phases   []Phase       `yaml:"phases" json:"phases"`
+	// Generators splits the load across this many generator processes
+	// (containers locally), each sending its share; 0 or 1 is lab's own
+	// in-process generator.
+	Generators int `yaml:"generators,omitempty" json:"generators,omitempty"`
 }
+
+// GeneratorCount is how many generators send the load: Generators, at
+// least 1.
+func (l LoadSpec) GeneratorCount() int { return max(l.Generators, 1) }
 
 // Targets is what the generator sends: Requests, or one GET of Path.
 func (l LoadSpec) Targets() []Request {

@@ -326,6 +326,7 @@ func (r *reader) load(n ast.Node, path string, l *LoadSpec) bool {
 		{"requests", false, into(strictyaml.ListOf(r.Reader, r.request), &l.Requests)},
 		{"timeout", false, into(r.PositiveDuration, &l.Timeout)},
 		{"phases", true, into(strictyaml.ListOf(r.Reader, r.phase), &l.Phases)},
+		{"generators", false, into(r.bounded(1, MaxGenerators, whyMaxGenerators), &l.Generators)},
 	})
 }
 

@@ -151,6 +151,8 @@ func describe(ev lab.Event) (eventKind, string) {
 		return kindFail, fmt.Sprintf("threshold %s: FAILED (%v)", d.Expr, d.Value)
 	case lab.ServiceEvent:
 		return kindInfo, fmt.Sprintf("ecs: %s", d.Message)
+	case lab.GeneratorLost:
+		return kindFail, fmt.Sprintf("load generator %d lost (%s): its share is not sent from second %d", d.Generator, d.Reason, d.Second)
 	case lab.EntryDone:
 		if d.Passed {
 			return kindOK, fmt.Sprintf("entry %s done: passed", d.Label)

@@ -86,6 +86,8 @@ func (h *Headless) Event(e lab.Event) {
 		msg = fmt.Sprintf("entry %d: could not start a task: %s", e.Entry, d.Error)
 	case lab.ServiceEvent:
 		msg = fmt.Sprintf("entry %d: ecs: %s", e.Entry, d.Message)
+	case lab.GeneratorLost:
+		msg = fmt.Sprintf("entry %d: load generator %d lost (%s): its share is not sent from second %d", e.Entry, d.Generator, d.Reason, d.Second)
 	default:
 		return
 	}
@@ -107,6 +109,10 @@ func (h *Headless) EntryDone(e lab.EntrySummary) {
 	}
 	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %.2f offered, p99 %s%s, cpu avg %s: %s",
 		e.Label, e.AchievedRPS, e.OfferedRPS, format.Latency(e.LatencyMS.P99), rtt, cpu, verdict))
+	if g := e.Generators; g != nil && len(g.UnderSentSeconds) > 0 {
+		h.println(fmt.Sprintf("entry %s: %d of %d load generator(s) lost; seconds under-sent: %v",
+			e.Label, len(g.Lost), g.Count, g.UnderSentSeconds))
+	}
 }
 
 func (h *Headless) Done(s lab.Summary) {

@@ -9,7 +9,9 @@
 // with Fargate and prints its result as one JSON line. "agent" serves a
 // task's metadata and credentials endpoints (package taskagent), fed by
 // lab. "pause" waits for SIGTERM: a multi-container task's holder, which
-// owns its network namespace.
+// owns its network namespace. "generate" runs a share of a run's load
+// (its configuration, JSON, in LAB_GENERATOR) and prints a window of it
+// per second.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ecslab/lab/lab/load/generate"
 	"github.com/ecslab/lab/lab/local/taskagent"
 	"github.com/ecslab/lab/workload/app"
 )
@@ -46,8 +49,13 @@ func main() {
 		}
 	case len(args) == 1 && args[0] == "pause":
 		app.Pause(context.Background())
+	case len(args) == 1 && args[0] == "generate":
+		if err := runGenerator(); err != nil {
+			fmt.Fprintln(os.Stderr, "lab workload generate:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe|agent|pause]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
+		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe|agent|pause|generate]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
 		os.Exit(2)
 	}
 }
@@ -61,4 +69,16 @@ func runAgent() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	return taskagent.Serve(ctx, cfg)
+}
+
+// runGenerator runs the generator configured in the environment until
+// its load is over or it is told to stop.
+func runGenerator() error {
+	cfg, err := generate.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return generate.Run(ctx, cfg, os.Stdout)
 }

@@ -35,6 +35,9 @@ type runOptions struct {
 	// stands for (--calibrated); empty: none.
 	calibrated string
 	secrets    []string // --secret NAME=env:VAR|file:PATH
+	// generators overrides load.generators (--generators); 0: the
+	// scenario's.
+	generators int
 }
 
 func newRunCommand() *cobra.Command {
@@ -61,6 +64,7 @@ func newRunCommand() *cobra.Command {
 	f.BoolVar(&o.yes, "yes", false, "--target ecs: do not ask before creating what AWS bills (the estimate is printed all the same)")
 	calibratedFlag(cmd, &o.calibrated)
 	secretFlag(cmd, &o.secrets)
+	f.IntVar(&o.generators, "generators", 0, "split the load across `N` generator containers (load.generators); 1 is lab's own in-process generator")
 	return cmd
 }
 
@@ -124,6 +128,16 @@ func (o runOptions) scenario(arg string) (*scenarios.Scenario, error) {
 	}
 	if o.duration > 0 {
 		sc = sc.WithLoadDuration(o.duration)
+	}
+	if o.generators != 0 {
+		if o.generators < 1 || o.generators > scenarios.MaxGenerators {
+			return nil, usageError{fmt.Errorf("--generators %d: want 1 to %d", o.generators, scenarios.MaxGenerators)}
+		}
+		if o.target == "ecs" {
+			return nil, usageError{fmt.Errorf("--generators: on ECS the load comes from this machine, one generator; generators run as containers on --target local")}
+		}
+		sc = sc.Clone()
+		sc.Load.Generators = o.generators
 	}
 	if len(o.secrets) > 0 && o.target == "ecs" {
 		return nil, usageError{fmt.Errorf("--secret is for local runs: on ECS, a secret's value_from is the ARN ECS reads it from")}

@@ -56,6 +56,17 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		return nil, nil, err
 	}
 	cfg := local.Config{RunID: runID, Scenario: sc, Image: image, Port: sc.Workload.Port, Network: network, Daemon: daemon, Secrets: o.secrets}
+	if sc.Load.GeneratorCount() > 1 {
+		// Generators run lab's own image, whatever the service runs.
+		cfg.GeneratorImage = image
+		if sc.Workload.Image != "" {
+			cfg.GeneratorImage, err = workload.PrepareImage(ctx, cli, "", &prefixWriter{w: stderr, prefix: "lab: "})
+		}
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+	}
 	if o.calibration != nil {
 		cfg.CPUScale = o.calibration.Factor
 	}

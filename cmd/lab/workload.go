@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ecslab/lab/lab/load/generate"
 	"github.com/ecslab/lab/lab/local/taskagent"
 	"github.com/ecslab/lab/workload/app"
 )
@@ -49,6 +50,20 @@ func newWorkloadCommand() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return app.Pause(cmd.Context())
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "generate",
+		Short: "Run a share of a run's load (configured in " + generate.EnvConfig + ") and print a window of it per second",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := generate.ConfigFromEnv()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			return generate.Run(ctx, cfg, cmd.OutOrStdout())
 		},
 	})
 	return cmd

@@ -46,6 +46,7 @@ type Balancer struct {
 	total counters // over all targets, ever
 
 	listener net.Listener
+	extra    []net.Listener // Listen's, guarded by connMu
 	// server serves, through ReverseProxy, the connections that the lean
 	// path (proxy.go) hands over.
 	server   *http.Server
@@ -131,6 +132,27 @@ func (b *Balancer) Start(addr string) error {
 	return nil
 }
 
+// Listen accepts clients on addr as well, in the background: e.g. on
+// the gateway of a Docker network, where load generators in containers
+// reach the balancer. It returns the address it listens at; Close stops
+// it.
+func (b *Balancer) Listen(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	b.connMu.Lock()
+	if b.closed.Load() {
+		b.connMu.Unlock()
+		ln.Close()
+		return "", net.ErrClosed
+	}
+	b.extra = append(b.extra, ln)
+	b.connMu.Unlock()
+	go b.serveLean(ln)
+	return ln.Addr().String(), nil
+}
+
 // URL is the balancer's base URL.
 func (b *Balancer) URL() string { return "http://" + b.listener.Addr().String() }
 
@@ -146,6 +168,9 @@ func (b *Balancer) Close() error {
 		b.server.Close()
 	}
 	b.connMu.Lock()
+	for _, ln := range b.extra {
+		ln.Close()
+	}
 	for pc := range b.conns {
 		pc.c.Close()
 		if up := pc.up.Load(); up != nil {

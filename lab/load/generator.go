@@ -322,14 +322,27 @@ func (g *Generator) awaitResume(ctx context.Context, deadline time.Time) bool {
 // When ctx is cancelled, Run stops sending, cancels the requests in flight
 // (they count as Cancelled, not as errors) and returns ctx.Err() promptly,
 // without awaiting their timeout.
-func (g *Generator) Run(ctx context.Context) error {
+func (g *Generator) Run(ctx context.Context) error { return g.RunAt(ctx, time.Time{}) }
+
+// RunAt is Run with the schedule's time 0 at start instead of now, so
+// that generators in other processes follow one schedule: it waits until
+// start, or, when start has passed, sends at once what came due since.
+// A zero start is now.
+func (g *Generator) RunAt(ctx context.Context, start time.Time) error {
 	if !g.started.CompareAndSwap(false, true) {
 		return ErrRunTwice
 	}
 	if g.owned != nil {
 		defer g.owned.CloseIdleConnections()
 	}
-	start := time.Now()
+	if start.IsZero() {
+		start = time.Now()
+	}
+	var clock sleeper
+	if !clock.until(ctx, start) {
+		return ctx.Err()
+	}
+	clock.stop()
 	var wg sync.WaitGroup
 	arrivals := g.newArrivals(ctx, &wg, start)
 	var prev []chan struct{} // exits of the previous closed phase's workers

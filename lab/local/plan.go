@@ -23,6 +23,10 @@ func PrintPlan(w io.Writer, sc *scenarios.Scenario) error {
 				Builtin: sc.Workload.Builtin, Port: sc.Workload.Port, Size: e.Size,
 			}))
 	}
+	if n := sc.Load.GeneratorCount(); n > 1 {
+		fmt.Fprintf(&b, "load: %d generator containers of lab's workload image per entry (lab workload generate, --memory %dm, no cpu quota), each sending 1/%d of the load to the balancer on the run's network\n",
+			n, generatorMemory>>20, n)
+	}
 	if len(sc.Secrets) > 0 {
 		from := make([]string, len(sc.Secrets))
 		for i, s := range sc.Secrets {

@@ -64,6 +64,9 @@ type Config struct {
 	// Agent, when set, serves each task of several containers from its
 	// network namespace (task metadata, credentials).
 	Agent TaskAgent
+	// GeneratorImage is lab's workload image, which load generators run
+	// as containers when the scenario splits its load (load.generators).
+	GeneratorImage string
 }
 
 // cpuUnits is the quota a task of size gets, in cpu units (1024 = one
@@ -102,6 +105,9 @@ type Target struct {
 	failOnce sync.Once
 
 	ooms oomWatch // the containers Docker reported OOM-killed
+
+	genMu       sync.Mutex
+	genEndpoint string // the balancer's URL for generators; set once
 
 	// starts counts the task starts in flight; Teardown waits for them
 	// once it has begun a new epoch, which they see and give up in.

@@ -22,6 +22,7 @@ type Merger struct {
 	taken   int // seconds below it were handed out by Take
 	total   load.Record
 	seen    map[[2]int]bool // (generator, second)
+	partial map[int]bool    // seconds some generator was stopped during
 	flight  map[int]int64   // each generator's in-flight requests at its latest window
 	latest  map[int]int     // each generator's latest second
 	late    int
@@ -36,7 +37,7 @@ type second struct {
 func NewMerger(gens int) *Merger {
 	return &Merger{
 		gens: gens, seconds: map[int]*second{}, total: emptyRecord(),
-		seen: map[[2]int]bool{}, flight: map[int]int64{}, latest: map[int]int{},
+		seen: map[[2]int]bool{}, partial: map[int]bool{}, flight: map[int]int64{}, latest: map[int]int{},
 	}
 }
 
@@ -63,6 +64,9 @@ func (m *Merger) Add(l Line) (bool, error) {
 		return false, fmt.Errorf("generator %d, second %d: %w", l.Gen, l.Second, err)
 	}
 	m.seen[key] = true
+	if l.Partial {
+		m.partial[l.Second] = true
+	}
 	add(&m.total, r)
 	if prev, ok := m.latest[l.Gen]; !ok || l.Second > prev {
 		m.latest[l.Gen], m.flight[l.Gen] = l.Second, r.InFlight
@@ -171,10 +175,14 @@ func (m *Merger) Totals() load.Totals {
 }
 
 // Missing lists the seconds below n for which some generator's window
-// never arrived: the seconds that were under-sent.
+// never arrived, or was partial: the seconds that were under-sent.
 func (m *Merger) Missing(n int) []int {
 	var out []int
 	for s := range n {
+		if m.partial[s] {
+			out = append(out, s)
+			continue
+		}
 		for g := range m.gens {
 			if !m.seen[[2]int{g, s}] {
 				out = append(out, s)

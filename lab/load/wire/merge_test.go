@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -184,6 +185,19 @@ func TestMissingSeconds(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{2, 3, 4}, m.Missing(secs)); diff != "" {
 		t.Errorf("Missing (-want +got):\n%s", diff)
+	}
+	// A generator stopped during second 0 says so: that second was
+	// under-sent too, though its window arrived.
+	l, err := Decode(f.lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Second, l.Partial = 7, true
+	if _, err := m.Add(l); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Missing(8); !slices.Contains(got, 7) {
+		t.Errorf("Missing = %v, want the partial second 7 among them", got)
 	}
 	if m.Complete(2) || !m.Complete(1) {
 		t.Errorf("Complete(1), Complete(2) = %v, %v; want true, false", m.Complete(1), m.Complete(2))

@@ -46,6 +46,7 @@ type Line struct {
 	InFlight  int64            `json:"in_flight,omitempty"` // window: sent and not completed at its end
 	MaxNanos  int64            `json:"max_ns,omitempty"`    // window: the largest latency, exact
 	Hist      string           `json:"hist,omitempty"`      // window: HdrHistogram V2 compressed, base64, of microseconds
+	Partial   bool             `json:"partial,omitempty"`   // window: the generator was stopped during this second
 
 	Seconds int    `json:"seconds,omitempty"` // done: how many windows were written
 	Error   string `json:"error,omitempty"`   // error

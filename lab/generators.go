@@ -1,0 +1,98 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ecslab/lab/lab/generators"
+	"github.com/ecslab/lab/lab/load"
+)
+
+// loadSource is what sends an entry's load and reports it: lab's own
+// generator (load.Generator), or generators that run apart and report
+// their windows (generators.Fleet).
+type loadSource interface {
+	Run(ctx context.Context) error
+	Window() load.Window
+	Totals() load.Totals
+	Pause(paused bool)
+}
+
+var (
+	_ loadSource = (*load.Generator)(nil)
+	_ loadSource = (*generators.Fleet)(nil)
+)
+
+// GeneratorHost is a target that can run load generators beside the
+// service (load.generators): the local target runs them as containers
+// of lab's workload image.
+type GeneratorHost interface {
+	generators.Launcher
+	// GeneratorEndpoint is the base URL at which generators reach the
+	// service, e.g. the balancer's address on the run's network.
+	GeneratorEndpoint() (string, error)
+}
+
+// startGenerators launches the generators that split the entry's load;
+// the load starts when they start together.
+func (x *entryRun) startGenerators(ctx context.Context) error {
+	r := x.r
+	n := r.sc.Load.GeneratorCount()
+	host, ok := r.target.(GeneratorHost)
+	if !ok {
+		return fmt.Errorf("load.generators: %d: the %s target cannot run generators; use 1, or --target local", n, r.target.Name())
+	}
+	endpoint, err := host.GeneratorEndpoint()
+	if err != nil {
+		return fmt.Errorf("load.generators: %w", err)
+	}
+	fleet, err := generators.Start(ctx, host, generators.Config{
+		Count:   n,
+		Mix:     LoadMix(endpoint, r.sc.Load.Targets()),
+		Timeout: r.sc.Load.Timeout,
+		Phases:  x.phases,
+		Lead:    r.opts.GeneratorLead,
+		OnLost: func(l generators.Lost) {
+			r.emit(Event{Data: GeneratorLost{Generator: l.Gen, Second: l.Second, Reason: l.Reason}})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	x.gen, x.fleet, x.start = fleet, fleet, fleet.Start()
+	return nil
+}
+
+// reportGenerators removes the entry's generators and records in its
+// summary how they did.
+func (x *entryRun) reportGenerators(ctx context.Context) {
+	if x.fleet == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	_ = x.fleet.Remove(rctx) // the target's Close removes whatever is left of the run
+	rep := x.fleet.Report(x.total)
+	g := &Generators{Count: rep.Count, UnderSentSeconds: rep.UnderSent}
+	for _, l := range rep.Lost {
+		g.Lost = append(g.Lost, l.Gen)
+	}
+	x.es.Generators = g
+}
+
+// sleepUntil waits until t; false when ctx is done first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

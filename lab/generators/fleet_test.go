@@ -1,0 +1,126 @@
+package generators
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecslab/lab/lab/load"
+	"github.com/ecslab/lab/lab/load/generate"
+	"github.com/ecslab/lab/lab/load/wire"
+)
+
+// fakeProcess is a generator that has already written its output.
+type fakeProcess struct {
+	out     *bytes.Buffer
+	code    int
+	removed bool
+}
+
+func (p *fakeProcess) Output() io.Reader                 { return p.out }
+func (p *fakeProcess) Wait(context.Context) (int, error) { return p.code, nil }
+func (p *fakeProcess) Remove(context.Context) error      { p.removed = true; return nil }
+
+// fakeLauncher makes each generator write windows of 10 OK requests of
+// 1 ms for seconds 0 to seconds-1 and done, but for the generators in
+// dies, which stop after their window of that second and exit 137.
+type fakeLauncher struct {
+	seconds int
+	dies    map[int]int // generator -> its last second
+	mu      sync.Mutex
+	procs   map[int]*fakeProcess
+	configs map[int]generate.Config
+}
+
+func (l *fakeLauncher) Launch(_ context.Context, gen int, config []byte) (Process, error) {
+	var cfg generate.Config
+	if err := json.Unmarshal(config, &cfg); err != nil {
+		return nil, err
+	}
+	p := &fakeProcess{out: &bytes.Buffer{}}
+	write := func(line wire.Line) {
+		line.V, line.Gen = wire.Version, gen
+		data, _ := line.Encode()
+		p.out.Write(data)
+	}
+	write(wire.Line{Type: wire.TypeStart, Start: cfg.Start})
+	for s := range l.seconds {
+		h := load.NewHistogram()
+		for range 10 {
+			h.RecordValue(1000)
+		}
+		line, _ := wire.WindowLine(gen, s, load.Record{Sent: 10, OK: 10, MaxNanos: 1e6, Hist: h})
+		write(line)
+		if last, ok := l.dies[gen]; ok && s == last {
+			p.code = 137
+			break
+		}
+	}
+	if p.code == 0 {
+		write(wire.Line{Type: wire.TypeDone, Seconds: l.seconds})
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.procs[gen], l.configs[gen] = p, cfg
+	return p, nil
+}
+
+func TestFleetMergesAndReportsTheLost(t *testing.T) {
+	l := &fakeLauncher{seconds: 4, dies: map[int]int{2: 1}, procs: map[int]*fakeProcess{}, configs: map[int]generate.Config{}}
+	var lost []Lost
+	var mu sync.Mutex
+	f, err := Start(context.Background(), l, Config{
+		Count: 3, Phases: []load.Phase{{Duration: 4 * time.Second, Rate: 30}},
+		Mix: []load.Request{{URL: "http://balancer:80/"}}, Lead: time.Millisecond,
+		OnLost: func(x Lost) { mu.Lock(); lost = append(lost, x); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cfg := range l.configs {
+		if cfg.Gen != i || cfg.Of != 3 || !cfg.Start.Equal(f.Start()) {
+			t.Errorf("generator %d told gen %d of %d from %v; want of 3 from %v", i, cfg.Gen, cfg.Of, cfg.Start, f.Start())
+		}
+	}
+	if err := f.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.Window(); w.Sent != 10*(4+4+2) || w.Latency.Count != 100 {
+		t.Errorf("window after the end: sent %d over %d responses; want 100, every window", w.Sent, w.Latency.Count)
+	}
+	if tot := f.Totals(); tot.Requests != 100 || tot.Latency.P99 != 1 {
+		t.Errorf("totals: %d requests, p99 %v ms; want 100, 1", tot.Requests, tot.Latency.P99)
+	}
+	want := []Lost{{Gen: 2, Second: 2, Reason: "exited with code 137"}}
+	if diff := cmp.Diff(want, lost); diff != "" {
+		t.Errorf("lost (-want +got):\n%s", diff)
+	}
+	r := f.Report(4 * time.Second)
+	if diff := cmp.Diff(Report{Count: 3, Lost: want, UnderSent: []int{2, 3}}, r); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	f.Remove(context.Background())
+	for i, p := range l.procs {
+		if !p.removed {
+			t.Errorf("generator %d not removed", i)
+		}
+	}
+}
+
+// A fleet whose every generator dies fails.
+func TestFleetFailsWhenAllAreLost(t *testing.T) {
+	l := &fakeLauncher{seconds: 3, dies: map[int]int{0: 0, 1: 0}, procs: map[int]*fakeProcess{}, configs: map[int]generate.Config{}}
+	f, err := Start(context.Background(), l, Config{Count: 2, Phases: []load.Phase{{Duration: 3 * time.Second, Rate: 1}}, Lead: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Run(context.Background()); err == nil {
+		t.Error("Run = nil with every generator lost")
+	}
+}
