@@ -99,6 +99,7 @@ type Plan struct {
 	network  networkFacts
 	cost     costInputs
 	execRole string // the execution role's ARN, or its placeholder
+	taskRole string // a task definition's task role, or ""
 }
 
 type missingValue struct{ field, purpose string }
@@ -224,8 +225,15 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 	if settings != nil {
 		pl.set = *MergeSettings(nil, settings)
 	}
+	if sc.Workload.RemoteTaskDefinition() {
+		return nil, fmt.Errorf("ecs plan for %s: task definition %s has not been read (ResolveTaskDefinition)", sc.Name, sc.Workload.TaskDefinition)
+	}
 	pl.resolveSettings()
-	pl.resolveSecrets()
+	if sc.Workload.Definition != nil {
+		pl.definitionWarnings()
+	} else {
+		pl.resolveSecrets() // a definition carries its own
+	}
 	pl.logGroup()
 	pl.cluster()
 	pl.network()
@@ -280,7 +288,12 @@ func (pl *planner) resolveSettings() {
 	pl.resolveSubnets()
 	pl.resolveImage()
 	pl.executionRole = s.ExecutionRoleARN
-	if s.ExecutionRoleARN == "" {
+	if d := sc.Workload.Definition; d != nil {
+		// A task definition's own roles are registered with it.
+		pl.executionRole = cmp.Or(d.ExecutionRoleARN, pl.executionRole)
+		p.taskRole = d.TaskRoleARN
+	}
+	if pl.executionRole == "" {
 		pl.executionRole = pl.missing("execution_role_arn", "the task execution role ECS uses to pull the image and write logs (a role with the AmazonECSTaskExecutionRolePolicy)")
 	}
 	p.execRole = pl.executionRole
@@ -293,6 +306,8 @@ func (pl *planner) resolveSettings() {
 func (pl *planner) resolveImage() {
 	s, w := pl.set, pl.sc.Workload
 	switch {
+	case w.Definition != nil:
+		pl.checkDefinitionImages() // the definition names its images
 	case s.Image != "":
 		pl.image = s.Image
 	case w.Builtin:
@@ -395,6 +410,9 @@ func (pl *planner) entry(e scenarios.Entry, first bool) {
 }
 
 func (pl *planner) taskDefinition(e scenarios.Entry) *ecs.RegisterTaskDefinitionInput {
+	if pl.sc.Workload.Definition != nil {
+		return pl.userTaskDefinition(e)
+	}
 	var env []ecstypes.KeyValuePair
 	for _, k := range slices.Sorted(maps.Keys(e.Env)) {
 		env = append(env, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(e.Env[k])})
@@ -432,6 +450,7 @@ func (pl *planner) taskDefinition(e scenarios.Entry) *ecs.RegisterTaskDefinition
 }
 
 func (pl *planner) createService(e scenarios.Entry, tdARN string) *ecs.CreateServiceInput {
+	container, port := pl.definitionLoadBalancer()
 	return &ecs.CreateServiceInput{
 		Cluster:        aws.String(pl.p.Cluster),
 		ServiceName:    aws.String(pl.p.Service),
@@ -445,8 +464,8 @@ func (pl *planner) createService(e scenarios.Entry, tdARN string) *ecs.CreateSer
 		}},
 		LoadBalancers: []ecstypes.LoadBalancer{{
 			TargetGroupArn: aws.String(pl.targetGroup),
-			ContainerName:  aws.String(ContainerName),
-			ContainerPort:  aws.Int32(pl.port),
+			ContainerName:  aws.String(container),
+			ContainerPort:  aws.Int32(port),
 		}},
 		HealthCheckGracePeriodSeconds: aws.Int32(int32(pl.sc.Service.HealthCheck.GracePeriod.Round(time.Second) / time.Second)),
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{

@@ -29,7 +29,8 @@ type Statement struct {
 // Application Auto Scaling create on first use. Actions are exactly the
 // calls; resources are "*" where the calls do not take narrower ones
 // (Describe and List calls) or where the names are only known at run
-// time, save iam:PassRole, which names the execution role.
+// time, save iam:PassRole, which names the execution role (and a task
+// definition's task role).
 func (p *Plan) IAMPolicy() PolicyDocument {
 	doc := PolicyDocument{Version: "2012-10-17"}
 	doc.Statement = append(doc.Statement, Statement{
@@ -41,6 +42,14 @@ func (p *Plan) IAMPolicy() PolicyDocument {
 			Sid: "PassTheExecutionRole", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: p.execRole,
 			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
 		},
+	)
+	if p.taskRole != "" {
+		doc.Statement = append(doc.Statement, Statement{
+			Sid: "PassTheTaskRole", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: p.taskRole,
+			Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+		})
+	}
+	doc.Statement = append(doc.Statement,
 		Statement{
 			Sid: "ServiceLinkedRolesOnFirstUse", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"}, Resource: "*",
 			Condition: map[string]map[string]any{"StringEquals": {"iam:AWSServiceName": []string{

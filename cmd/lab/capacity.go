@@ -100,7 +100,7 @@ func runCapacity(ctx context.Context, arg string, o capacityOptions, stdout, std
 	if o.target != "local" {
 		return usageError{fmt.Errorf("--target %s: lab capacity runs on the local target (steps of seconds need CPU figures by the second; CloudWatch gives one a minute)", o.target)}
 	}
-	sc, err := scenarios.Resolve(arg)
+	sc, err := loadScenario(ctx, arg)
 	if err != nil {
 		return err
 	}

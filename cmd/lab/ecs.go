@@ -44,8 +44,8 @@ removes what another scenario or person created.`,
 // connection, and the plan.
 
 // ecsSettings resolves the scenario and its merged ECS settings.
-func ecsSettings(arg, settingsFile string) (*scenarios.Scenario, *scenarios.ECS, error) {
-	sc, err := scenarios.Resolve(arg)
+func ecsSettings(ctx context.Context, arg, settingsFile string) (*scenarios.Scenario, *scenarios.ECS, error) {
+	sc, err := loadScenario(ctx, arg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,7 +36,7 @@ What is already gone counts as removed.`,
 }
 
 func ecsDown(ctx context.Context, arg, settingsFile string, deleteLogs bool, stderr io.Writer) error {
-	sc, set, err := ecsSettings(arg, settingsFile)
+	sc, set, err := ecsSettings(ctx, arg, settingsFile)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ credentials; settings given (--ecs FILE) narrow it (a given target group
 needs no ALB calls).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, set, err := ecsSettings(args[0], settingsFile)
+			sc, set, err := ecsSettings(cmd.Context(), args[0], settingsFile)
 			if err != nil {
 				return err
 			}

@@ -50,7 +50,7 @@ type ecsUpOptions struct {
 
 func ecsUp(ctx context.Context, arg string, o ecsUpOptions, stdout, stderr io.Writer) error {
 	entry := o.entry - 1
-	sc, set, err := ecsSettings(arg, o.settingsFile)
+	sc, set, err := ecsSettings(ctx, arg, o.settingsFile)
 	if err != nil {
 		return err
 	}

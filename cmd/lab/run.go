@@ -82,7 +82,7 @@ func runLoop(ctx context.Context, arg string, o runOptions, stdout, stderr io.Wr
 // runScenario runs the scenario arg once, or prints its plan under
 // --dry-run; again says whether the dashboard asked for another run.
 func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr io.Writer) (again bool, err error) {
-	sc, err := o.scenario(arg)
+	sc, err := o.scenario(ctx, arg)
 	if err != nil {
 		return false, err
 	}
@@ -108,11 +108,11 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 
 // scenario checks --target, resolves arg, and applies --size and
 // --duration to it.
-func (o runOptions) scenario(arg string) (*scenarios.Scenario, error) {
+func (o runOptions) scenario(ctx context.Context, arg string) (*scenarios.Scenario, error) {
 	if o.target != "local" && o.target != "ecs" {
 		return nil, usageError{fmt.Errorf("--target %s: want local or ecs", o.target)}
 	}
-	sc, err := scenarios.Resolve(arg)
+	sc, err := loadScenario(ctx, arg)
 	if err != nil {
 		return nil, err
 	}

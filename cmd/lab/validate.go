@@ -36,6 +36,9 @@ func newValidateCommand() *cobra.Command {
 					}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d %s x %s)\n", arg, sc.Name, n, entries, length)
+				if sc.Workload.RemoteTaskDefinition() {
+					fmt.Fprintf(cmd.OutOrStdout(), "  task definition %s: read from ECS when the scenario runs (not checked here)\n", sc.Workload.TaskDefinition)
+				}
 			}
 			return errors.Join(errs...)
 		},
