@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -67,7 +68,8 @@ func secretFlag(cmd *cobra.Command, values *[]string) {
 }
 
 // secretValues reads the values of the scenario's secrets for a local
-// run, from --secret or from their value_from.
+// run, and of its task definition's, from --secret or from their
+// value_from.
 func secretValues(sc *scenarios.Scenario, flagValues []string) (map[string]string, error) {
 	flags, err := secrets.ParseFlags(flagValues)
 	if err != nil {
@@ -77,7 +79,8 @@ func secretValues(sc *scenarios.Scenario, flagValues []string) (map[string]strin
 	if !strings.HasPrefix(sc.Source, "builtin:") {
 		src.ScenarioDir = filepath.Dir(sc.Source)
 	}
-	values, err := secrets.Resolve(sc.Secrets, flags, src)
+	list := append(slices.Clone(sc.Secrets), taskDefinitionSecrets(sc)...)
+	values, err := secrets.Resolve(list, flags, src)
 	if err != nil {
 		return nil, usageError{err}
 	}

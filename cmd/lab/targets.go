@@ -48,8 +48,8 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 		return nil, nil, err
 	}
 	release := func() { lock.Release(); cli.Close() }
-	// The scenario's own image, or the built-in app's; Port is the
-	// built-in app's for the latter.
+	// The scenario's own image, or the built-in app's (also what holds a
+	// task definition's tasks); Port is the built-in app's for the latter.
 	image, err := workload.PrepareImage(ctx, cli, sc.Workload.Image, &prefixWriter{w: stderr, prefix: "lab: "})
 	if err != nil {
 		release()
@@ -69,6 +69,12 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 	}
 	if o.calibration != nil {
 		cfg.CPUScale = o.calibration.Factor
+	}
+	if sc.Workload.TaskDefinition != "" {
+		if err := withTaskDefinition(ctx, cli, &cfg, daemon, stderr); err != nil {
+			release()
+			return nil, nil, err
+		}
 	}
 	target, err := local.New(ctx, cli, cfg)
 	if err != nil {

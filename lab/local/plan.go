@@ -17,7 +17,15 @@ import (
 func PrintPlan(w io.Writer, sc *scenarios.Scenario) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "scenario %s: %s of load per entry, path %s\n", sc.Name, sc.LoadDuration(), sc.Load.Path)
+	if d := sc.Workload.Definition; d != nil {
+		printTaskDefPlan(&b, sc)
+	}
 	for _, e := range sc.Entries() {
+		if sc.Workload.Definition != nil {
+			fmt.Fprintf(&b, "entry %d: %d task(s) at %s (%.2f vCPU, %d MiB): one parent cgroup per task with --cpus %.4g --memory %dm, no swap (or, where lab cannot make it, each container its share)\n",
+				e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, e.Size.VCPU(), e.Size.Memory)
+			continue
+		}
 		fmt.Fprintf(&b, "entry %d: %d task(s) at %s (%.2f vCPU, %d MiB): docker run %s\n",
 			e.Index+1, e.Count, e.Label, e.Size.VCPU(), e.Size.Memory, runOptions(taskSpec{
 				Builtin: sc.Workload.Builtin, Port: sc.Workload.Port, Size: e.Size,
@@ -62,4 +70,39 @@ func runOptions(s taskSpec) string {
 		opts = append(opts, "--user "+cfg.User)
 	}
 	return strings.Join(opts, " ")
+}
+
+// printTaskDefPlan says how each task of a task definition runs: a
+// holder for the network namespace, then each container with what
+// decides its start and its limits. Environment values are not printed.
+func printTaskDefPlan(b *bytes.Buffer, sc *scenarios.Scenario) {
+	d := sc.Workload.Definition
+	lb := sc.Service.LoadBalancer
+	fmt.Fprintf(b, "task definition %s: each task is a holder (lab's workload image, `pause`) that owns its network namespace and publishes %s:%d to the balancer, and %d container(s) in that namespace:\n",
+		d.Family, lb.Container, lb.Port, len(d.ContainerDefinitions))
+	for _, c := range d.ContainerDefinitions {
+		var notes []string
+		if c.IsEssential() {
+			notes = append(notes, "essential")
+		}
+		for _, dep := range c.DependsOn {
+			notes = append(notes, fmt.Sprintf("after %s %s", dep.ContainerName, dep.Condition))
+		}
+		if c.CPU > 0 {
+			notes = append(notes, fmt.Sprintf("--cpu-shares %d", c.CPU))
+		}
+		if c.Memory != nil {
+			notes = append(notes, fmt.Sprintf("--memory %dm", *c.Memory))
+		}
+		if c.MemoryReservation != nil {
+			notes = append(notes, fmt.Sprintf("--memory-reservation %dm", *c.MemoryReservation))
+		}
+		if c.HealthCheck != nil {
+			notes = append(notes, "health check "+c.HealthCheck.Command[0])
+		}
+		if len(c.Secrets) > 0 {
+			notes = append(notes, fmt.Sprintf("%d secret(s)", len(c.Secrets)))
+		}
+		fmt.Fprintf(b, "  %s: %s (%s)\n", c.Name, c.Image, strings.Join(notes, ", "))
+	}
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,27 @@ entry 1: 1 task(s) at 256/512 (0.25 vCPU, 512 MiB): docker run --cpus 0.25 --mem
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("plan of an image (-want +got):\n%s", diff)
+	}
+}
+
+// A task definition's plan names the holder, each container with what
+// orders its start and its limits, and the envelope per entry.
+func TestPrintPlanOfATaskDefinition(t *testing.T) {
+	sc, err := scenarios.Load("../../scenarios/testdata/valid/task-definition.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := PrintPlan(&b, sc); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"publishes envoy:8000 to the balancer, and 2 container(s)",
+		"  envoy: public.ecr.aws/envoyproxy/envoy:v1.31-latest (essential, after app START, --cpu-shares 64, --memory-reservation 64m)",
+		"entry 2: 2 task(s) at 512/1024 (0.50 vCPU, 1024 MiB): one parent cgroup per task with --cpus 0.5 --memory 1024m",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, b.String())
+		}
 	}
 }
