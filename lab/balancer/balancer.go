@@ -197,6 +197,7 @@ func (b *Balancer) Register(id, addr string) {
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
 			r.Out.Host = r.In.Host
+			setForwarded(r)
 		},
 		Transport:    b.transport,
 		ErrorLog:     log.New(io.Discard, "", 0),
@@ -300,6 +301,32 @@ func (b *Balancer) Targets() []TargetState {
 // it ever had: requests routed to targets, and their summed response time.
 func (b *Balancer) Totals() (requests int64, responseTime time.Duration, responses int64) {
 	return b.total.requests.Load(), time.Duration(b.total.respNanos.Load()), b.total.responses.Load()
+}
+
+// setForwarded sets the X-Forwarded fields on the net/http path as the
+// lean path does (proxyConn.writeForwarded), for the listener the client
+// reached. Rewrite starts without them:
+// X-Forwarded-Host, which ALB passes on untouched, is put back.
+func setForwarded(r *httputil.ProxyRequest) {
+	addr := r.In.RemoteAddr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	var prior []string
+	for _, v := range r.In.Header["X-Forwarded-For"] {
+		if v = strings.TrimSpace(v); v != "" {
+			prior = append(prior, v)
+		}
+	}
+	h := r.Out.Header
+	h["X-Forwarded-For"] = []string{strings.Join(append(prior, addr), ", ")}
+	h["X-Forwarded-Proto"] = []string{"http"}
+	if la, ok := r.In.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		h["X-Forwarded-Port"] = []string{portOf(la)}
+	}
+	if v := r.In.Header["X-Forwarded-Host"]; len(v) > 0 {
+		h["X-Forwarded-Host"] = v
+	}
 }
 
 // connectionNamesFraming is the net/http path's head.framingToken.

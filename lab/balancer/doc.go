@@ -34,6 +34,11 @@
 //     fields as hop-by-hop would move where the message ends. ALB instead
 //     classifies every request by its desync mitigation mode (defensive
 //     by default); lab refuses these requests only.
+//   - The fields ALB adds to a request: X-Forwarded-For, the client's
+//     address appended to the list the client sent (ALB's default
+//     "append" mode); X-Forwarded-Proto, http, and X-Forwarded-Port, the
+//     listener's port, both replacing what the client sent. Other
+//     X-Forwarded fields pass on untouched.
 //   - ALB's idle timeout (Options.IdleTimeout, 60 s by default): a client
 //     connection on which no request starts, or whose request body stops
 //     arriving, for that long is closed.
@@ -47,8 +52,8 @@
 //
 //   - Listener rules, TLS, HTTP/2 and gRPC, sticky sessions, slow start,
 //     weighted target groups, Availability Zones, access logs.
-//   - X-Forwarded-For, X-Forwarded-Proto and X-Amzn-Trace-Id: it removes
-//     the X-Forwarded fields a client sent and adds none.
+//   - X-Amzn-Trace-Id, and X-Forwarded-For modes other than ALB's
+//     default (append).
 //   - ALB's other limits on requests and its client-side codes (460, 463
 //     and the like).
 //   - ALB's scaling: an ALB has no fixed limit on client connections (it

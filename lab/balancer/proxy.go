@@ -49,6 +49,13 @@ type proxyConn struct {
 	req, res head
 	pending  int                      // bytes of the request head not yet consumed from br
 	up       atomic.Pointer[upstream] // the target connection in use, for Close
+	clientIP string                   // for X-Forwarded-For
+	// forwarded are the X-Forwarded-Proto and -Port lines added to every
+	// request, for the listener that accepted the connection.
+	forwarded string
+	// idleUntil is the read deadline armIdle set, still in force; zero
+	// once another one replaced it.
+	idleUntil time.Time
 }
 
 var (
@@ -57,15 +64,15 @@ var (
 )
 
 // serveLean accepts client connections until the listener closes. Past
-// Options.MaxConns open connections it waits for one to close: new ones
-// wait in the listen queue, and no memory grows for them.
+// Options.MaxConns open connections it waits for one to close before it
+// serves the one it accepted: the next ones wait in the listen queue, and
+// no memory grows for them.
 func (b *Balancer) serveLean(ln net.Listener) {
+	forwarded := "X-Forwarded-Proto: http\r\nX-Forwarded-Port: " + portOf(ln.Addr()) + "\r\n"
 	var delay time.Duration
 	for {
-		b.slots <- struct{}{}
 		c, err := ln.Accept()
 		if err != nil {
-			<-b.slots
 			if b.closed.Load() || errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -76,7 +83,8 @@ func (b *Balancer) serveLean(ln net.Listener) {
 			continue
 		}
 		delay = 0
-		pc := &proxyConn{b: b, c: c}
+		b.slots <- struct{}{} // a connection past the limit waits here, the next ones in the listen queue
+		pc := &proxyConn{b: b, c: c, clientIP: hostOf(c.RemoteAddr()), forwarded: forwarded}
 		if !b.track(pc, true) {
 			c.Close()
 			<-b.slots
@@ -131,8 +139,7 @@ func (pc *proxyConn) serve() {
 	}()
 	for {
 		if br.Buffered() == 0 {
-			// ALB's idle timeout: no request, no connection.
-			pc.c.SetReadDeadline(time.Now().Add(pc.b.idleTimeout))
+			pc.armIdle()
 		}
 		if _, err := br.Peek(1); err != nil {
 			return // the client closed its idle connection, or left it idle
@@ -147,6 +154,27 @@ func (pc *proxyConn) serve() {
 			return
 		}
 	}
+}
+
+// armIdle sets the read deadline of ALB's idle timeout before the wait
+// for a request: no request, no connection. The deadline goes a little
+// past the timeout (slack) so that it need not move at every request of
+// a busy connection: the connection closes after an idle spell of the
+// timeout and at most the slack, never sooner.
+func (pc *proxyConn) armIdle() {
+	now, idle := time.Now(), pc.b.idleTimeout
+	if pc.idleUntil.Sub(now) >= idle {
+		return
+	}
+	slack := min(idle/16, time.Second)
+	pc.idleUntil = now.Add(idle + slack)
+	pc.c.SetReadDeadline(pc.idleUntil)
+}
+
+// setReadDeadline sets another read deadline than armIdle's.
+func (pc *proxyConn) setReadDeadline(d time.Duration) {
+	pc.idleUntil = time.Time{}
+	pc.c.SetReadDeadline(time.Now().Add(d))
 }
 
 // closeGracefully closes a connection after a response: it stops
@@ -171,7 +199,7 @@ func closeGracefully(c net.Conn) {
 func (pc *proxyConn) serveOne() (keep bool, err error) {
 	deadline := false
 	setDeadline := func() {
-		pc.c.SetReadDeadline(time.Now().Add(pc.b.headerTimeout))
+		pc.setReadDeadline(pc.b.headerTimeout)
 		deadline = true
 	}
 	raw, err := readHead(pc.br, setDeadline)
@@ -295,12 +323,13 @@ func (pc *proxyConn) writeRequest(up *upstream, addr string) (bodyDone bool, err
 	if req.teTrailers {
 		w.WriteString("Te: trailers\r\n")
 	}
+	pc.writeForwarded(w)
 	w.WriteString("\r\n")
 	if req.contentLength > 0 {
 		pc.consumeHead()
 		var beforeRead func() // a body larger than the buffer streams, each read within the idle timeout
 		if int64(pc.br.Buffered()) < req.contentLength {
-			beforeRead = func() { pc.c.SetReadDeadline(time.Now().Add(pc.b.idleTimeout)) }
+			beforeRead = func() { pc.setReadDeadline(pc.b.idleTimeout) }
 		}
 		if err := copyN(w, pc.br, req.contentLength, beforeRead); err != nil {
 			var se sideError
@@ -311,6 +340,44 @@ func (pc *proxyConn) writeRequest(up *upstream, addr string) (bodyDone bool, err
 		}
 	}
 	return true, w.Flush()
+}
+
+// writeForwarded writes the X-Forwarded fields as ALB sets them: the
+// client's address appended to the X-Forwarded-For it sent, the
+// listener's protocol and port.
+func (pc *proxyConn) writeForwarded(w *bufio.Writer) {
+	w.WriteString("X-Forwarded-For: ")
+	for i := range pc.req.fields {
+		if f := &pc.req.fields[i]; f.kind == forwardedFor {
+			if v := f.value(); len(v) > 0 {
+				w.Write(v)
+				w.WriteString(", ")
+			}
+		}
+	}
+	w.WriteString(pc.clientIP)
+	w.WriteString("\r\n")
+	w.WriteString(pc.forwarded)
+}
+
+// hostOf is the host part of a connection's address, as X-Forwarded-For
+// names it.
+func hostOf(addr net.Addr) string {
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	return host
+}
+
+// portOf is the port of a listener's address, as X-Forwarded-Port names
+// it.
+func portOf(addr net.Addr) string {
+	_, port, _ := net.SplitHostPort(addr.String())
+	return port
 }
 
 // readResponse reads the response head into pc.res. Informational (1xx)

@@ -66,9 +66,10 @@ type field struct {
 type fieldKind uint8
 
 const (
-	forward   fieldKind = iota
-	hopByHop            // never forwarded
-	announces           // Trailer: forwarded with a chunked body only
+	forward      fieldKind = iota
+	hopByHop               // never forwarded
+	announces              // Trailer: forwarded with a chunked body only
+	forwardedFor           // X-Forwarded-For: its value goes first in the balancer's own
 )
 
 // wantsKeepAlive: the client keeps its connection open after the response.
@@ -198,10 +199,12 @@ func (h *head) requestField(name fieldName, value []byte) (fieldKind, error) {
 		return hopByHop, nil
 	case fieldIdempotencyKey, fieldXIdempotencyKey:
 		h.idempotent = true
-	case fieldTrailer, fieldKeepAlive, fieldProxyConnection, fieldProxyAuthenticate, fieldProxyAuthorization,
-		fieldXForwardedFor, fieldXForwardedHost, fieldXForwardedProto:
-		// The X-Forwarded fields go, as httputil.ReverseProxy's Rewrite drops them.
+	case fieldTrailer, fieldKeepAlive, fieldProxyConnection, fieldProxyAuthenticate, fieldProxyAuthorization:
 		return hopByHop, nil
+	case fieldXForwardedFor:
+		return forwardedFor, nil // the client's address is appended, as ALB does
+	case fieldXForwardedProto, fieldXForwardedPort:
+		return hopByHop, nil // ALB sets them to its listener's
 	}
 	return forward, nil
 }
@@ -328,7 +331,7 @@ const (
 	fieldTransferEncoding
 	fieldUpgrade
 	fieldXForwardedFor
-	fieldXForwardedHost
+	fieldXForwardedPort
 	fieldXForwardedProto
 	fieldXIdempotencyKey
 )
@@ -349,7 +352,7 @@ var fieldNames = [...]string{
 	fieldTransferEncoding:   "transfer-encoding",
 	fieldUpgrade:            "upgrade",
 	fieldXForwardedFor:      "x-forwarded-for",
-	fieldXForwardedHost:     "x-forwarded-host",
+	fieldXForwardedPort:     "x-forwarded-port",
 	fieldXForwardedProto:    "x-forwarded-proto",
 	fieldXIdempotencyKey:    "x-idempotency-key",
 }
@@ -428,6 +431,9 @@ func (h *head) dropNamed() {
 		}
 	}
 }
+
+// value is the field's value, without white space around it.
+func (f *field) value() []byte { return trimOWS(f.line[len(f.name)+1:]) }
 
 // splitField splits "Name: value" and checks the name. A line that starts
 // with white space (obsolete line folding) has no valid name.

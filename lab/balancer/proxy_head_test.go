@@ -21,7 +21,7 @@ func TestNameOf(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"", "t", "hosts", "user-agent", "x-forwarded-port", "content-lengt", strings.Repeat("x", 40)} {
+	for _, name := range []string{"", "t", "hosts", "user-agent", "x-forwarded-host", "content-lengt", strings.Repeat("x", 40)} {
 		if got := nameOf([]byte(name)); got != otherField {
 			t.Errorf("nameOf(%q) = %d, want otherField", name, got)
 		}
@@ -62,9 +62,10 @@ func TestParseRequestFields(t *testing.T) {
 		{"Proxy-Connection: keep-alive", false, hopByHop, nil},
 		{"Proxy-Authenticate: Basic", false, hopByHop, nil},
 		{"Proxy-Authorization: Basic eA==", false, hopByHop, nil},
-		{"X-Forwarded-For: 10.0.0.1", false, hopByHop, nil},
-		{"X-Forwarded-Host: a", false, hopByHop, nil},
+		{"X-Forwarded-For: 10.0.0.1", false, forwardedFor, nil},
+		{"X-Forwarded-Host: a", false, forward, nil}, // ALB passes it on
 		{"X-Forwarded-Proto: https", false, hopByHop, nil},
+		{"X-Forwarded-Port: 443", false, hopByHop, nil},
 		{"Idempotency-Key: k", false, forward, func(h *head) bool { return h.idempotent }},
 		{"X-Idempotency-Key: k", false, forward, func(h *head) bool { return h.idempotent }},
 		{"X-Bad: a\x01b", true, 0, nil},
