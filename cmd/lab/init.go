@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,21 +11,28 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ecslab/lab/scenarios"
+	"github.com/ecslab/lab/taskdef"
 )
 
 func newInitCommand() *cobra.Command {
 	var (
-		output string
-		force  bool
+		output, fromDef string
+		force           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "init [NAME]",
-		Short: "Write a commented starter scenario, or a copy of built-in NAME, to edit",
+		Short: "Write a commented starter scenario, a copy of built-in NAME, or a scenario around your task definition",
 		Long: `init writes a commented starter scenario to ./scenario.yaml or, given the
-name of a built-in scenario (lab list), a copy of it to ./NAME.yaml. It
-never overwrites a file unless --force is given. --output - writes to stdout.`,
+name of a built-in scenario (lab list), a copy of it to ./NAME.yaml. With
+--from-task-definition FILE it writes ./NAME.yaml (NAME defaults to the
+definition's family) around that ECS task definition (the JSON of
+RegisterTaskDefinition or of aws ecs describe-task-definition). It never
+overwrites a file unless --force is given. --output - writes to stdout.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if fromDef != "" {
+				return initFromTaskDefinition(cmd, fromDef, args, output, force)
+			}
 			data, file, what := scenarios.Starter(), "scenario.yaml", "a starter scenario"
 			if len(args) == 1 {
 				name := args[0]
@@ -54,7 +62,42 @@ never overwrites a file unless --force is given. --output - writes to stdout.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead (- for stdout)")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite the file if it exists")
+	cmd.Flags().StringVar(&fromDef, "from-task-definition", "", "write a scenario that runs the ECS task definition in `FILE`")
 	return cmd
+}
+
+// initFromTaskDefinition writes the scenario around the task definition
+// in defPath; its warnings (fields lab does not emulate) go to stderr.
+func initFromTaskDefinition(cmd *cobra.Command, defPath string, args []string, output string, force bool) error {
+	name := ""
+	if len(args) == 1 {
+		name = args[0]
+	}
+	file := output
+	if name == "" || file == "" {
+		d, err := taskdef.Load(defPath)
+		if err != nil {
+			return err
+		}
+		name = cmp.Or(name, scenarioNameOf(d.Family))
+		file = cmp.Or(file, name+".yaml")
+	}
+	data, warnings, err := scenarioFromTaskDefinition(defPath, name, file)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "lab: note: %s\n", w.Headline())
+	}
+	if file == "-" {
+		_, err := cmd.OutOrStdout().Write(data)
+		return err
+	}
+	if err := writeNew(file, data, force); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (a scenario around task definition %s); edit it, then: lab validate %s && lab run %s\n", file, defPath, file, file)
+	return nil
 }
 
 // writeNew writes data to file, which must not exist unless force is set.

@@ -168,3 +168,75 @@ func TestInitBadInput(t *testing.T) {
 		t.Errorf("bad input wrote files: %v", entries)
 	}
 }
+
+// TestInitFromTaskDefinition writes a scenario around each testdata task
+// definition: it loads, names the definition beside it, balances to the
+// first essential container's first port, and the definition's notes go
+// to stderr.
+func TestInitFromTaskDefinition(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		file, name, want string
+	}{
+		{"sidecar-proxy.json", "shop-api", "load_balancer: {container: envoy, port: 8000}"},
+		{"init-container.json", "orders-worker", "load_balancer: {container: app, port: 8080}"},
+		{"health-check.json", "catalog", "load_balancer: {container: catalog, port: 8080}"},
+	}
+	for _, tc := range cases {
+		data, err := os.ReadFile(filepath.Join("..", "..", "taskdef", "testdata", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, tc.file), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			stdout, stderr, code := runInit(t, "init", "--from-task-definition", tc.file)
+			if code != exitOK {
+				t.Fatalf("exit code %d; stderr:\n%s", code, stderr)
+			}
+			if !strings.Contains(stdout, "wrote "+tc.name+".yaml") {
+				t.Errorf("stdout = %q", stdout)
+			}
+			data, err := os.ReadFile(tc.name + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte("task_definition: "+tc.file+"\n")) || !bytes.Contains(data, []byte(tc.want)) {
+				t.Errorf("%s.yaml:\n%s", tc.name, data)
+			}
+			sc, err := scenarios.Load(tc.name + ".yaml")
+			if err != nil {
+				t.Fatalf("the written scenario does not load:\n%v", err)
+			}
+			if sc.Workload.Definition == nil || sc.Name != tc.name {
+				t.Errorf("scenario %+v", sc.Workload)
+			}
+			if tc.file != "init-container.json" && !strings.Contains(stderr, "lab: note: "+tc.file+":") {
+				t.Errorf("stderr lacks the definition's notes: %q", stderr)
+			}
+		})
+	}
+
+	// Without a task size, the smallest Fargate size that holds the
+	// containers; without a port, a usage error.
+	def := `{"family": "w", "networkMode": "awsvpc", "containerDefinitions": [{"name": "a", "image": "x/a", "cpu": 300, "memory": 700, "portMappings": [{"containerPort": 80}]}]}`
+	os.WriteFile("nosize.json", []byte(def), 0o644)
+	if _, stderr, code := runInit(t, "init", "--from-task-definition", "nosize.json", "sized"); code != exitOK {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	if data, _ := os.ReadFile("sized.yaml"); !bytes.Contains(data, []byte("  cpu: 512\n  memory: 1024\n")) {
+		t.Errorf("sized.yaml:\n%s", data)
+	}
+	os.WriteFile("noport.json", []byte(strings.Replace(def, `, "portMappings": [{"containerPort": 80}]`, "", 1)), 0o644)
+	if _, stderr, code := runInit(t, "init", "--from-task-definition", "noport.json"); code != exitBadInput || !strings.Contains(stderr, "no essential container of task definition w maps a port") {
+		t.Errorf("exit code %d, stderr %q", code, stderr)
+	}
+	os.WriteFile("bad.json", []byte(`{"family": "w", "networkMode": "bridge"}`), 0o644)
+	if _, stderr, code := runInit(t, "init", "--from-task-definition", "bad.json"); code != exitBadInput || !strings.Contains(stderr, "bad.json:1:") {
+		t.Errorf("exit code %d, stderr %q", code, stderr)
+	}
+}
