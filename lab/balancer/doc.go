@@ -41,7 +41,8 @@
 //     X-Forwarded fields pass on untouched.
 //   - ALB's idle timeout (Options.IdleTimeout, 60 s by default): a client
 //     connection on which no request starts, or whose request body stops
-//     arriving, for that long is closed.
+//     arriving, or (on Linux) that takes none of its response for that
+//     long, is closed; the target connection it held goes with it.
 //   - No hold for slow clients: a request head must arrive within
 //     Options.HeaderTimeout of its first byte, with its body when that
 //     fits in the 8 KiB buffer, and no target is chosen before; a head is

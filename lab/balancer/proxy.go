@@ -116,7 +116,7 @@ func (b *Balancer) track(pc *proxyConn, add bool) bool {
 func (pc *proxyConn) serve() {
 	br := readers.Get().(*bufio.Reader)
 	bw := writers.Get().(*bufio.Writer)
-	rw := socketIO(pc.c)
+	rw := socketIO(pc.c, pc.writeStalled)
 	br.Reset(rw)
 	bw.Reset(rw)
 	pc.br, pc.bw = br, bw
@@ -169,6 +169,17 @@ func (pc *proxyConn) armIdle() {
 	slack := min(idle/16, time.Second)
 	pc.idleUntil = now.Add(idle + slack)
 	pc.c.SetReadDeadline(pc.idleUntil)
+}
+
+// writeStalled bounds a write to the client that finds no room: a client
+// that stops reading its response is cut after the idle timeout (ALB's
+// "no data sent"), and frees the target connection it holds.
+func (pc *proxyConn) writeStalled(stalled bool) {
+	if stalled {
+		pc.c.SetWriteDeadline(time.Now().Add(pc.b.idleTimeout))
+	} else {
+		pc.c.SetWriteDeadline(time.Time{})
+	}
 }
 
 // setReadDeadline sets another read deadline than armIdle's.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,34 @@ func TestProxyBoundsClientConnections(t *testing.T) {
 	second.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, body := second.read(false); body != "ok" {
 		t.Errorf("once a slot was free: body %q", body)
+	}
+}
+
+func TestProxyCutsAClientThatStopsReading(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("stalled writes are watched on Linux only")
+	}
+	released := make(chan struct{})
+	b := NewWithOptions(Options{IdleTimeout: 200 * time.Millisecond})
+	if err := b.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.Register("t", backendServer(t, func(w http.ResponseWriter, r *http.Request) {
+		chunk := strings.Repeat("x", 64<<10)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				break
+			}
+		}
+		close(released)
+	}))
+	b.SetHealthy("t", true)
+	rc := dialRaw(t, b)
+	io.WriteString(rc.c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a client that reads nothing still holds the target's response")
 	}
 }

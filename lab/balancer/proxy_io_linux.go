@@ -15,12 +15,15 @@ import (
 // spell and lets it take the processor away during longer writes, which
 // costs futex calls and context switches on the balancer's one core at
 // every request.
-func socketIO(c net.Conn) io.ReadWriter {
+//
+// onStall, if not nil, is called with true when a write finds no room
+// (before it waits), and with false once that write is done.
+func socketIO(c net.Conn, onStall func(stalled bool)) io.ReadWriter {
 	rc := syscallConn(c)
 	if rc == nil {
 		return c
 	}
-	r := &rawIO{rc: rc}
+	r := &rawIO{rc: rc, onStall: onStall}
 	r.read, r.write = r.readFD, r.writeFD // bound once: no allocation per call
 	return r
 }
@@ -31,6 +34,8 @@ type rawIO struct {
 	n           int
 	err         error
 	read, write func(fd uintptr) bool
+	onStall     func(stalled bool)
+	stalled     bool
 }
 
 func (r *rawIO) Read(p []byte) (int, error) {
@@ -67,6 +72,10 @@ func (r *rawIO) Write(p []byte) (int, error) {
 	err := r.rc.Write(r.write)
 	n := r.n
 	r.buf = nil
+	if r.stalled {
+		r.stalled = false
+		r.onStall(false)
+	}
 	if err == nil {
 		err = r.err
 	}
@@ -79,6 +88,10 @@ func (r *rawIO) writeFD(fd uintptr) bool {
 		n, e := rawCall(syscall.SYS_WRITE, fd, r.buf[r.n:])
 		switch {
 		case e == syscall.EAGAIN:
+			if r.onStall != nil && !r.stalled {
+				r.stalled = true
+				r.onStall(true)
+			}
 			return false
 		case e != 0:
 			r.err = e

@@ -8,5 +8,5 @@ import (
 )
 
 // socketIO is the connection itself where the raw path (proxy_io_linux.go)
-// is not built.
-func socketIO(c net.Conn) io.ReadWriter { return c }
+// is not built; writes are not watched for stalls (onStall).
+func socketIO(c net.Conn, onStall func(stalled bool)) io.ReadWriter { return c }

@@ -122,6 +122,6 @@ func (be *backend) conn(fresh bool) (*upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	rw := socketIO(c)
+	rw := socketIO(c, nil)
 	return &upstream{c: c, br: bufio.NewReaderSize(rw, 8<<10), bw: bufio.NewWriterSize(rw, 4<<10), peek: newIdlePeek(c)}, nil
 }
