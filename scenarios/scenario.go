@@ -78,6 +78,11 @@ type Service struct {
 	// where the loader fills it in (default: the first essential
 	// container's first port mapping).
 	LoadBalancer *LoadBalancer `yaml:"load_balancer,omitempty" json:"load_balancer,omitempty"`
+	// StartDelay holds a new task PROVISIONING, then PENDING, before its
+	// container starts (local target only; the file's fargate is
+	// FargateStartDelay). The tasks of an entry's first deployment start
+	// without it: no load runs yet.
+	StartDelay time.Duration `yaml:"start_delay,omitempty" json:"start_delay,omitempty"`
 }
 
 // LoadBalancer names the container of a task definition, and its port,

@@ -28,7 +28,7 @@ var scenarioFile = strictyaml.Options{
 	Noun:  "a scenario file",
 	Empty: "file is empty; a scenario needs at least name, workload, service and load (lab init writes a starter)",
 	Homes: map[string]string{
-		"cpu": "service", "memory": "service", "count": "service", "health_check": "service",
+		"cpu": "service", "memory": "service", "count": "service", "health_check": "service", "start_delay": "service",
 		"image": "workload", "port": "workload", "env": "workload", "builtin": "workload", "command": "workload",
 		"task_definition": "workload", "load_balancer": "service",
 		"path": "load", "phases": "load", "timeout": "load", "requests": "load",
@@ -182,6 +182,7 @@ func (r *reader) service(n ast.Node, path string, s *Service, sized bool) bool {
 		{"count", false, into(r.tasks(1), &s.Count)},
 		{"health_check", false, into(r.healthCheck, &s.HealthCheck)},
 		{"load_balancer", false, into(r.loadBalancer, &s.LoadBalancer)},
+		{"start_delay", false, into(r.startDelay, &s.StartDelay)},
 	})
 }
 
