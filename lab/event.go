@@ -11,19 +11,20 @@ import (
 // Event types, as the type field of events.jsonl names them. Each has a
 // Go type below that holds its fields.
 const (
-	EventEntryStarted    = "entry_started"     // EntryStarted
-	EventPhaseStarted    = "phase_started"     // PhaseStarted
-	EventTaskStarted     = "task_started"      // TaskStarted
-	EventTaskStopped     = "task_stopped"      // TaskStopped
-	EventHealthChanged   = "health_changed"    // HealthChanged
-	EventTaskStartFailed = "task_start_failed" // TaskStartFailed
-	EventScalingDecision = "scaling_decision"  // ScalingDecision
-	EventScalingHeld     = "scaling_held"      // ScalingHeld
-	EventAction          = "action"            // Action
-	EventActionFailed    = "action_failed"     // ActionFailed
-	EventThreshold       = "threshold"         // ThresholdOutcome
-	EventEntryDone       = "entry_done"        // EntryDone
-	EventServiceEvent    = "service_event"     // ServiceEvent
+	EventEntryStarted     = "entry_started"     // EntryStarted
+	EventPhaseStarted     = "phase_started"     // PhaseStarted
+	EventTaskStarted      = "task_started"      // TaskStarted
+	EventTaskStopped      = "task_stopped"      // TaskStopped
+	EventHealthChanged    = "health_changed"    // HealthChanged
+	EventTaskStartFailed  = "task_start_failed" // TaskStartFailed
+	EventScalingDecision  = "scaling_decision"  // ScalingDecision
+	EventScalingHeld      = "scaling_held"      // ScalingHeld
+	EventAction           = "action"            // Action
+	EventActionFailed     = "action_failed"     // ActionFailed
+	EventThreshold        = "threshold"         // ThresholdOutcome
+	EventEntryDone        = "entry_done"        // EntryDone
+	EventServiceEvent     = "service_event"     // ServiceEvent
+	EventTaskProvisioning = "task_provisioning" // TaskProvisioning
 	// Events of one container of a task of several (local target).
 	EventContainerStarted = "container_started" // ContainerStarted
 	EventContainerStopped = "container_stopped" // ContainerStopped
@@ -71,7 +72,7 @@ type Event struct {
 }
 
 // EventData is an event's own fields: EntryStarted, PhaseStarted,
-// TaskStarted, TaskStopped, HealthChanged, TaskStartFailed,
+// TaskProvisioning, TaskStarted, TaskStopped, HealthChanged, TaskStartFailed,
 // ScalingDecision, ScalingHeld, Action, ActionFailed, ThresholdOutcome,
 // EntryDone, ServiceEvent, ContainerStarted, ContainerStopped,
 // ContainerHealth, GeneratorLost, or UnknownEvent for a type this lab does not
@@ -144,6 +145,15 @@ func (s TaskStopped) OOMKilled() bool { return s.Exit != nil && s.Exit.OOM }
 // (e.g. "scale-in").
 func TaskStoppedByLab(task, why string) TaskStopped {
 	return TaskStopped{Task: task, Reason: StopReasonByLab + why, ByLab: true}
+}
+
+// TaskProvisioning: the target holds a new task PROVISIONING, then
+// PENDING, for StartDelay seconds before its container starts (the
+// scenario's service.start_delay); a task_started follows.
+type TaskProvisioning struct {
+	Task       string  `json:"task"`
+	Size       string  `json:"size"`
+	StartDelay float64 `json:"start_delay"` // seconds
 }
 
 // HealthChanged: a task's health checks passed or failed.
@@ -286,6 +296,7 @@ func (ActionFailed) EventType() string     { return EventActionFailed }
 func (ThresholdOutcome) EventType() string { return EventThreshold }
 func (ServiceEvent) EventType() string     { return EventServiceEvent }
 func (GeneratorLost) EventType() string    { return EventGeneratorLost }
+func (TaskProvisioning) EventType() string { return EventTaskProvisioning }
 func (u UnknownEvent) EventType() string   { return u.Type }
 func (ContainerStarted) EventType() string { return EventContainerStarted }
 func (ContainerStopped) EventType() string { return EventContainerStopped }
@@ -304,6 +315,7 @@ func (ActionFailed) eventData()     {}
 func (ThresholdOutcome) eventData() {}
 func (ServiceEvent) eventData()     {}
 func (GeneratorLost) eventData()    {}
+func (TaskProvisioning) eventData() {}
 func (UnknownEvent) eventData()     {}
 func (ContainerStarted) eventData() {}
 func (ContainerStopped) eventData() {}
@@ -328,6 +340,7 @@ var decoders = map[string]func([]byte) (EventData, error){
 	EventContainerStopped: decodeData[ContainerStopped],
 	EventContainerHealth:  decodeData[ContainerHealth],
 	EventGeneratorLost:    decodeData[GeneratorLost],
+	EventTaskProvisioning: decodeData[TaskProvisioning],
 }
 
 func decodeData[T EventData](line []byte) (EventData, error) {

@@ -90,6 +90,8 @@ func goldenEvents() []Event {
 		ev(TaskStopped{Task: "t5", Reason: StopTaskReason}),
 		// load.generators
 		ev(GeneratorLost{Generator: 2, Second: 7, Reason: "exited with code 137"}),
+		// the local target, with service.start_delay
+		ev(TaskProvisioning{Task: "t6", Size: "256/512", StartDelay: 40}),
 	}
 }
 

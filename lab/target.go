@@ -70,9 +70,13 @@ type Observation struct {
 
 // TaskStat is one task's resource use.
 type TaskStat struct {
-	ID       string
-	Size     scenarios.Size
-	State    string // pending (started, not yet healthy once) or running
+	ID   string
+	Size scenarios.Size
+	// State is provisioning or pending while the target holds a new
+	// task (StartsIn is then the time left), pending from its start until
+	// it is healthy once, then running.
+	State    string
+	StartsIn time.Duration
 	Healthy  bool
 	CPUPct   float64 // percent of the task's cpu envelope, capped at 100 as ECS does
 	MemMiB   float64 // resident memory (usage less page cache)
