@@ -206,7 +206,7 @@ func TestFailedSuccessDependencyFailsTheStart(t *testing.T) {
 	tg, _ := newFakeTaskTarget(t, d, def)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := tg.startTask(context.Background(), 0)
+		_, err := tg.startTask(context.Background(), 0, nil)
 		errc <- err
 	}()
 	eventually(t, "migrate did not start", func() bool { return started(d, "migrate") })

@@ -68,7 +68,9 @@ func (t *Target) reconcile() {
 			}
 		}
 	}
-	missing := t.desired - len(live)
+	// A start counts as live once its container is created; until then
+	// it is launching.
+	missing := t.desired - len(live) - t.launching
 	var surplus []*task
 	if missing < 0 {
 		// Scale in: unhealthy tasks first, then the newest. A task still
@@ -84,21 +86,24 @@ func (t *Target) reconcile() {
 			tk.stopping = true
 		}
 	}
+	t.launching += max(missing, 0)
 	t.mu.Unlock()
 
-	// The missing tasks start at once, as ECS starts them; a start that
-	// fails is tried again at the next round.
-	var wg sync.WaitGroup
+	// The missing tasks start at once, as ECS starts them, and the
+	// scheduler does not wait for them (a start may be held for the start
+	// delay); a start that fails is tried again at a later round.
+	launched := func() {
+		t.mu.Lock()
+		t.launching--
+		t.mu.Unlock()
+	}
 	for range missing {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			if _, err := t.startTask(t.ctx, epoch); err != nil && t.ctx.Err() == nil && !errors.Is(err, errTornDown) {
+			if _, err := t.startTask(t.ctx, epoch, launched); err != nil && t.ctx.Err() == nil && !errors.Is(err, errTornDown) {
 				t.emitEvent(lab.Event{Data: lab.TaskStartFailed{Error: err.Error()}})
 			}
 		}()
 	}
-	wg.Wait()
 	for _, tk := range surplus {
 		go t.stopGracefully(t.ctx, tk, "scale-in")
 	}
@@ -344,10 +349,20 @@ func (t *Target) Resize(ctx context.Context, size scenarios.Size) error {
 		t.wake()
 	}()
 
-	for range n {
-		if _, err := t.startTask(ctx, epoch); err != nil {
-			return fmt.Errorf("resize to %s: %w", size, err)
-		}
+	// The new tasks start at once, as ECS starts a deployment's tasks:
+	// with a start delay, one after the other would add up.
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = t.startTask(ctx, epoch, nil)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("resize to %s: %w", size, err)
 	}
 	if err := t.waitHealthy(ctx, size, n); err != nil {
 		return fmt.Errorf("resize to %s: %w", size, err)

@@ -120,12 +120,14 @@ type Target struct {
 
 	mu        sync.Mutex
 	epoch     int             // changes when a teardown begins: starts decided before it are abandoned
+	torn      chan struct{}   // closed when a teardown begins, then replaced: it ends the tasks' holds
 	entry     scenarios.Entry // what new tasks are started as
 	emit      func(lab.Event)
 	tasks     map[string]*task   // by container id (a holder's, for a task of several)
 	members   map[string]*member // the containers of tasks of several, by container id
 	nextSeq   int
 	desired   int
+	launching int  // starts the scheduler began whose container is not created yet
 	deploying bool // a rolling deployment owns the task set
 	deployed  bool // Deploy ran: the scheduler may act
 }
@@ -179,6 +181,7 @@ func newTarget(cli client.APIClient, cfg Config) *Target {
 		direct:  cfg.Network.TriesDirect(),
 		kick:    make(chan struct{}, 1),
 		failed:  make(chan error, 1),
+		torn:    make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t
@@ -248,7 +251,7 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = t.startTask(ctx, epoch)
+			_, errs[i] = t.startTask(ctx, epoch, nil)
 		}()
 	}
 	wg.Wait()
@@ -305,6 +308,7 @@ func (t *Target) Observe() lab.Observation {
 		targets[ts.ID] = ts
 	}
 	obs.Requests, obs.ResponseTime, obs.Responses = t.bal.Totals()
+	now := time.Now()
 	t.mu.Lock()
 	obs.Desired = t.desired
 	for _, tk := range t.tasks {
@@ -312,10 +316,12 @@ func (t *Target) Observe() lab.Observation {
 			continue
 		}
 		u := taskUsage(tk)
+		state, startsIn := tk.state(now)
 		st := lab.TaskStat{
 			ID:         tk.id,
 			Size:       tk.size,
-			State:      tk.state(),
+			State:      state,
+			StartsIn:   startsIn,
 			Healthy:    tk.healthy,
 			CPUPct:     u.CPUPct,
 			MemMiB:     u.MemMiB,
@@ -359,6 +365,8 @@ func (t *Target) Teardown(ctx context.Context) error {
 	for _, tk := range t.tasks {
 		t.changed(tk) // a container waiting on its dependencies sees the new epoch
 	}
+	close(t.torn)
+	t.torn = make(chan struct{})
 	t.mu.Unlock()
 	t.starts.Wait()
 

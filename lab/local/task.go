@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,6 +55,15 @@ type task struct {
 	// changed is closed, and replaced, whenever a member starts, exits or
 	// changes health: what dependsOn waits on.
 	changed chan struct{}
+	// delay is how long the task is held before its container starts
+	// (service.start_delay), startAt when the hold ends; torn is closed
+	// when the entry's teardown begins, which ends the hold.
+	delay   time.Duration
+	startAt time.Time
+	torn    <-chan struct{}
+	// created, when not nil, is called once the task's (holder's)
+	// container is created, or its create failed.
+	created func()
 }
 
 // exit is how a task's container exited, as Docker's die event says:
@@ -64,29 +74,49 @@ type exit struct {
 	member *member
 }
 
-func (tk *task) state() string {
+// state is the task's state at now, as the dashboard shows it, and the
+// time left before its container starts while it is held: PROVISIONING
+// for the first half of the start delay, PENDING for the second (ECS
+// attaches the network interface, then pulls the image), pending until
+// it is healthy once, then running.
+func (tk *task) state(now time.Time) (string, time.Duration) {
 	if tk.running {
-		return "running"
+		return "running", 0
 	}
-	return "pending"
+	if left := tk.startAt.Sub(now); tk.starting && left > 0 {
+		if left > tk.delay/2 {
+			return "provisioning", left
+		}
+		return "pending", left
+	}
+	return "pending", 0
 }
 
 // stopTimeout is how long a task gets between SIGTERM and SIGKILL when lab
 // stops it (ECS's stopTimeout defaults to 30 s; a lab has less patience).
 const stopTimeout = 10
 
-// startTask creates and starts one container at the current size,
-// registers it with the balancer and starts its health checks and stats.
+// startTask creates and starts one container at the current size (after
+// the start delay, once the service is deployed), registers it with the
+// balancer and starts its health checks and stats.
 // epoch is the task set's epoch the caller decided the start in: once
 // Teardown has begun another, the start is abandoned (errTornDown). A
 // start that fails before the container runs removes what it made: no
-// half-started task keeps a place in the service.
-func (t *Target) startTask(ctx context.Context, epoch int) (*task, error) {
+// half-started task keeps a place in the service. created, when not nil,
+// is called once the container is created, or the start failed before.
+func (t *Target) startTask(ctx context.Context, epoch int, created func()) (*task, error) {
+	createdOnce := sync.OnceFunc(func() {
+		if created != nil {
+			created()
+		}
+	})
+	defer createdOnce()
 	tk, ok := t.newTask(epoch)
 	if !ok {
 		return nil, errTornDown
 	}
 	defer t.starts.Done()
+	tk.created = createdOnce
 	if t.cfg.Task != nil {
 		if err := t.startMembers(ctx, tk, epoch); err != nil {
 			return nil, err
@@ -107,6 +137,33 @@ func (t *Target) startTask(ctx context.Context, epoch int) (*task, error) {
 	return tk, nil
 }
 
+// hold keeps a task PROVISIONING, then PENDING, for its start delay
+// before its container starts, as Fargate takes its time to place a task,
+// attach its network interface and pull its image. The container exists
+// already, created and not started; the balancer does not know the task
+// yet. The entry's teardown ends the hold.
+func (t *Target) hold(ctx context.Context, tk *task) error {
+	if tk.delay <= 0 {
+		return nil
+	}
+	t.mu.Lock()
+	tk.startAt = time.Now().Add(tk.delay)
+	t.mu.Unlock()
+	t.emitEvent(lab.Event{Data: lab.TaskProvisioning{Task: tk.id, Size: tk.size.String(), StartDelay: tk.delay.Seconds()}})
+	timer := time.NewTimer(tk.delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-tk.torn:
+		return errTornDown
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.ctx.Done():
+		return t.ctx.Err()
+	}
+}
+
 // errTornDown is a start abandoned because the entry's teardown began.
 var errTornDown = errors.New("the entry is being torn down")
 
@@ -121,7 +178,13 @@ func (t *Target) newTask(epoch int) (*task, bool) {
 	t.starts.Add(1)
 	t.nextSeq++
 	e := t.entry
-	tk := &task{id: "t" + strconv.Itoa(t.nextSeq), size: e.Size, entry: e, starting: true}
+	tk := &task{id: "t" + strconv.Itoa(t.nextSeq), size: e.Size, entry: e, starting: true, torn: t.torn}
+	if t.deployed {
+		// Replacements, scale-outs and deployments wait as on Fargate;
+		// an entry's first tasks do not: no load runs before they are
+		// healthy, so the wait would only lengthen the run.
+		tk.delay = t.cfg.Scenario.Service.StartDelay
+	}
 	tk.name = fmt.Sprintf("lab-%s-e%d-%s", t.cfg.RunID, e.Index+1, tk.id)
 	return tk, true
 }
@@ -154,6 +217,9 @@ func (t *Target) taskLabels(tk *task, role string) map[string]string {
 // several) and adds the task to the task set, where the events watcher
 // finds it.
 func (t *Target) createContainer(ctx context.Context, tk *task, epoch int, cfg *container.Config, host *container.HostConfig) error {
+	if tk.created != nil {
+		defer tk.created()
+	}
 	// The create is not abandoned half-way when ctx ends (Ctrl-C): the
 	// daemon would finish it anyway, after Close has looked for the run's
 	// containers. Once it returns, the container is known and Close
@@ -177,10 +243,14 @@ func (t *Target) createContainer(ctx context.Context, tk *task, epoch int, cfg *
 	return nil
 }
 
-// runContainer starts the task's container and records the task as
+// runContainer starts the task's container (the holder of a task of
+// several), once its start delay is over, and records the task as
 // started, unless the teardown began meanwhile.
 func (t *Target) runContainer(ctx context.Context, tk *task, epoch int) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.hold(ctx, tk); err != nil {
 		return err
 	}
 	if err := t.startContainer(ctx, tk.containerID); err != nil {
