@@ -19,6 +19,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -233,6 +234,9 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 		pl.definitionWarnings()
 	} else {
 		pl.resolveSecrets() // a definition carries its own
+	}
+	if d := sc.Service.StartDelay; d > 0 {
+		pl.warn("service.start_delay %s is local only and ignored here: Fargate takes its own time to provision a task (attach its network interface, pull its image) before it runs", format.Duration(d))
 	}
 	pl.logGroup()
 	pl.cluster()

@@ -348,6 +348,18 @@ load: {path: /, phases: [{duration: 10s, rate: 1}]}
 	}
 }
 
+func TestStartDelayIgnoredOnECS(t *testing.T) {
+	sc := builtin(t, "memory-leak")
+	if p := mustPlan(t, sc, fullSettings); hasWarning(p, "start_delay") {
+		t.Errorf("a warning about start_delay without one: %q", p.Warnings)
+	}
+	sc.Service.StartDelay = scenarios.FargateStartDelay
+	p := mustPlan(t, sc, fullSettings)
+	if !hasWarning(p, "service.start_delay 40s is local only and ignored here") {
+		t.Errorf("no warning that start_delay is ignored on ECS in %q", p.Warnings)
+	}
+}
+
 func TestGivenTargetGroup(t *testing.T) {
 	set := *fullSettings
 	set.TargetGroupARN = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/mine/0123456789abcdef"

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 
@@ -112,6 +113,8 @@ func describe(ev lab.Event) (eventKind, string) {
 		return kindInfo, fmt.Sprintf("entry %d started: %s, %d task(s)", ev.Entry, d.Label, d.Count)
 	case lab.PhaseStarted:
 		return kindInfo, fmt.Sprintf("phase %d started", d.Phase)
+	case lab.TaskProvisioning:
+		return kindInfo, fmt.Sprintf("%s provisioning (%s), starts in %s (start_delay)", d.Task, d.Size, format.Clock(time.Duration(d.StartDelay*float64(time.Second))))
 	case lab.TaskStarted:
 		return kindInfo, fmt.Sprintf("%s started (%s)", d.Task, d.Size)
 	case lab.TaskStopped:

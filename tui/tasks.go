@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 
@@ -209,11 +210,18 @@ func (p *tasksPane) taskRow(t lab.TaskStat, c columns, w int, st Styles) string 
 	if t.State != "running" {
 		state = st.Warn.Render(state)
 	}
+	if t.StartsIn > 0 {
+		// Held for the start delay: no container yet, so no health; the
+		// state and the time left take both columns.
+		state, health = st.Warn.Render(fmt.Sprintf("%-18s", heldState(t))), ""
+	} else {
+		health = " " + health
+	}
 	cpu := bar(t.CPUPct/100, c.cpuBar, st.level(t.CPUPct), st.BarEmpty) +
 		fmt.Sprintf(" %4.0f%% ", t.CPUPct) + p.sparkline(t.ID, c.spark, st)
 	memText := fmt.Sprintf("%5.0f/%-6d", t.MemMiB, t.Size.Memory)
 	mem := bar(t.MemPct/100, c.memBar, st.level(t.MemPct), st.BarEmpty) + " " + memText
-	row := fmt.Sprintf("%-4s %s %s %s %s %8d", t.ID, state, health, cpu, mem, t.Requests)
+	row := fmt.Sprintf("%-4s %s%s %s %s %8d", t.ID, state, health, cpu, mem, t.Requests)
 	if c.size > 0 {
 		row += " " + fmt.Sprintf("%-*s", c.size, t.Size.String())
 	}
@@ -249,6 +257,12 @@ func containerLine(r containerRow, c columns, w int, st Styles) string {
 	mem := strings.Repeat(" ", c.memBar) + fmt.Sprintf(" %5.0f", r.MemMiB)
 	row := fmt.Sprintf(" %s %s %s %s %s", tree, fit(name, 10), status, cpu, mem)
 	return fit(row, w)
+}
+
+// heldState is a held task's ECS state and the time left before its
+// container starts, e.g. "PROVISIONING 23s".
+func heldState(t lab.TaskStat) string {
+	return strings.ToUpper(t.State) + " " + format.Clock((t.StartsIn + time.Second - 1).Truncate(time.Second)) // rounded up
 }
 
 func (p *tasksPane) sparkline(id string, w int, st Styles) string {

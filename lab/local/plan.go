@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -34,6 +35,9 @@ func PrintPlan(w io.Writer, sc *scenarios.Scenario) error {
 	if n := sc.Load.GeneratorCount(); n > 1 {
 		fmt.Fprintf(&b, "load: %d generator containers of lab's workload image per entry (lab workload generate, --memory %dm, no cpu quota), each sending 1/%d of the load to the balancer on the run's network\n",
 			n, generatorMemory>>20, n)
+	}
+	if d := sc.Service.StartDelay; d > 0 {
+		fmt.Fprintf(&b, "start_delay %s: a replacement, scale-out or deployment task is held PROVISIONING, then PENDING, that long before its container starts (an entry's first tasks are not)\n", format.Duration(d))
 	}
 	if len(sc.Secrets) > 0 {
 		from := make([]string, len(sc.Secrets))

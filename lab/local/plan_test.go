@@ -41,6 +41,17 @@ entry 1: 1 task(s) at 2048/4096 (2.00 vCPU, 4096 MiB): docker run --cpus 2 --mem
 		t.Errorf("plan at one size (-want +got):\n%s", diff)
 	}
 
+	// A start delay is said.
+	b.Reset()
+	held := *sc
+	held.Service.StartDelay = scenarios.FargateStartDelay
+	if err := PrintPlan(&b, &held); err != nil {
+		t.Fatal(err)
+	}
+	if line := "start_delay 40s: a replacement, scale-out or deployment task is held PROVISIONING, then PENDING"; !bytes.Contains(b.Bytes(), []byte(line)) {
+		t.Errorf("plan without %q:\n%s", line, b.String())
+	}
+
 	// An image keeps its user and Fargate's capabilities; it gets
 	// no-new-privileges and the pids limit.
 	img := sc.Clone()
