@@ -38,12 +38,14 @@ test:
 
 # The fault tests (chaos/), the slow ones too: minutes. The fast ones
 # also run in `make test`. The last line counts the cases:
-# "chaos: N fault cases ran, N passed". LAB_CHAOS_SEED=n replays the
-# random moments of a run that failed.
+# "chaos: N fault cases ran, N passed". A case that skipped fails the
+# run (LAB_CHAOS_NO_SKIP=1): it did not show what it is for.
+# LAB_CHAOS_SEED=n replays the random moments of a run that failed.
 chaos:
 	@report=$$(mktemp); \
-	LAB_CHAOS_REPORT=$$report $(GO) test -tags chaos -count=1 -v -timeout 20m ./chaos/; rc=$$?; \
+	LAB_CHAOS_NO_SKIP=1 LAB_CHAOS_REPORT=$$report $(GO) test -tags chaos -count=1 -v -timeout 20m ./chaos/; rc=$$?; \
 	if [ -s $$report ]; then cat $$report; else echo "chaos: the fault tests did not run (exit $$rc)"; fi; \
+	if grep -q ' skipped: ' $$report 2>/dev/null && [ $$rc = 0 ]; then echo "chaos: a case skipped: failing"; rc=1; fi; \
 	rm -f $$report; exit $$rc
 
 bench:

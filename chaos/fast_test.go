@@ -53,7 +53,7 @@ func startDockerProxy(t *testing.T) *dockerProxy {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		p, ok := strings.CutPrefix(h, "unix://")
 		if !ok {
-			t.Skipf("DOCKER_HOST=%s is not a unix socket: no proxy in front of it", h)
+			dockertest.Unavailable(t, "DOCKER_HOST=%s is not a unix socket: no proxy in front of it", h)
 		}
 		upstream = p
 	}
@@ -301,7 +301,7 @@ func TestResultsNotWritable(t *testing.T) {
 func mountTmpfs(t *testing.T, dir, options string) {
 	t.Helper()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s): case not testable on this machine", err, strings.TrimSpace(string(out)))
+		dockertest.Unavailable(t, "cannot mount a tmpfs here (%v: %s): case not testable on this machine", err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
@@ -318,7 +318,7 @@ func TestDiskFull(t *testing.T) {
 	faultCase(t)
 	cli := dockertest.Client(t)
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs: case not testable as this user")
+		dockertest.Unavailable(t, "needs root to mount a small tmpfs: case not testable as this user")
 	}
 	out := t.TempDir()
 	mountTmpfs(t, out, "size=512k")
@@ -509,7 +509,7 @@ func TestPortsTaken(t *testing.T) {
 		}
 	}()
 	if len(held) < 3 {
-		t.Skipf("could hold only %d of the 10 ports after %d: this machine is too busy for the case", len(held), next)
+		dockertest.Unavailable(t, "could hold only %d of the 10 ports after %d: this machine is too busy for the case", len(held), next)
 	}
 	sc, name := scenario(t, "three.yaml")
 	p := startLab(t, ctx, nil, "run", sc, "--headless", "--duration", "2s", "--json", "--out", t.TempDir())

@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 
+	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
@@ -40,11 +41,34 @@ func TestMain(m *testing.M) {
 	cleanup()
 	report := cases.report()
 	fmt.Println(report)
+	code = cases.exitCode(code, os.Getenv(noSkipEnv) == "1" || dockertest.Required())
 	// make chaos prints the line again last, after go test's own.
 	if path := os.Getenv("LAB_CHAOS_REPORT"); path != "" {
 		os.WriteFile(path, []byte(report+"\n"), 0o644)
 	}
 	os.Exit(code)
+}
+
+// noSkipEnv, set by make chaos, makes a skipped case fail the run, as
+// LAB_REQUIRE_DOCKER=1 does: a fault case that did not run is not a
+// case that passed.
+const noSkipEnv = "LAB_CHAOS_NO_SKIP"
+
+// exitCode is the test binary's exit code: code, or 1 when noSkip and a
+// case skipped.
+func (c *caseCount) exitCode(code int, noSkip bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if code != 0 || !noSkip {
+		return code
+	}
+	for name, st := range c.status {
+		if st == "skip" {
+			fmt.Printf("chaos: %s skipped, and a skipped case fails this run (%s=1 or LAB_REQUIRE_DOCKER=1)\n", name, noSkipEnv)
+			code = 1
+		}
+	}
+	return code
 }
 
 // cases counts the fault cases that ran and passed. Every test or

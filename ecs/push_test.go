@@ -72,10 +72,7 @@ func registryHost(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
-		if os.Getenv(dockertest.RequireEnv) == "1" {
-			t.Fatalf("docker-registry is required (%s=1) but not installed: apt-get install -y docker-registry", dockertest.RequireEnv)
-		}
-		t.Skip("docker-registry not installed (apt-get install -y docker-registry), skipping")
+		dockertest.Unavailable(t, "docker-registry not installed (apt-get install -y docker-registry)")
 	}
 	dir := t.TempDir()
 	htpasswd := filepath.Join(dir, "htpasswd")

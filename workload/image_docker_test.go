@@ -29,7 +29,7 @@ func buildTestApp(t *testing.T, cli *client.Client) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go tool to build the test binary:", err)
+		dockertest.Unavailable(t, "no go tool to build the test binary: %v", err)
 	}
 	ver, err := cli.ServerVersion(context.Background())
 	if err != nil {
@@ -95,7 +95,7 @@ func TestEnsureImageWithDocker(t *testing.T) {
 // each endpoint, and stops it with SIGTERM.
 func testContainer(t *testing.T, cli *client.Client, ref string) {
 	if runtime.GOOS != "linux" {
-		t.Skip("reaches the container by its address, which only a Linux host can")
+		dockertest.Unavailable(t, "reaches the container by its address, which only a Linux host can")
 	}
 	ctx := context.Background()
 	created, err := cli.ContainerCreate(ctx,

@@ -6,6 +6,7 @@ package dockertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,7 +29,8 @@ const RequireEnv = "LAB_REQUIRE_DOCKER"
 // by every package's Docker tests until the test binary exits.
 func Client(t testing.TB) *client.Client {
 	t.Helper()
-	if testing.Short() {
+	if testing.Short() && !Required() {
+		// Under RequireEnv, -short runs them too: CI may not skip.
 		t.Skip("Docker test skipped in -short mode")
 	}
 	var cli *client.Client
@@ -42,10 +44,7 @@ func Client(t testing.TB) *client.Client {
 		cancel()
 	}
 	if err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("Docker is required (%s=1) but not reachable: %v", RequireEnv, err)
-		}
-		t.Skipf("Docker not reachable, skipping: %v", err)
+		Unavailable(t, "Docker not reachable: %v", err)
 	}
 	t.Cleanup(func() { cli.Close() })
 
@@ -61,6 +60,20 @@ func Client(t testing.TB) *client.Client {
 		t.Fatalf("lock Docker tests: %v", lockErr)
 	}
 	return cli
+}
+
+// Required says whether integration cases must run (RequireEnv=1).
+func Required() bool { return os.Getenv(RequireEnv) == "1" }
+
+// Unavailable ends a test that cannot run here, saying why: a skip, but
+// under RequireEnv=1 (CI) a failure, so that no case CI counts on is
+// quietly left out.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("cannot run here, and %s=1 requires every integration and fault case: %s", RequireEnv, fmt.Sprintf(format, args...))
+	}
+	t.Skipf(format, args...)
 }
 
 var (
