@@ -90,6 +90,10 @@ func LoadConfig(ctx context.Context, region string) (aws.Config, error) {
 
 // NewClients makes every service client from one configuration.
 func NewClients(cfg aws.Config) *Clients {
+	if cfg.Credentials != nil {
+		// What the clients sign with is what Explain redacts.
+		cfg.Credentials = rememberingProvider{cfg.Credentials}
+	}
 	return &Clients{
 		Region:      cfg.Region,
 		ECS:         ecs.NewFromConfig(cfg),

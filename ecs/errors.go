@@ -27,8 +27,9 @@ func (e *explained) Unwrap() error { return e.err }
 // on: missing permissions, rejected or expired credentials, throttling
 // that outlasted the retries, a quota, an invalid Fargate cpu/memory
 // pair, an endpoint that cannot be reached. Other errors keep the
-// service's own message, on one line. Nothing in the result comes from
-// the credentials: AWS error messages carry none.
+// service's own message, on one line. No credential lab's clients
+// signed with is in the result, even when the endpoint echoed one
+// (redact.go).
 func Explain(err error) error {
 	if err == nil {
 		return nil
@@ -37,6 +38,13 @@ func Explain(err error) error {
 	if errors.As(err, &already) {
 		return err
 	}
+	e := explain(err)
+	e.msg = redactSecrets(e.msg)
+	return e
+}
+
+// explain is Explain before the redaction.
+func explain(err error) *explained {
 	op := ""
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) {
@@ -61,7 +69,7 @@ func Explain(err error) error {
 		return &explained{op + format.FirstLine(err.Error()), err}
 	}
 	code, msg := api.ErrorCode(), format.FirstLine(api.ErrorMessage())
-	say := func(what string) error { return &explained{op + what, err} }
+	say := func(what string) *explained { return &explained{op + what, err} }
 	switch {
 	case code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation" || code == "UnauthorizedException":
 		return say(fmt.Sprintf("access denied (%s): the credentials in use lack this permission; grant it to the user or role, or use other credentials (AWS_PROFILE)", msg))

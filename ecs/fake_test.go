@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,6 +38,9 @@ type reply struct {
 	status        int
 	body          string
 	cbor          cbor.Value // CloudWatch's answer (Smithy RPC v2 CBOR)
+	// echo appends the request's headers and body to message, as a
+	// proxy's error page or a careless service would.
+	echo bool
 }
 
 type call struct {
@@ -52,7 +56,11 @@ type fakeAWS struct {
 	answer func(op string, n int) reply // n: how many calls of op before this one
 }
 
-const fakeSecret = "fake-secret-Xq81vLmb0T"
+const (
+	fakeSecret = "fake-secret-Xq81vLmb0T"
+	// The session token travels in a header (X-Amz-Security-Token).
+	fakeSessionToken = "fake-session-token-Pz93kQw"
+)
 
 func newFakeAWS(t *testing.T, answer func(op string, n int) reply) (*fakeAWS, *Clients) {
 	f := &fakeAWS{t: t, answer: answer}
@@ -60,7 +68,7 @@ func newFakeAWS(t *testing.T, answer func(op string, n int) reply) (*fakeAWS, *C
 	t.Cleanup(f.srv.Close)
 	cfg := aws.Config{
 		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIAFAKE", fakeSecret, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAFAKE", fakeSecret, fakeSessionToken),
 		BaseEndpoint: aws.String(f.srv.URL),
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
@@ -107,6 +115,9 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 
 	rep := f.answer(op, n)
+	if rep.echo {
+		rep.message += " (request: " + echoRequest(r, body) + ")"
+	}
 	switch {
 	case cborProto:
 		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
@@ -127,7 +138,9 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	case rep.code != "":
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(orInt(rep.status, 400))
-		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r1</RequestId></ErrorResponse>`, rep.code, rep.message)
+		var msg strings.Builder
+		xml.EscapeText(&msg, []byte(rep.message))
+		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>r1</RequestId></ErrorResponse>`, rep.code, msg.String())
 	case jsonProto:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		io.WriteString(w, or(rep.body, "{}"))
@@ -139,6 +152,17 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")
 		fmt.Fprintf(w, `<%sResponse><%sResult>%s</%sResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></%sResponse>`, op, op, rep.body, op, op)
 	}
+}
+
+// echoRequest is the request's headers and body on one line.
+func echoRequest(r *http.Request, body []byte) string {
+	var b strings.Builder
+	for k, vs := range r.Header {
+		fmt.Fprintf(&b, "%s: %s; ", k, strings.Join(vs, ","))
+	}
+	b.WriteString("body: ")
+	b.Write(body)
+	return strings.ReplaceAll(b.String(), "\n", " ")
 }
 
 func orInt(a, b int) int {
@@ -303,6 +327,12 @@ func TestAWSErrorsAreExplained(t *testing.T) {
 			[]string{"logs:CreateLogGroup", "expired", "aws sso login"}},
 		{"bad key", "DescribeClusters", reply{code: "UnrecognizedClientException", message: "The security token included in the request is invalid."},
 			[]string{"rejected the credentials"}},
+		// An endpoint that echoes the request (the session token is in
+		// a header) and, carelessly, the secret key.
+		{"echoing endpoint", "CreateCluster", reply{code: "ValidationException", message: "bad request signed with " + fakeSecret, echo: true},
+			[]string{"ValidationException", "bad request signed with <redacted>", "X-Amz-Security-Token: <redacted>"}},
+		{"echoing endpoint, query protocol", "CreateTargetGroup", reply{code: "ValidationError", message: "key " + fakeSecret, echo: true},
+			[]string{"ValidationError", "key <redacted>", "X-Amz-Security-Token: <redacted>"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -316,8 +346,11 @@ func TestAWSErrorsAreExplained(t *testing.T) {
 					t.Errorf("error %q lacks %q", msg, w)
 				}
 			}
-			if strings.Contains(msg, "\n") || strings.Contains(msg, fakeSecret) {
-				t.Errorf("error is not one clean line: %q", msg)
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			if strings.Contains(msg, fakeSecret) || strings.Contains(msg, fakeSessionToken) {
+				t.Errorf("error carries a credential: %q", msg)
 			}
 		})
 	}
