@@ -261,3 +261,25 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestWarnings: fields kept for ECS that lab does not emulate load, each
+// with a positioned warning; fields with no local meaning load silently.
+func TestWarnings(t *testing.T) {
+	in := replace(replace(minimal, `"cpu": "256",`, `"cpu": "256", "pidMode": "task", "tags": [{"key": "team", "value": "a"}],`),
+		`"image": "web:1",`, `"image": "web:1", "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:eu-west-1:1:secret:x"}, "systemControls": [],`)
+	d, err := Parse("t.json", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range d.Warnings {
+		got = append(got, w.Headline())
+	}
+	want := []string{
+		"t.json:4:17: pidMode: not emulated locally: each container has its own process namespace; kept on ECS",
+		"t.json:7:39: containerDefinitions[0].repositoryCredentials: not used locally (lab runs the image the daemon has); kept on ECS",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}

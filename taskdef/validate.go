@@ -56,7 +56,11 @@ func (d *Definition) validatePlatform() {
 	if es := d.EphemeralStorage; es != nil && (es.SizeInGiB < 21 || es.SizeInGiB > 200) {
 		p.errorAt("ephemeralStorage.sizeInGiB", "%d: Fargate ephemeral storage is 21 to 200 GiB", es.SizeInGiB)
 	}
-	if d.PIDMode != "" && d.PIDMode != "task" {
+	switch d.PIDMode {
+	case "":
+	case "task":
+		p.warnAtKey("pidMode", "not emulated locally: each container has its own process namespace; kept on ECS")
+	default:
 		p.errorAt("pidMode", "%q is not supported: Fargate allows only \"task\"", d.PIDMode)
 	}
 }

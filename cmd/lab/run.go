@@ -86,6 +86,9 @@ func runScenario(ctx context.Context, arg string, o runOptions, stdout, stderr i
 	if err != nil {
 		return false, err
 	}
+	if o.target == "local" {
+		noteTaskDefinition(sc, stderr)
+	}
 	if o.calibrated != "" && o.target == "ecs" {
 		return false, usageError{fmt.Errorf("--calibrated scales local CPU quotas; on ECS the tasks run on Fargate's own vCPUs")}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
@@ -42,4 +43,14 @@ func loadScenario(ctx context.Context, arg string) (*scenarios.Scenario, error) 
 		return nil, err
 	}
 	return sc, nil
+}
+
+// noteTaskDefinition prints what of the scenario's task definition the
+// local target does not emulate, one line each (ECS honours it all).
+func noteTaskDefinition(sc *scenarios.Scenario, w io.Writer) {
+	if d := sc.Workload.Definition; d != nil {
+		for _, e := range d.Warnings {
+			fmt.Fprintf(w, "lab: note: %s\n", e.Headline())
+		}
+	}
 }
