@@ -28,6 +28,9 @@ type Scenario struct {
 	// Secrets are environment variables of the tasks whose values come
 	// from elsewhere and are never written down.
 	Secrets []Secret `yaml:"secrets,omitempty" json:"secrets,omitempty"`
+	// TaskRole gives local tasks AWS credentials, as ECS gives a task
+	// its task role's: TaskRoleUseMine or TaskRoleAssume; empty: none.
+	TaskRole string `yaml:"task_role,omitempty" json:"task_role,omitempty"`
 	// ECS is read only by --target ecs; nil when the file has no ecs section.
 	ECS *ECS `yaml:"ecs,omitempty" json:"ecs,omitempty"`
 
@@ -63,6 +66,16 @@ type Workload struct {
 func (w Workload) RemoteTaskDefinition() bool {
 	return w.TaskDefinition != "" && w.Definition == nil
 }
+
+// The values of a scenario's task_role.
+const (
+	// TaskRoleUseMine serves the developer's own credentials (the AWS
+	// SDK's default chain).
+	TaskRoleUseMine = "use-my-credentials"
+	// TaskRoleAssume serves the credentials of the task definition's
+	// taskRoleArn, assumed with STS.
+	TaskRoleAssume = "assume"
+)
 
 // BuiltinPort is the port the built-in app listens on, as the original did.
 const BuiltinPort = knobs.DefaultPort

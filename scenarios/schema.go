@@ -101,6 +101,7 @@ func (r *reader) scenario(n ast.Node) *Scenario {
 		{"autoscaling", false, into(r.autoscaling, &s.Autoscaling)},
 		{"thresholds", false, into(strictyaml.ListOf(r.Reader, r.threshold), &s.Thresholds)},
 		{"secrets", false, into(strictyaml.ListOf(r.Reader, r.secret), &s.Secrets)},
+		{"task_role", false, into(r.OneOf(TaskRoleUseMine, TaskRoleAssume), &s.TaskRole)},
 		{"ecs", false, into(r.ecs, &s.ECS)},
 	})
 	if service != nil {

@@ -66,6 +66,11 @@ func (h *header) view(w int, st Styles) string {
 	if target != "" {
 		left += " · " + target
 	}
+	if sc := h.info.Scenario; sc != nil && sc.TaskRole != "" {
+		// The tasks hold AWS credentials: whoever runs the lab must
+		// see it.
+		left += " · " + st.Warn.Render("task role: "+sc.TaskRole)
+	}
 	var right string
 	switch {
 	case h.state == stateStopping:

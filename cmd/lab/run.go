@@ -13,6 +13,7 @@ import (
 
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/lab/local/taskrole"
 	"github.com/ecslab/lab/lab/report"
 	"github.com/ecslab/lab/scenarios"
 	"github.com/ecslab/lab/tui"
@@ -38,6 +39,7 @@ type runOptions struct {
 	// generators overrides load.generators (--generators); 0: the
 	// scenario's.
 	generators int
+	taskRole   string // --task-role[=MODE]; empty: the scenario's task_role
 }
 
 func newRunCommand() *cobra.Command {
@@ -65,6 +67,7 @@ func newRunCommand() *cobra.Command {
 	calibratedFlag(cmd, &o.calibrated)
 	secretFlag(cmd, &o.secrets)
 	f.IntVar(&o.generators, "generators", 0, "split the load across `N` generator containers (load.generators); 1 is lab's own in-process generator")
+	taskRoleFlag(cmd, &o.taskRole)
 	return cmd
 }
 
@@ -145,7 +148,7 @@ func (o runOptions) scenario(ctx context.Context, arg string) (*scenarios.Scenar
 	if len(o.secrets) > 0 && o.target == "ecs" {
 		return nil, usageError{fmt.Errorf("--secret is for local runs: on ECS, a secret's value_from is the ARN ECS reads it from")}
 	}
-	return sc, nil
+	return withTaskRole(sc, o.taskRole, o.target)
 }
 
 // printPlan prints what a run of sc would do on the target.
@@ -161,6 +164,7 @@ func (o runOptions) printPlan(w io.Writer, sc *scenarios.Scenario) error {
 type scenarioRun struct {
 	sc             *scenarios.Scenario
 	secrets        map[string]string // the secrets' values, local runs only
+	taskRole       *taskrole.Source  // the tasks' role credentials, local runs only; nil: none
 	o              runOptions
 	prices         report.PriceTable
 	id             string
@@ -188,8 +192,12 @@ func newScenarioRun(sc *scenarios.Scenario, o runOptions, cal *lab.Calibration, 
 		}
 	}
 	id := newRunID()
+	role, err := taskRoleSource(sc, id, o.target, stderr)
+	if err != nil {
+		return nil, err
+	}
 	return &scenarioRun{
-		sc: sc, secrets: values, o: o, prices: prices, id: id, calibration: cal,
+		sc: sc, secrets: values, taskRole: role, o: o, prices: prices, id: id, calibration: cal,
 		dir:       filepath.Join(o.out, report.DirName(time.Now(), sc.Name, id)),
 		dashboard: !o.headless && !o.json && isTerminal(stdout),
 		stdout:    stdout, stderr: stderr,
@@ -239,7 +247,7 @@ func (r *scenarioRun) closeTimeout() time.Duration {
 // target holds on to.
 func (r *scenarioRun) openTarget(ctx context.Context) (lab.Target, func(), error) {
 	if r.o.target != "ecs" {
-		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, localOptions{calibration: r.calibration, secrets: r.secrets})
+		target, release, err := newLocalTarget(ctx, r.sc, r.id, r.stderr, localOptions{calibration: r.calibration, secrets: r.secrets, taskRole: r.taskRole})
 		if err != nil {
 			return nil, nil, interrupted(ctx, err)
 		}

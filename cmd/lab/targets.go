@@ -13,6 +13,7 @@ import (
 	"github.com/ecslab/lab/internal/dockerhost"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/lab/local/taskrole"
 	"github.com/ecslab/lab/lab/report"
 	"github.com/ecslab/lab/scenarios"
 	"github.com/ecslab/lab/workload"
@@ -24,6 +25,7 @@ import (
 type localOptions struct {
 	calibration *lab.Calibration  // when set, scales the tasks' CPU quota
 	secrets     map[string]string // the values of the scenario's secrets
+	taskRole    *taskrole.Source  // the tasks' role credentials; nil: none
 }
 
 // newLocalTarget connects to Docker, says which daemon it is and what

@@ -46,6 +46,9 @@ func PrintPlan(w io.Writer, sc *scenarios.Scenario) error {
 		}
 		fmt.Fprintf(&b, "secrets (read at the start; an ARN needs --secret NAME=env:VAR|file:PATH): %s\n", strings.Join(from, ", "))
 	}
+	if sc.TaskRole != "" {
+		fmt.Fprintf(&b, "task role: %s: each task's agent serves credentials at AWS_CONTAINER_CREDENTIALS_FULL_URI (fetched at the start, never written)\n", sc.TaskRole)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }

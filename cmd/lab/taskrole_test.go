@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/scenarios"
+)
+
+func TestTaskRoleFlag(t *testing.T) {
+	sc := &scenarios.Scenario{Name: "t"}
+	got, err := withTaskRole(sc, "use-my-credentials", "local")
+	if err != nil || got.TaskRole != scenarios.TaskRoleUseMine || sc.TaskRole != "" {
+		t.Errorf("--task-role: %v, %q (the scenario given stays as it was: %q)", err, got.TaskRole, sc.TaskRole)
+	}
+	if _, err := withTaskRole(sc, "assume", "ecs"); err == nil || !strings.Contains(err.Error(), "local runs") {
+		t.Errorf("--task-role on ECS: %v", err)
+	}
+	if _, err := withTaskRole(sc, "mine", "local"); err == nil {
+		t.Error("--task-role mine accepted")
+	}
+	cmd := newRunCommand()
+	if err := cmd.Flags().Parse([]string{"--task-role"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := cmd.Flags().GetString("task-role"); v != scenarios.TaskRoleUseMine {
+		t.Errorf("--task-role alone = %q, want use-my-credentials", v)
+	}
+}
+
+// The developer's credentials are fetched at the start and announced
+// for people, by whose they are, never by value; the dry-run names the
+// mode only.
+func TestTaskRoleNeverPrintsCredentials(t *testing.T) {
+	const planted = "PLANTED-SECRET-taskrole-4242"
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAPLANTED")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", planted)
+	t.Setenv("AWS_SESSION_TOKEN", "token-"+planted)
+	t.Setenv("AWS_REGION", "us-east-1")
+	sc := &scenarios.Scenario{Name: "t", TaskRole: scenarios.TaskRoleUseMine}
+	var stderr bytes.Buffer
+	src, err := taskRoleSource(sc, "ab12", "local", &stderr)
+	if err != nil || src == nil {
+		t.Fatalf("taskRoleSource: %v", err)
+	}
+	var plan bytes.Buffer
+	if err := local.PrintPlan(&plan, sc); err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"stderr": stderr.String(), "dry-run": plan.String()} {
+		if strings.Contains(text, planted) || strings.Contains(text, "AKIAPLANTED") {
+			t.Errorf("%s holds a credential:\n%s", where, text)
+		}
+		if !strings.Contains(text, "task role") && !strings.Contains(text, "credentials") {
+			t.Errorf("%s does not say the tasks get credentials:\n%s", where, text)
+		}
+	}
+	if none, err := taskRoleSource(&scenarios.Scenario{Name: "t"}, "ab12", "local", &stderr); none != nil || err != nil {
+		t.Errorf("no task role: %v, %v", none, err)
+	}
+}
