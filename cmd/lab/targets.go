@@ -78,6 +78,9 @@ func newLocalTarget(ctx context.Context, sc *scenarios.Scenario, runID string, s
 			return nil, nil, err
 		}
 	}
+	if o.taskRole != nil {
+		cfg.TaskRole = o.taskRole
+	}
 	target, err := local.New(ctx, cli, cfg)
 	if err != nil {
 		release()

@@ -29,6 +29,9 @@ type holderSpec struct {
 	Network      string // the run's network
 	CgroupParent string // the task's envelope; "" without one
 	Labels       map[string]string
+	// AgentPort, when set, is published too: the task agent's control
+	// port, which lab reaches through the holder.
+	AgentPort int
 }
 
 // holderConfig is the holder: the built-in app's confinement, nothing to
@@ -56,6 +59,11 @@ func holderConfig(s holderSpec) (*container.Config, *container.HostConfig) {
 		SecurityOpt:    []string{noNewPrivileges},
 		CapDrop:        []string{"ALL"},
 		ReadonlyRootfs: true,
+	}
+	if s.AgentPort > 0 {
+		agent := nat.Port(strconv.Itoa(s.AgentPort) + "/tcp")
+		cfg.ExposedPorts[agent] = struct{}{}
+		host.PortBindings[agent] = []nat.PortBinding{{HostIP: "127.0.0.1"}}
 	}
 	return cfg, host
 }

@@ -60,10 +60,14 @@ func (t *Target) startMembers(ctx context.Context, tk *task, epoch int) error {
 	if err := t.makeEnvelope(tk); err != nil {
 		return err
 	}
-	cfg, host := holderConfig(holderSpec{
+	spec := holderSpec{
 		Image: t.cfg.HolderImage, Port: t.taskPort(), Network: t.netName,
 		CgroupParent: cgroupParent(tk), Labels: t.taskLabels(tk, "task"),
-	})
+	}
+	if _, ok := t.cfg.Agent.(*sessionAgent); ok {
+		spec.AgentPort = agentPort
+	}
+	cfg, host := holderConfig(spec)
 	if err := t.createContainer(ctx, tk, epoch, cfg, host); err != nil {
 		if !errors.Is(err, errTornDown) {
 			err = errors.Join(err, t.releaseTask(ctx, tk))

@@ -24,8 +24,8 @@ const busyboxImage = "lab-test-busybox:multi"
 // A task of three containers on Docker: an init container writes a file
 // to a volume the task's containers share and exits (non-essential); the
 // app (lab's workload) starts once it succeeded; a sidecar starts after
-// both and its CMD-SHELL health check reaches the app on localhost and
-// reads the file. The balancer reaches the app through the holder. Then
+// both and its CMD-SHELL health check reaches the app on localhost,
+// reads the file and reads the task's metadata from the task agent. The balancer reaches the app through the holder. Then
 // the sidecar's check fails: the task is replaced; then kill_task kills
 // the app: the task stops as ECS says, naming the container.
 func TestTaskOfContainersOnDocker(t *testing.T) {
@@ -42,7 +42,8 @@ func TestTaskOfContainersOnDocker(t *testing.T) {
 				DependsOn: []Dependency{{Container: "init", Condition: CondSuccess}}},
 			{Name: "sidecar", Image: busyboxImage, Essential: true, Mounts: shared,
 				Command: []string{"sh", "-c", "test -f /shared/flag && exec sleep 600"},
-				HealthCheck: &HealthCheck{Command: []string{"CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ && test -f /shared/flag"},
+				// The task agent answers on the task's localhost too.
+				HealthCheck: &HealthCheck{Command: []string{"CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/ && test -f /shared/flag && wget -q -O - $ECS_CONTAINER_METADATA_URI_V4/task | grep -q '\"Family\"'"},
 					Interval: 300 * time.Millisecond, Timeout: 5 * time.Second, Retries: 1},
 				DependsOn: []Dependency{{Container: "init", Condition: CondSuccess}, {Container: "app", Condition: CondStart}}},
 			{Name: "init", Image: busyboxImage, Mounts: shared, Command: []string{"sh", "-c", "echo ok > /shared/flag"}},
@@ -63,6 +64,9 @@ func TestTaskOfContainersOnDocker(t *testing.T) {
 	}
 	// The sidecar's check passes only on a shared localhost, with the file.
 	eventually(t, "the sidecar's health check did not pass", func() bool { return len(rec.of(lab.EventContainerHealth)) == 1 })
+	if _, err := cli.ContainerInspect(ctx, "lab-"+tg.cfg.RunID+"-t1-agent"); err != nil {
+		t.Errorf("the task's agent: %v", err)
+	}
 
 	sidecar := memberID(tg, "t1", "sidecar")
 	execIn(t, ctx, cli, sidecar, "sh", "-c", "rm /shared/flag")

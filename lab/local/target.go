@@ -17,6 +17,7 @@ import (
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/balancer"
 	"github.com/ecslab/lab/lab/local/envelope"
+	"github.com/ecslab/lab/lab/local/taskagent"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -62,11 +63,15 @@ type Config struct {
 	// task's cpu and memory across its containers by their reservations.
 	Envelope *envelope.Host
 	// Agent, when set, serves each task of several containers from its
-	// network namespace (task metadata, credentials).
+	// network namespace (task metadata, credentials). New gives such a
+	// run the task agent of package agentsession when it is nil.
 	Agent TaskAgent
 	// GeneratorImage is lab's workload image, which load generators run
 	// as containers when the scenario splits its load (load.generators).
 	GeneratorImage string
+	// TaskRole, when set, gives the tasks of several containers their
+	// role's credentials through the agent.
+	TaskRole taskagent.Source
 }
 
 // cpuUnits is the quota a task of size gets, in cpu units (1024 = one
@@ -141,7 +146,17 @@ var (
 // New prepares the local target for a run: a network of its own, the
 // balancer, the events watcher and the scheduler. Deploy starts tasks.
 func New(ctx context.Context, cli client.APIClient, cfg Config) (*Target, error) {
+	if cfg.TaskRole != nil && cfg.Task == nil {
+		return nil, errors.New("task role: lab serves credentials through each task's agent, which runs beside the containers of a task definition; this workload is a single container (builtin or image)")
+	}
 	t := newTarget(cli, cfg)
+	if cfg.Task != nil && cfg.Agent == nil {
+		if err := checkAgentPorts(cfg.Task); err != nil {
+			t.cancel()
+			return nil, err
+		}
+		t.cfg.Agent = t.newSessionAgent()
+	}
 	// Not abandoned half-way on Ctrl-C (the daemon would create the
 	// network anyway, and nobody would remove it): finish, then look.
 	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
