@@ -52,6 +52,9 @@ func taskRoleSource(sc *scenarios.Scenario, runID, target string, stderr io.Writ
 	if err != nil {
 		return nil, usageError{err}
 	}
+	if sc.Workload.TaskDefinition == "" {
+		return nil, usageError{fmt.Errorf("task role %s: lab serves credentials to the containers of a task definition (workload.task_definition); this workload is one container", mode)}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), taskRoleCheckTimeout)
 	defer cancel()
 	src, err := taskrole.New(ctx, taskrole.Options{Mode: mode, RoleARN: taskRoleARN(sc), Session: "lab-" + runID})
@@ -66,7 +69,11 @@ func taskRoleSource(sc *scenarios.Scenario, runID, target string, stderr io.Writ
 }
 
 // taskRoleARN is the role a scenario's tasks assume: its task
-// definition's taskRoleArn.
+// definition's taskRoleArn ("" without a definition, or without one in
+// it).
 func taskRoleARN(sc *scenarios.Scenario) string {
-	return "" // scenarios carry no task definition yet
+	if d := sc.Workload.Definition; d != nil {
+		return d.TaskRoleARN
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ecslab/lab/lab/local"
 	"github.com/ecslab/lab/scenarios"
+	"github.com/ecslab/lab/taskdef"
 )
 
 func TestTaskRoleFlag(t *testing.T) {
@@ -44,8 +45,15 @@ func TestTaskRoleNeverPrintsCredentials(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", planted)
 	t.Setenv("AWS_SESSION_TOKEN", "token-"+planted)
 	t.Setenv("AWS_REGION", "us-east-1")
-	sc := &scenarios.Scenario{Name: "t", TaskRole: scenarios.TaskRoleUseMine}
+	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "testdata", "valid", "task-definition.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.TaskRole = scenarios.TaskRoleUseMine
 	var stderr bytes.Buffer
+	if _, err := taskRoleSource(&scenarios.Scenario{Name: "t", TaskRole: scenarios.TaskRoleUseMine}, "ab12", "local", &stderr); err == nil || !strings.Contains(err.Error(), "task_definition") {
+		t.Errorf("a task role for a single container: %v", err)
+	}
 	src, err := taskRoleSource(sc, "ab12", "local", &stderr)
 	if err != nil || src == nil {
 		t.Fatalf("taskRoleSource: %v", err)
@@ -64,5 +72,15 @@ func TestTaskRoleNeverPrintsCredentials(t *testing.T) {
 	}
 	if none, err := taskRoleSource(&scenarios.Scenario{Name: "t"}, "ab12", "local", &stderr); none != nil || err != nil {
 		t.Errorf("no task role: %v, %v", none, err)
+	}
+}
+
+func TestAssumeTakesTheDefinitionsRole(t *testing.T) {
+	sc := &scenarios.Scenario{Workload: scenarios.Workload{TaskDefinition: "web.json", Definition: &taskdef.Definition{TaskRoleARN: "arn:aws:iam::123456789012:role/web"}}}
+	if got := taskRoleARN(sc); got != "arn:aws:iam::123456789012:role/web" {
+		t.Errorf("taskRoleARN = %q", got)
+	}
+	if got := taskRoleARN(&scenarios.Scenario{}); got != "" {
+		t.Errorf("taskRoleARN without a definition = %q", got)
 	}
 }

@@ -147,7 +147,7 @@ var (
 // balancer, the events watcher and the scheduler. Deploy starts tasks.
 func New(ctx context.Context, cli client.APIClient, cfg Config) (*Target, error) {
 	if cfg.TaskRole != nil && cfg.Task == nil {
-		return nil, errors.New("task role: lab serves credentials through each task's agent, which runs beside the containers of a task definition; this workload is a single container (builtin or image)")
+		return nil, errors.New("task role: lab serves credentials through each task's agent, which runs beside the containers of a task definition: give the scenario a workload.task_definition (this workload is one container, builtin or image)")
 	}
 	t := newTarget(cli, cfg)
 	if cfg.Task != nil && cfg.Agent == nil {
