@@ -27,7 +27,9 @@ const busyboxImage = "lab-test-busybox:multi"
 // both and its CMD-SHELL health check reaches the app on localhost,
 // reads the file and reads the task's metadata from the task agent. The balancer reaches the app through the holder. Then
 // the sidecar's check fails: the task is replaced; then kill_task kills
-// the app: the task stops as ECS says, naming the container.
+// the app: the task stops as ECS says, naming the container. It runs
+// without a task envelope (each container its share of the task's), as
+// where lab cannot make a parent cgroup; the OOM test below has one.
 func TestTaskOfContainersOnDocker(t *testing.T) {
 	cli := dockertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -50,7 +52,7 @@ func TestTaskOfContainersOnDocker(t *testing.T) {
 		},
 		LoadBalancer: LoadBalancerTarget{Container: "app", Port: 8080},
 	}
-	tg, rec := startTaskTarget(t, ctx, cli, def, wl, scenarios.Size{CPU: 256, Memory: 512})
+	tg, rec := startTaskTarget(t, ctx, cli, def, wl, scenarios.Size{CPU: 256, Memory: 512}, nil)
 	if err := tg.Deploy(ctx, scenarios.Entry{Label: "256/512", Size: scenarios.Size{CPU: 256, Memory: 512}, Count: 1}, rec.emit); err != nil {
 		dumpEvents(t, rec)
 		t.Fatalf("deploy: %v", err)
@@ -88,6 +90,9 @@ func TestTaskOfContainersOnDocker(t *testing.T) {
 	if s := rec.stops()[1]; s.Task != "t2" || s.Reason != lab.StopReasonExited || s.Container != "app" || s.Exit.OOM {
 		t.Errorf("stop %+v, want t2's app, %q, no OOM", s, lab.StopReasonExited)
 	}
+	if got := tg.Platform().Envelope; got != lab.EnvelopePerContainer {
+		t.Errorf("summary's envelope %q, want %q", got, lab.EnvelopePerContainer)
+	}
 	if err := tg.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +116,7 @@ func TestOOMKillNamesTheContainer(t *testing.T) {
 		LoadBalancer: LoadBalancerTarget{Container: "app", Port: 8080},
 	}
 	size := scenarios.Size{CPU: 256, Memory: 64}
-	tg, rec := startTaskTarget(t, ctx, cli, def, wl, size)
+	tg, rec := startTaskTarget(t, ctx, cli, def, wl, size, envelopeHost(t, ctx, cli))
 	// The service as a Deploy leaves it, without waiting for a health
 	// check the task may not live to pass.
 	tg.mu.Lock()
@@ -130,19 +135,21 @@ func TestOOMKillNamesTheContainer(t *testing.T) {
 	if s := rec.stops()[0]; s.Reason != lab.StopReasonOOM || s.Container != "leak" || !s.OOMKilled() {
 		t.Errorf("stop %+v, want %q naming leak", s, lab.StopReasonOOM)
 	}
-	t.Logf("envelope: %s", tg.Platform().Envelope)
+	if got := tg.Platform().Envelope; tg.cfg.Envelope != nil && got != lab.EnvelopeTask {
+		t.Errorf("summary's envelope %q, want %q", got, lab.EnvelopeTask)
+	}
 }
 
 // startTaskTarget is a local target on Docker running tasks of def, with
-// a task envelope when lab can make one here; closed when the test ends.
-func startTaskTarget(t *testing.T, ctx context.Context, cli *client.Client, def *TaskDef, holder string, size scenarios.Size) (*Target, *recorder) {
+// the task envelope host env (nil: none); closed when the test ends.
+func startTaskTarget(t *testing.T, ctx context.Context, cli *client.Client, def *TaskDef, holder string, size scenarios.Size, env *envelope.Host) (*Target, *recorder) {
 	t.Helper()
 	if err := def.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	sc := fakeScenario()
 	sc.Service.CPU, sc.Service.Memory = size.CPU, size.Memory
-	cfg := Config{RunID: fmt.Sprintf("mt%d", time.Now().UnixNano()%1e6), Scenario: sc, Task: def, HolderImage: holder, Envelope: envelopeHost(t, ctx, cli)}
+	cfg := Config{RunID: fmt.Sprintf("mt%d", time.Now().UnixNano()%1e6), Scenario: sc, Task: def, HolderImage: holder, Envelope: env}
 	tg, err := New(ctx, cli, cfg)
 	if err != nil {
 		t.Fatal(err)
