@@ -3,9 +3,10 @@
 # against their peers (hey, wrk, haproxy) on this machine and writes
 # BENCHMARKS.md at the repository root. Every request goes to 127.0.0.1.
 # Figures against a peer are the median ratio of RUNS paired runs (lab,
-# peer, lab, peer, ...), with the range. About 28 minutes with the
-# defaults: 8 for sections 1-3, SOAK for section 4, about 9 for sections 5-7
-# (they run lab itself, so they need Docker). Section 8 (the capacity
+# peer, lab, peer, ...), with the range. About 35 minutes with the
+# defaults: 8 for sections 1-3, SOAK for section 4, about 16 for sections
+# 5-7 (they run lab itself, so they need Docker; section 7 is
+# bench/tui-cost.sh, 5 pairs of a dashboard and a headless run). Section 8 (the capacity
 # search) is bench/capacity.sh's, `make bench-capacity`, section 9 (idle
 # tasks) bench/idle.sh's, `make bench-idle`; this script keeps them.
 #
@@ -47,18 +48,6 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	if [ -n "${TMUX_SOCK:-}" ]; then
-		# lab in the tmux window cleans up on SIGINT (the dashboard takes
-		# Ctrl-C as a key), not on the hang-up that killing the window
-		# would send it.
-		if [ -n "${lab_pid:-}" ] && kill -INT "$lab_pid" 2>/dev/null; then
-			for _ in $(seq 1 150); do
-				kill -0 "$lab_pid" 2>/dev/null || break
-				sleep 0.1
-			done
-		fi
-		tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
-	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -509,54 +498,8 @@ fi
 
 # --- 7. TUI cost ---------------------------------------------------------------------
 if want 7; then
-log "TUI: lab run cpu-vertical --size 256/512 --duration 60s in tmux (120x40)"
-TMUX_SOCK=labbench-$$
-TUI_DIR=$WORK/tui-runs
-mkdir -p "$TUI_DIR"
-tmux -L "$TMUX_SOCK" new-session -d -x 120 -y 40 \
-	"$LAB run cpu-vertical --duration 60s --size 256/512 --out $TUI_DIR; sleep 600"
-# The lab process, and its results directory once the load has started.
-lab_pid=
-for _ in $(seq 1 100); do
-	lab_pid=$(pgrep -f -n "^$LAB run cpu-vertical --duration 60s --size 256/512 --out $TUI_DIR" || true)
-	[ -n "$lab_pid" ] && break
-	sleep 0.1
-done
-[ -n "$lab_pid" ] || { echo "bench: lab did not start in tmux" >&2; exit 1; }
-for _ in $(seq 1 600); do
-	d=$(ls -d "$TUI_DIR"/*/ 2>/dev/null | head -1 || true)
-	[ -n "$d" ] && grep -q '"phase_started"' "$d/events.jsonl" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q '"phase_started"' "$d/events.jsonl" 2>/dev/null || { echo "bench: the run in tmux did not start its load" >&2; exit 1; }
-sleep 10
-c0=$(cpu_ticks "$lab_pid"); w0=$(date +%s.%N)
-sleep 40
-c1=$(cpu_ticks "$lab_pid"); w1=$(date +%s.%N)
-screen=$(tmux -L "$TMUX_SOCK" capture-pane -p | grep -c . || true)
-# The dashboard shows the summary at the end and waits for q; the tasks are
-# gone once entry_done is written.
-for _ in $(seq 1 600); do grep -q '"entry_done"' "$d/events.jsonl" && break; sleep 0.1; done
-tmux -L "$TMUX_SOCK" send-keys q
-for _ in $(seq 1 100); do kill -0 "$lab_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$lab_pid" 2>/dev/null; then
-	kill -INT "$lab_pid" 2>/dev/null || true
-	for _ in $(seq 1 150); do kill -0 "$lab_pid" 2>/dev/null || break; sleep 0.1; done
-fi
-tmux -L "$TMUX_SOCK" kill-server 2>/dev/null || true
-TMUX_SOCK=
-read -r tui_s tui_pct < <(awk -v t=$((c1 - c0)) -v hz="$HZ" -v a="$w0" -v b="$w1" 'BEGIN {
-	s = t / hz; printf "%.2f %.1f\n", s, 100 * s / (b - a) }')
-log "  lab used $tui_s s of CPU in 40 s: $tui_pct% of one core ($screen lines on screen)"
-cat >"$WORK/md7" <<MD
-\`lab run cpu-vertical --duration 60s --size 256/512\` with the dashboard in
-a tmux window of 120x40 (5 req/s); lab's own process, utime+stime from
-/proc/PID/stat, from 10 s to 50 s after the load started.
-
-| figure | value | floor | |
-|---|---|---|---|
-| lab's CPU while the dashboard shows the run | **$tui_pct%** of one core ($tui_s s over 40 s) | < 5% | $(pass "$tui_pct" "<" 5) |
-MD
+log "TUI cost: bench/tui-cost.sh, 5 pairs of dashboard and headless runs"
+LAB=$LAB "$ROOT/bench/tui-cost.sh" | sed '1,/^## 7\. /d' >"$WORK/md7"
 fi
 
 # --- report ----------------------------------------------------------------------
@@ -584,6 +527,7 @@ floors are the targets lab sets itself; each table names its own.
 | kernel | $(uname -srm) |
 | Go | $(go version | awk '{print $3}') |
 | Docker | $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') |
+| commit | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
 | load average at the end (1, 5, 15 min) | $(cut -d' ' -f1-3 /proc/loadavg) |
 | peers | $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?'), $(haproxy -v | head -1 | awk '{print $1, $3}') |
