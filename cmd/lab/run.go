@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -126,6 +127,11 @@ func (o runOptions) scenario(ctx context.Context, arg string) (*scenarios.Scenar
 		size, err := scenarios.ParseSize(o.size)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--size: %w", err)}
+		}
+		if d := sc.Workload.Definition; d != nil {
+			if err := d.CheckEnvelope(size); err != nil {
+				return nil, usageError{fmt.Errorf("--size %s: task definition %s does not fit: %s", size, d.Family, strings.ReplaceAll(err.Error(), "\n", "; "))}
+			}
 		}
 		sc = sc.WithSize(size)
 	}
