@@ -9,7 +9,9 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
+	"github.com/ecslab/lab/internal/dockerhost"
 	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/lab/local/envelope"
 	"github.com/ecslab/lab/workload"
 )
 
@@ -52,7 +54,7 @@ func runGC(ctx context.Context, cli client.APIClient, out io.Writer, images bool
 	for _, r := range rep.Live {
 		fmt.Fprintf(out, "kept run %s: %s\n", r.ID, r.Why)
 	}
-	errs := []error{rep.Err()}
+	errs := []error{rep.Err(), removeEnvelopes(ctx, cli, rep.Removed)}
 	removedImages := 0
 	if images {
 		n, err := workload.RemoveImages(ctx, cli, rep.LiveImages())
@@ -67,4 +69,31 @@ func runGC(ctx context.Context, cli client.APIClient, out io.Writer, images bool
 		return fmt.Errorf("gc: %w", err)
 	}
 	return nil
+}
+
+// removeEnvelopes removes the task envelopes (parent cgroups) of dead
+// runs, where lab can make them: the runtime removes a container's cgroup,
+// not its parent's. Where lab cannot, no run made one.
+func removeEnvelopes(ctx context.Context, cli client.APIClient, runs []string) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	ep, err := dockerhost.Resolve()
+	if err != nil {
+		return nil
+	}
+	info, err := cli.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("task envelopes: %w", err)
+	}
+	h, err := envelope.Probe(envelope.Daemon{Local: ep.Local(), OS: info.OSType, OperatingSystem: info.OperatingSystem,
+		CgroupVersion: info.CgroupVersion, CgroupDriver: info.CgroupDriver}, cgroupRoot)
+	if err != nil {
+		return nil
+	}
+	var errs []error
+	for _, run := range runs {
+		errs = append(errs, h.RemoveRun(run))
+	}
+	return errors.Join(errs...)
 }

@@ -178,3 +178,44 @@ func TestProbeSaysWhyNot(t *testing.T) {
 		}
 	}
 }
+
+// RemoveRun removes what a dead run left in every hierarchy, and leaves
+// other runs' envelopes alone.
+func TestRemoveRun(t *testing.T) {
+	for _, version := range []int{1, 2} {
+		root := t.TempDir()
+		var left, kept []string
+		for _, hierarchy := range []string{"cpu", "memory"} {
+			base := root
+			if version == 1 {
+				base = filepath.Join(root, hierarchy)
+			}
+			left = append(left, filepath.Join(base, "lab", "dead"))
+			kept = append(kept, filepath.Join(base, "lab", "live", "e1_t1"))
+			for _, dir := range []string{filepath.Join(base, "lab", "dead", "e1_t1"), filepath.Join(base, "lab", "dead", "e1_t2"), kept[len(kept)-1]} {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		h := Host{Root: root, Version: version, Driver: DriverCgroupfs}
+		if err := h.RemoveRun("dead"); err != nil {
+			t.Fatalf("v%d: %v", version, err)
+		}
+		for _, dir := range left {
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("v%d: %s remains", version, dir)
+			}
+		}
+		for _, dir := range kept {
+			if _, err := os.Stat(dir); err != nil {
+				t.Errorf("v%d: another run's %s is gone: %v", version, dir, err)
+			}
+		}
+	}
+	var calls []string
+	sd := Host{Driver: DriverSystemd, Systemctl: func(args ...string) error { calls = append(calls, strings.Join(args, " ")); return nil }}
+	if err := sd.RemoveRun("dead"); err != nil || strings.Join(calls, ";") != "stop lab-dead.slice" {
+		t.Errorf("systemd: %v, calls %v", err, calls)
+	}
+}
