@@ -252,8 +252,8 @@ type ActionFailed struct {
 	Error string `json:"error"`
 }
 
-// ServiceEvent: a message of the ECS service's event log (ECS target
-// only).
+// ServiceEvent: a message of the ECS service's event log (ECS target);
+// locally, a task agent's problem after its start.
 type ServiceEvent struct {
 	Message string `json:"message"`
 }
