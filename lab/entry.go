@@ -37,6 +37,12 @@ type entryRun struct {
 	cpu, mem utilizationAcc
 	live     liveLoad
 
+	// What had completed when the load's last phase ended (atEnd, once
+	// ended), and when the generator returned: the drain is between.
+	ended   bool
+	atEnd   load.Totals
+	genDone time.Time
+
 	// Commands run beside the tick loop (a resize takes seconds) and
 	// end with the entry.
 	cmdCtx     context.Context
@@ -124,6 +130,8 @@ func (x *entryRun) runLoad(ctx context.Context) loadEnd {
 	}
 	ticker := time.NewTicker(x.r.opts.Tick)
 	defer ticker.Stop()
+	endTimer := time.NewTimer(time.Until(x.start.Add(x.total)))
+	defer endTimer.Stop()
 
 	var end loadEnd
 	generating := true
@@ -132,12 +140,19 @@ func (x *entryRun) runLoad(ctx context.Context) loadEnd {
 		case c := <-x.r.opts.Commands:
 			x.run(c)
 			continue
+		case <-endTimer.C:
+			x.loadEnded()
+			continue
 		case <-ticker.C:
 			// Once the generator is done, the next whole second is the
 			// last: every row covers one second.
 			finished = !generating
 		case end.genErr = <-done:
 			generating = false
+			x.genDone = time.Now()
+			if end.genErr == nil {
+				x.loadEnded() // a no-op unless the timer is late
+			}
 			// On interrupt there is no waiting for the second to end.
 			finished = ctx.Err() != nil
 			if !finished {
@@ -207,6 +222,14 @@ func (x *entryRun) tick(ctx context.Context, finished bool) {
 	r.publish(func(o Observer) { o.Snapshot(snap) })
 }
 
+// loadEnded keeps what had completed when the load's phases ended:
+// achieved_rps counts those, and the rest is the drain.
+func (x *entryRun) loadEnded() {
+	if !x.ended {
+		x.ended, x.atEnd = true, x.gen.Totals()
+	}
+}
+
 // startPhases emits phase_started for the phases that started by elapsed,
 // at the time each started.
 func (x *entryRun) startPhases(elapsed time.Duration) {
@@ -250,7 +273,20 @@ func (x *entryRun) finish(ctx context.Context, end loadEnd) (*EntrySummary, erro
 	if interrupted || end.failErr != nil {
 		loadSeconds = math.Min(loadSeconds, time.Since(x.start).Seconds())
 	}
-	fillTotals(es, x.gen.Totals(), loadSeconds)
+	t := x.gen.Totals()
+	inLoad := t
+	if x.ended {
+		inLoad = x.atEnd
+	}
+	fillTotals(es, t, inLoad.OK, loadSeconds)
+	es.IntendedRPS = intendedRPS(x.phases, loadSeconds)
+	if x.ended && !interrupted && end.failErr == nil && end.genErr == nil {
+		es.Drain = &Drain{
+			Seconds:  round(max(0, x.genDone.Sub(x.start.Add(x.total)).Seconds()), 3),
+			Requests: t.Requests - inLoad.Requests,
+			OK:       t.OK - inLoad.OK,
+		}
+	}
 	x.reportGenerators(ctx)
 	es.CPUUtilization = x.cpu.result()
 	es.MemoryUtilization = x.mem.result()

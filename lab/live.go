@@ -28,15 +28,22 @@ func (l *liveLoad) add(w load.Window, seconds float64) {
 	for k, n := range w.Errors {
 		t.Errors[k] += int64(n)
 	}
-	if w.Latency.Count > 0 {
-		p := &t.Latency
-		p.P50 = math.Max(p.P50, w.Latency.P50)
-		p.P90 = math.Max(p.P90, w.Latency.P90)
-		p.P95 = math.Max(p.P95, w.Latency.P95)
-		p.P99 = math.Max(p.P99, w.Latency.P99)
-		p.Max = math.Max(p.Max, w.Latency.Max)
-	}
+	upperBound(&t.Latency, w.Latency)
+	upperBound(&t.LatencyOK, w.LatencyOK)
 	l.seconds = seconds
+}
+
+// upperBound raises each of p's percentiles to w's when w's is higher.
+func upperBound(p *load.Percentiles, w load.Percentiles) {
+	if w.Count == 0 {
+		return
+	}
+	p.P50 = math.Max(p.P50, w.P50)
+	p.P90 = math.Max(p.P90, w.P90)
+	p.P95 = math.Max(p.P95, w.P95)
+	p.P99 = math.Max(p.P99, w.P99)
+	p.Max = math.Max(p.Max, w.Max)
+	p.Count += w.Count
 }
 
 // liveSummary is the entry's summary so far, made as the final one is:
@@ -49,7 +56,8 @@ func (x *entryRun) liveSummary() EntrySummary {
 	s.Tasks.StoppedReasons = maps.Clone(x.es.Tasks.StoppedReasons)
 	x.r.mu.Unlock()
 	s.Errors = map[string]int64{}
-	fillTotals(&s, x.live.totals, x.live.seconds)
+	fillTotals(&s, x.live.totals, x.live.totals.OK, x.live.seconds)
+	s.IntendedRPS = intendedRPS(x.phases, x.live.seconds)
 	s.CPUUtilization = x.cpu.result()
 	s.MemoryUtilization = x.mem.result()
 	s.Thresholds = Evaluate(s, x.r.sc.Thresholds)

@@ -250,7 +250,10 @@ func countScaling(s *Scaling, ev Event) {
 	s.Decisions++
 }
 
-func fillTotals(es *EntrySummary, t load.Totals, loadSeconds float64) {
+// fillTotals sets an entry's load figures from the generator's totals;
+// inLoadOK are the OK responses that completed before the load's end,
+// the only ones achieved_rps counts.
+func fillTotals(es *EntrySummary, t load.Totals, inLoadOK int64, loadSeconds float64) {
 	es.LoadSeconds = round(loadSeconds, 3)
 	es.Requests = t.Requests
 	es.OK = t.OK
@@ -262,15 +265,16 @@ func fillTotals(es *EntrySummary, t load.Totals, loadSeconds float64) {
 	}
 	if loadSeconds > 0 {
 		es.OfferedRPS = round(float64(t.Requests)/loadSeconds, 3)
-		es.AchievedRPS = round(float64(t.OK)/loadSeconds, 3)
+		es.AchievedRPS = round(float64(inLoadOK)/loadSeconds, 3)
 	}
-	es.LatencyMS = Latency{
-		P50: round(t.Latency.P50, 1),
-		P90: round(t.Latency.P90, 1),
-		P95: round(t.Latency.P95, 1),
-		P99: round(t.Latency.P99, 1),
-		Max: round(t.Latency.Max, 1),
-	}
+	es.LatencyMS = latencyOf(t.Latency)
+	ok := latencyOf(t.LatencyOK)
+	es.LatencyOKMS = &ok
+}
+
+// latencyOf is a summary's Latency of the generator's percentiles.
+func latencyOf(p load.Percentiles) Latency {
+	return Latency{P50: round(p.P50, 1), P90: round(p.P90, 1), P95: round(p.P95, 1), P99: round(p.P99, 1), Max: round(p.Max, 1)}
 }
 
 // loadPhases converts the scenario's phases to the generator's, resolving
@@ -330,4 +334,40 @@ func offeredAt(ps []load.Phase, elapsed time.Duration) float64 {
 		start += p.Duration
 	}
 	return 0
+}
+
+// intendedRPS is the rate the profile asks for, averaged over its first
+// seconds of load, when it has a closed phase; 0 when it has none, or
+// one whose workers send as fast as they can (no rate was intended).
+func intendedRPS(ps []load.Phase, seconds float64) float64 {
+	closed := false
+	for _, p := range ps {
+		if p.Workers > 0 {
+			closed = true
+			if p.WorkerRate == 0 {
+				return 0
+			}
+		}
+	}
+	if !closed || seconds <= 0 {
+		return 0
+	}
+	var sum, start float64 // requests intended, and where the phase starts
+	for _, p := range ps {
+		d := min(p.Duration.Seconds(), seconds-start)
+		if d <= 0 {
+			break
+		}
+		switch {
+		case p.Workers > 0:
+			sum += float64(p.Workers) * p.WorkerRate * d
+		case p.Ramp:
+			at := p.From + (p.To-p.From)*d/p.Duration.Seconds()
+			sum += (p.From + at) / 2 * d
+		default:
+			sum += p.Rate * d
+		}
+		start += p.Duration.Seconds()
+	}
+	return round(sum/seconds, 3)
 }

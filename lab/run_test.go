@@ -403,3 +403,96 @@ load: {path: /, phases: [{duration: 1s, rate: 5}]}
 		}
 	}
 }
+
+// achieved_rps counts what completed during the load, not the requests
+// that completed after it divided by its length: a server that takes
+// 700 ms answers those sent in the last 0.7 s of a 1 s load after it, in
+// the drain.
+func TestRunAchievedCountsTheLoadNotTheDrain(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, phases: [{duration: 1s, rate: 20}]}
+`)
+	target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) { time.Sleep(700 * time.Millisecond) })
+	s, err := Run(context.Background(), sc, target, Options{ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := s.Entries[0]
+	// At most the 6 sent in the first 0.3 s completed within the load.
+	if e.OK < 18 || e.AchievedRPS > 8 || e.OfferedRPS < 18 {
+		t.Errorf("ok %d, achieved %v, offered %v: want about 20 ok, 20 offered, at most 6 achieved", e.OK, e.AchievedRPS, e.OfferedRPS)
+	}
+	if d := e.Drain; d == nil || d.OK < 12 || d.Requests != d.OK || d.Seconds < 0.5 ||
+		float64(d.OK)+e.AchievedRPS*e.LoadSeconds != float64(e.OK) {
+		t.Errorf("drain %+v, want the rest of the %d ok after the load, about 0.7 s", d, e.OK)
+	}
+	if e.IntendedRPS != 0 {
+		t.Errorf("intended %v for an open model, want none", e.IntendedRPS)
+	}
+}
+
+// A closed model sends less than it intends when the service is slower
+// than the workers' rate: the summary says both.
+func TestRunClosedModelSaysTheRateItIntended(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, phases: [{duration: 1s, workers: 2, worker_rate: 5}]}
+`)
+	target := newFakeTarget(t, func(http.ResponseWriter, *http.Request) { time.Sleep(300 * time.Millisecond) })
+	s, err := Run(context.Background(), sc, target, Options{ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each worker waits 300 ms for each answer: at most 4 sends each.
+	if e := s.Entries[0]; e.IntendedRPS != 10 || e.OfferedRPS > 8 || e.AchievedRPS > e.OfferedRPS {
+		t.Errorf("intended %v, offered %v, achieved %v: want 10 intended, at most 8 sent", e.IntendedRPS, e.OfferedRPS, e.AchievedRPS)
+	}
+}
+
+// Failed requests count in the latency percentiles at the time they
+// failed: timeouts at the timeout. The OK responses' are apart.
+func TestRunLatencyIncludesFailures(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load: {path: /, timeout: 200ms, phases: [{duration: 1s, rate: 20}]}
+thresholds: ["p99 < 150ms"]
+`)
+	var mu sync.Mutex
+	calls := 0
+	target := newFakeTarget(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		hang := calls%4 == 0
+		mu.Unlock()
+		if hang {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	})
+	s, err := Run(context.Background(), sc, target, Options{ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := s.Entries[0]
+	if e.Errors["timeout"] < 3 {
+		t.Fatalf("errors %v, want timeouts", e.Errors)
+	}
+	if e.LatencyMS.P99 < 200 || e.LatencyMS.Max < 200 {
+		t.Errorf("latency %+v, want the timeouts at 200 ms in p99", e.LatencyMS)
+	}
+	if ok := e.LatencyOKMS; ok == nil || ok.P99 >= 200 || ok.P50 == 0 {
+		t.Errorf("latency of the ok responses %+v, want them apart, below the timeout", ok)
+	}
+	if e.Passed || e.Thresholds[0].OK {
+		t.Errorf("thresholds %+v passed on the ok responses alone", e.Thresholds)
+	}
+}

@@ -8,8 +8,9 @@ import (
 	"github.com/ecslab/lab/scenarios"
 )
 
-// SchemaVersion is summary.json's schema_version.
-const SchemaVersion = 1
+// SchemaVersion is summary.json's schema_version. 2: achieved_rps counts
+// only what completed during the load, and latencies include failures.
+const SchemaVersion = 2
 
 // Summary is summary.json: the run and one result per matrix entry.
 type Summary struct {
@@ -124,7 +125,19 @@ type EntrySummary struct {
 	ErrorRate   float64          `json:"error_rate"`
 	OfferedRPS  float64          `json:"offered_rps"`
 	AchievedRPS float64          `json:"achieved_rps"`
-	LatencyMS   Latency          `json:"latency_ms"`
+	// IntendedRPS is the rate the profile asked for, averaged over the
+	// load (closed model: workers x worker_rate); absent when a phase
+	// has workers sending as fast as they can, or no closed phase.
+	IntendedRPS float64 `json:"intended_rps,omitempty"`
+	// Drain is what completed after the load's end, before the run
+	// stopped awaiting the requests still in flight; absent when the
+	// load was cut short.
+	Drain *Drain `json:"drain,omitempty"`
+	// LatencyMS is over every completed request, failures at the time
+	// they failed (a timeout at the timeout); LatencyOKMS over the
+	// responses counted in OK only (absent in files of older labs).
+	LatencyMS   Latency  `json:"latency_ms"`
+	LatencyOKMS *Latency `json:"latency_ok_ms,omitempty"`
 	// RTTMS is the round trip from the load generator to the endpoint
 	// (ECS: the median of a few requests to the ALB before the load),
 	// included in LatencyMS; 0 when not measured (local).
@@ -153,6 +166,15 @@ type Generators struct {
 	// generator reported nothing: its share of them was not sent, and
 	// the figures of those seconds are short of it.
 	UnderSentSeconds []int `json:"under_sent_seconds,omitempty"`
+}
+
+// Drain is the tail after an entry's load phases: requests sent during
+// the load that completed after its end. They count in requests, ok,
+// errors and the latencies, not in achieved_rps.
+type Drain struct {
+	Seconds  float64 `json:"seconds"`  // from the load's end to the last completion
+	Requests int64   `json:"requests"` // completed after the load's end, ok or not
+	OK       int64   `json:"ok"`
 }
 
 // Latency percentiles in milliseconds.

@@ -107,8 +107,12 @@ func (h *Headless) EntryDone(e lab.EntrySummary) {
 	if e.RTTMS > 0 {
 		rtt = fmt.Sprintf(" (round trip to the endpoint %s included)", format.Latency(e.RTTMS))
 	}
-	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %.2f offered, p99 %s%s, cpu avg %s: %s",
-		e.Label, e.AchievedRPS, e.OfferedRPS, format.Latency(e.LatencyMS.P99), rtt, cpu, verdict))
+	offered := fmt.Sprintf("%.2f offered", e.OfferedRPS)
+	if e.IntendedRPS > 0 {
+		offered = fmt.Sprintf("%.2f intended (%.2f sent)", e.IntendedRPS, e.OfferedRPS)
+	}
+	h.println(fmt.Sprintf("entry %s: %.2f req/s achieved of %s, p99 %s%s, cpu avg %s: %s",
+		e.Label, e.AchievedRPS, offered, format.Latency(e.LatencyMS.P99), rtt, cpu, verdict))
 	if g := e.Generators; g != nil && len(g.UnderSentSeconds) > 0 {
 		h.println(fmt.Sprintf("entry %s: %d of %d load generator(s) lost; seconds under-sent: %v",
 			e.Label, len(g.Lost), g.Count, g.UnderSentSeconds))

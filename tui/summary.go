@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ecslab/lab/internal/format"
@@ -88,6 +89,12 @@ func entryTable(entries []lab.EntrySummary, w int, st Styles) []string {
 		{"REQUESTS", 8, func(e lab.EntrySummary) string { return fmt.Sprint(e.Requests) }},
 		{"OK/S", 6, func(e lab.EntrySummary) string { return fmt.Sprintf("%.2f", e.AchievedRPS) }},
 		{"OF", 6, func(e lab.EntrySummary) string { return fmt.Sprintf("%.2f", e.OfferedRPS) }},
+		{"INTENDED", 8, func(e lab.EntrySummary) string {
+			if e.IntendedRPS == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f", e.IntendedRPS)
+		}},
 		{"ERRORS", 7, func(e lab.EntrySummary) string { return fmt.Sprintf("%.1f%%", 100*e.ErrorRate) }},
 		{"P50", 7, func(e lab.EntrySummary) string { return format.Latency(e.LatencyMS.P50) }},
 		{"P99", 7, func(e lab.EntrySummary) string { return format.Latency(e.LatencyMS.P99) }},
@@ -107,12 +114,15 @@ func entryTable(entries []lab.EntrySummary, w int, st Styles) []string {
 			return "FAIL"
 		}},
 	}
+	if !anyIntended(entries) {
+		cols = slices.DeleteFunc(cols, func(c col) bool { return c.head == "INTENDED" })
+	}
 	// Drop the columns that do not fit, from the least telling.
 	used := 0
 	for _, c := range cols {
 		used += c.width + 1
 	}
-	for _, drop := range []string{"TASKS", "OF", "MEM MAX", "P50", "STOPPED"} {
+	for _, drop := range []string{"TASKS", "OF", "MEM MAX", "P50", "INTENDED", "STOPPED"} {
 		if used <= w {
 			break
 		}
@@ -186,4 +196,15 @@ func wholePercentOr(u lab.Utilization, v float64) string {
 		return "no data"
 	}
 	return format.WholePercent(v)
+}
+
+// anyIntended reports whether an entry knows the rate its closed model
+// intended: only then does the table show it.
+func anyIntended(entries []lab.EntrySummary) bool {
+	for _, e := range entries {
+		if e.IntendedRPS > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -437,8 +437,13 @@ func testTransportError(t *testing.T, handler http.HandlerFunc, url string, time
 	if diff := cmp.Diff(want, tot.Errors); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
-	if tot.OK != 0 || tot.Latency.Count != 0 {
-		t.Errorf("totals = %+v, want no response and no latency", tot)
+	// Every failure counts in the latency at the time it failed; none is
+	// an OK response.
+	if tot.OK != 0 || tot.Latency.Count != tot.Requests || tot.LatencyOK.Count != 0 {
+		t.Errorf("totals = %+v, want every failure in Latency and none in LatencyOK", tot)
+	}
+	if timeout > 0 && tot.Latency.P50 < float64(timeout/ms) {
+		t.Errorf("p50 %v ms, want timeouts at the timeout (%v) at least", tot.Latency.P50, timeout)
 	}
 	checkBalanced(t, tot)
 	if took > 2*s {

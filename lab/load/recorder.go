@@ -101,18 +101,24 @@ type Percentiles struct {
 	P95   float64 `json:"p95"`
 	P99   float64 `json:"p99"`
 	Max   float64 `json:"max"`
-	Count int64   `json:"count"` // responses the percentiles are over
+	Count int64   `json:"count"` // requests the percentiles are over
 }
 
 // Window is what happened during one window (between two calls of
 // Generator.Window). Sent counts requests by the time they were sent; OK,
 // Errors and Latency count them by the time they completed.
+//
+// Latency is over every request that completed, failures included at the
+// time they failed (a timeout at the timeout, a refused connection at
+// once), as k6 and vegeta count them: a server that fails slowly must not
+// look fast. LatencyOK is over the responses counted in OK only.
 type Window struct {
 	Sent      int            // requests sent during the window
 	OK        int            // responses with status < 400 that completed during the window
 	Errors    map[string]int // failures that completed during the window, by status code or Kind*; never nil
 	Cancelled int            // requests cancelled by Run's context during the window
-	Latency   Percentiles    // over the HTTP responses (any status) that completed during the window
+	Latency   Percentiles    // over the requests that completed during the window, failed or not
+	LatencyOK Percentiles    // over the responses with status < 400 that completed during the window
 	InFlight  int            // requests sent and not completed when the window closed
 }
 
@@ -139,7 +145,8 @@ type Totals struct {
 	OK        int64
 	Errors    map[string]int64 // by status code or Kind*; never nil
 	Cancelled int64
-	Latency   Percentiles // over every request that got an HTTP response, whatever its status
+	Latency   Percentiles // over every completed request, failures at the time they failed (see Window)
+	LatencyOK Percentiles // over the responses with status < 400
 	InFlight  int64
 }
 
@@ -161,7 +168,8 @@ func (t Totals) ErrorRate() float64 {
 }
 
 // Latencies are recorded in microseconds from 1 µs to one hour with three
-// significant digits: about 190 KB per histogram whatever the request count.
+// significant digits: about 190 KB per histogram whatever the request count,
+// two per set of latencies (every request, and the OK ones).
 const (
 	histMin    = 1
 	histMax    = int64(time.Hour / time.Microsecond)
@@ -182,16 +190,21 @@ func PercentilesOf(h *hdrhistogram.Histogram, maxNanos int64) Percentiles {
 }
 
 // Record is one window as the recorder holds it: counts, and the
-// histogram of the latencies (microseconds) of the responses that
-// completed in it. Unlike Window's percentiles, records of many windows
-// or generators add up exactly.
+// histograms of the latencies (microseconds) of the requests that
+// completed in it, failed or not (Hist) and of those counted in OK
+// (HistOK), as Window's Latency and LatencyOK. Unlike Window's
+// percentiles, records of many windows or generators add up exactly.
 type Record struct {
 	Sent, OK  int64
 	Errors    map[string]int64 // by status code or Kind*; never nil
 	Cancelled int64
 	InFlight  int64
-	MaxNanos  int64                   // the largest latency of a response
+	MaxNanos  int64                   // the largest latency of a completed request
 	Hist      *hdrhistogram.Histogram // the caller's own copy
+	// MaxOKNanos and HistOK are the same over the OK responses; HistOK
+	// may be nil in a record that did not carry it.
+	MaxOKNanos int64
+	HistOK     *hdrhistogram.Histogram
 }
 
 // percentiles reads a histogram of microseconds. maxNanos is the exact
@@ -208,6 +221,40 @@ func percentiles(h *hdrhistogram.Histogram, maxNanos int64) Percentiles {
 	return Percentiles{P50: ms(v[0]), P90: ms(v[1]), P95: ms(v[2]), P99: ms(v[3]), Max: maxMS, Count: n}
 }
 
+// latencies are the histograms of a shard, a window or the totals: of
+// every completed request, and of those counted in OK.
+type latencies struct{ all, ok *hdrhistogram.Histogram }
+
+func newLatencies() latencies { return latencies{all: newHist(), ok: newHist()} }
+
+// record adds one request's latency; a cancelled one has none.
+func (l latencies) record(code int, latency time.Duration) {
+	if code == codeCancelled {
+		return
+	}
+	us := min(max(int64(latency/time.Microsecond), histMin), histMax)
+	// Recording cannot fail: us is within the histograms' range.
+	_ = l.all.RecordValue(us)
+	if isOK(code) {
+		_ = l.ok.RecordValue(us)
+	}
+}
+
+func (l latencies) merge(o latencies) {
+	l.all.Merge(o.all)
+	l.ok.Merge(o.ok)
+}
+
+func (l latencies) reset() {
+	l.all.Reset()
+	l.ok.Reset()
+}
+
+// percentiles reads both histograms, capped by the exact maxima in c.
+func (l latencies) percentiles(c *counts) (all, ok Percentiles) {
+	return percentiles(l.all, c.maxNanos), percentiles(l.ok, c.maxOK)
+}
+
 // counts are the outcome counters of a shard, a window or the totals.
 type counts struct {
 	ok        int64
@@ -215,7 +262,8 @@ type counts struct {
 	odd       map[int]int64 // other status codes >= 400 (rare)
 	kinds     [len(kindNames)]int64
 	cancelled int64
-	maxNanos  int64 // largest latency of a response
+	maxNanos  int64 // largest latency of a completed request
+	maxOK     int64 // largest latency of a response counted in ok
 }
 
 func (c *counts) record(code int, latency time.Duration) {
@@ -234,10 +282,16 @@ func (c *counts) record(code int, latency time.Duration) {
 	default:
 		c.kinds[-code-1]++
 	}
-	if code > 0 {
+	if code != codeCancelled {
 		c.maxNanos = max(c.maxNanos, int64(latency))
 	}
+	if isOK(code) {
+		c.maxOK = max(c.maxOK, int64(latency))
+	}
 }
+
+// isOK reports whether a request's outcome counts in OK.
+func isOK(code int) bool { return code > 0 && code < 400 }
 
 func (c *counts) add(o *counts) {
 	c.ok += o.ok
@@ -255,6 +309,7 @@ func (c *counts) add(o *counts) {
 	}
 	c.cancelled += o.cancelled
 	c.maxNanos = max(c.maxNanos, o.maxNanos)
+	c.maxOK = max(c.maxOK, o.maxOK)
 }
 
 // errors returns the failures keyed as in Window.Errors, and their sum.
@@ -283,12 +338,12 @@ func (c *counts) errors() (map[string]int64, int64) {
 // mutex briefly; Window and Totals visit every shard.
 type shard struct {
 	mu       sync.Mutex
-	c        counts                  // guarded by mu
-	hist     *hdrhistogram.Histogram // guarded by mu: latencies of the current window
-	spare    *hdrhistogram.Histogram // empty; swapped with hist under recorder.mu
-	sent     atomic.Int64            // sent in the current window
-	inFlight atomic.Int64            // sent and not completed
-	_        [64]byte                // keep shards on separate cache lines
+	c        counts       // guarded by mu
+	hist     latencies    // guarded by mu: latencies of the current window
+	spare    latencies    // empty; swapped with hist under recorder.mu
+	sent     atomic.Int64 // sent in the current window
+	inFlight atomic.Int64 // sent and not completed
+	_        [64]byte     // keep shards on separate cache lines
 }
 
 // recorder holds the windows and totals. Memory grows with nothing: a few
@@ -300,20 +355,20 @@ type recorder struct {
 	mu        sync.Mutex // serialises Window and Totals; guards the fields below
 	total     counts
 	totalSent int64
-	totalHist *hdrhistogram.Histogram
-	scratch   *hdrhistogram.Histogram
+	totalHist latencies
+	scratch   latencies
 	// The same since the last mark (SinceMark), restarted by Mark.
 	marked     counts
 	markedSent int64
-	markedHist *hdrhistogram.Histogram
+	markedHist latencies
 }
 
 func newRecorder() *recorder {
 	n := min(max(2*runtime.GOMAXPROCS(0), 2), 16)
-	r := &recorder{shards: make([]shard, n), totalHist: newHist(), scratch: newHist(), markedHist: newHist()}
+	r := &recorder{shards: make([]shard, n), totalHist: newLatencies(), scratch: newLatencies(), markedHist: newLatencies()}
 	for i := range r.shards {
-		r.shards[i].hist = newHist()
-		r.shards[i].spare = newHist()
+		r.shards[i].hist = newLatencies()
+		r.shards[i].spare = newLatencies()
 	}
 	return r
 }
@@ -330,15 +385,12 @@ func (r *recorder) sent(s *shard) {
 	s.inFlight.Add(1)
 }
 
-// done records the outcome of a request sent through s. latency is only
-// recorded for HTTP responses (code > 0).
+// done records the outcome of a request sent through s, and its latency
+// unless it was cancelled.
 func (r *recorder) done(s *shard, code int, latency time.Duration) {
 	s.mu.Lock()
 	s.c.record(code, latency)
-	if code > 0 {
-		us := min(max(int64(latency/time.Microsecond), histMin), histMax)
-		_ = s.hist.RecordValue(us) // cannot fail: us is within the histogram's range
-	}
+	s.hist.record(code, latency)
 	s.mu.Unlock()
 	s.inFlight.Add(-1)
 }
@@ -358,18 +410,20 @@ func (r *recorder) record() Record {
 	defer r.mu.Unlock()
 	c, sent, inFlight := r.closeWindow()
 	errs, _ := c.errors()
-	h := newHist()
-	h.Merge(r.scratch)
+	h, ok := newHist(), newHist()
+	h.Merge(r.scratch.all)
+	ok.Merge(r.scratch.ok)
 	return Record{
 		Sent: sent, OK: c.ok, Errors: errs, Cancelled: c.cancelled,
 		InFlight: inFlight, MaxNanos: c.maxNanos, Hist: h,
+		MaxOKNanos: c.maxOK, HistOK: ok,
 	}
 }
 
 // closeWindow gathers the shards' window into r.scratch and the totals,
 // and returns its counts; r.mu must be held.
 func (r *recorder) closeWindow() (c counts, sent, inFlight int64) {
-	r.scratch.Reset()
+	r.scratch.reset()
 	for i := range r.shards {
 		s := &r.shards[i]
 		s.mu.Lock()
@@ -382,27 +436,29 @@ func (r *recorder) closeWindow() (c counts, sent, inFlight int64) {
 		inFlight += s.inFlight.Load()
 		// h is the spare now: no sender touches it, and only window() and
 		// totals() (both under r.mu) read it.
-		r.scratch.Merge(h)
-		h.Reset()
+		r.scratch.merge(h)
+		h.reset()
 	}
 	r.total.add(&c)
 	r.totalSent += sent
-	r.totalHist.Merge(r.scratch)
+	r.totalHist.merge(r.scratch)
 	r.marked.add(&c)
 	r.markedSent += sent
-	r.markedHist.Merge(r.scratch)
+	r.markedHist.merge(r.scratch)
 	return c, sent, inFlight
 }
 
-// windowOf is the Window of one window's counts and histogram.
-func windowOf(c *counts, sent, inFlight int64, h *hdrhistogram.Histogram) Window {
+// windowOf is the Window of one window's counts and histograms.
+func windowOf(c *counts, sent, inFlight int64, h latencies) Window {
 	errs, _ := c.errors()
+	all, ok := h.percentiles(c)
 	w := Window{
 		Sent:      int(sent),
 		OK:        int(c.ok),
 		Errors:    make(map[string]int, len(errs)),
 		Cancelled: int(c.cancelled),
-		Latency:   percentiles(h, c.maxNanos),
+		Latency:   all,
+		LatencyOK: ok,
 		InFlight:  int(inFlight),
 	}
 	for k, n := range errs {
@@ -425,7 +481,7 @@ func (r *recorder) mark() Window {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.marked, r.markedSent = counts{}, 0
-	r.markedHist.Reset()
+	r.markedHist.reset()
 	return w
 }
 
@@ -439,29 +495,31 @@ func (r *recorder) sinceMark() Totals {
 
 // sum adds the current window to closed windows' counts; r.mu must be
 // held.
-func (r *recorder) sum(closed *counts, closedSent int64, closedHist *hdrhistogram.Histogram) Totals {
+func (r *recorder) sum(closed *counts, closedSent int64, closedHist latencies) Totals {
 	var c counts
 	c.add(closed) // a copy that does not share closed.odd
 	sent, inFlight := closedSent, int64(0)
-	r.scratch.Reset()
-	r.scratch.Merge(closedHist)
+	r.scratch.reset()
+	r.scratch.merge(closedHist)
 	for i := range r.shards {
 		s := &r.shards[i]
 		s.mu.Lock()
 		c.add(&s.c)
-		r.scratch.Merge(s.hist)
+		r.scratch.merge(s.hist)
 		s.mu.Unlock()
 		sent += s.sent.Load()
 		inFlight += s.inFlight.Load()
 	}
 	errs, sum := c.errors()
+	all, ok := r.scratch.percentiles(&c)
 	return Totals{
 		Sent:      sent,
 		Requests:  c.ok + sum,
 		OK:        c.ok,
 		Errors:    errs,
 		Cancelled: c.cancelled,
-		Latency:   percentiles(r.scratch, c.maxNanos),
+		Latency:   all,
+		LatencyOK: ok,
 		InFlight:  inFlight,
 	}
 }

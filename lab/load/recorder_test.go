@@ -116,16 +116,17 @@ func TestRecorderWindowCountsAndResets(t *testing.T) {
 	r.done(a, 302, 20*ms) // a redirect is a response below 400: OK
 	r.done(a, 404, 30*ms)
 	r.done(b, 503, 40*ms)
-	r.done(a, codeRefused, 0)
+	r.done(a, codeRefused, 50*ms) // a failure counts in Latency when it failed
 	// one request of a still in flight
 
 	got := r.window()
 	want := Window{
-		Sent:     6,
-		OK:       2,
-		Errors:   map[string]int{"404": 1, "503": 1, KindRefused: 1},
-		Latency:  Percentiles{P50: 20, P90: 40, P95: 40, P99: 40, Max: 40, Count: 4},
-		InFlight: 1,
+		Sent:      6,
+		OK:        2,
+		Errors:    map[string]int{"404": 1, "503": 1, KindRefused: 1},
+		Latency:   Percentiles{P50: 30, P90: 50, P95: 50, P99: 50, Max: 50, Count: 5},
+		LatencyOK: Percentiles{P50: 10, P90: 20, P95: 20, P99: 20, Max: 20, Count: 2},
+		InFlight:  1,
 	}
 	if diff := cmp.Diff(want, got, approxLatency); diff != "" {
 		t.Errorf("first window (-want +got):\n%s", diff)
@@ -165,7 +166,7 @@ func TestRecorderTotalsSpanWindows(t *testing.T) {
 	}
 	r.window()
 	record(500, 1000*ms)
-	record(kindCode(KindTimeout), 0)
+	record(kindCode(KindTimeout), 2000*ms) // at the timeout
 	r.window()
 	record(700, 5*ms) // an unusual status code is still an error keyed by its code
 	r.sent(s)         // in flight
@@ -179,7 +180,8 @@ func TestRecorderTotalsSpanWindows(t *testing.T) {
 		OK:        100,
 		Errors:    map[string]int64{"500": 1, "700": 1, KindTimeout: 1},
 		Cancelled: 1,
-		Latency:   Percentiles{P50: 50, P90: 91, P95: 96, P99: 100, Max: 1000, Count: 102},
+		Latency:   Percentiles{P50: 51, P90: 92, P95: 97, P99: 1000, Max: 2000, Count: 103},
+		LatencyOK: Percentiles{P50: 50, P90: 90, P95: 95, P99: 99, Max: 100, Count: 100},
 		InFlight:  1,
 	}
 	if diff := cmp.Diff(want, got, approxLatency); diff != "" {
@@ -276,11 +278,12 @@ func TestRecorderSinceMark(t *testing.T) {
 
 	got := r.sinceMark()
 	want := Totals{
-		Sent:     5,
-		Requests: 6,
-		OK:       5,
-		Errors:   map[string]int64{"503": 1},
-		Latency:  Percentiles{P50: 20, P90: 30, P95: 40, P99: 40, Max: 40, Count: 6},
+		Sent:      5,
+		Requests:  6,
+		OK:        5,
+		Errors:    map[string]int64{"503": 1},
+		Latency:   Percentiles{P50: 20, P90: 30, P95: 40, P99: 40, Max: 40, Count: 6},
+		LatencyOK: Percentiles{P50: 30, P90: 40, P95: 40, P99: 40, Max: 40, Count: 5},
 	}
 	if diff := cmp.Diff(want, got, approxLatency); diff != "" {
 		t.Errorf("since mark (-want +got):\n%s", diff)

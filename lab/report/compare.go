@@ -29,6 +29,7 @@ type CompareRow struct {
 
 	Requests         int64
 	OfferedRPS       float64
+	IntendedRPS      float64 // closed model: workers x worker_rate; 0 when not known
 	AchievedRPS      float64
 	P50, P90, P99    float64 // ms
 	ErrorRate        float64 // fraction of requests
@@ -75,7 +76,7 @@ func CompareRows(dir string, s lab.Summary, prices PriceTable) []CompareRow {
 			Run: runName(dir, s), Dir: dir, Scenario: s.Scenario,
 			Entry: i + 1, Label: e.Label, Size: a.Size, Tasks: max(e.Scaling.MaxCount, 1),
 			MinTasks: max(e.Scaling.MinCount, 1),
-			Requests: e.Requests, OfferedRPS: e.OfferedRPS, AchievedRPS: e.AchievedRPS,
+			Requests: e.Requests, OfferedRPS: e.OfferedRPS, IntendedRPS: e.IntendedRPS, AchievedRPS: e.AchievedRPS,
 			P50: e.LatencyMS.P50, P90: e.LatencyMS.P90, P99: e.LatencyMS.P99,
 			ErrorRate: e.ErrorRate, Errors: e.Errors,
 			CPUAvg: e.CPUUtilization.Avg, CPUMax: e.CPUUtilization.Max,
@@ -117,7 +118,7 @@ func PrintCompare(w io.Writer, rows []CompareRow) error {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s/%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			r.Run, r.Entry, r.Label, r.Tasks,
-			rpsText(r.AchievedRPS, r.OfferedRPS), format.Latency(r.P50), format.Latency(r.P99), format.Percent(100*r.ErrorRate),
+			rpsText(r.AchievedRPS, r.IntendedRPS, r.OfferedRPS), format.Latency(r.P50), format.Latency(r.P99), format.Percent(100*r.ErrorRate),
 			format.Percent(r.CPUAvg), format.Percent(r.MemAvg), r.TasksStopped, thresholdText(r),
 			money(r.Cost.PerHour), millionText(r.Cost), r.Finding)
 	}
@@ -127,8 +128,18 @@ func PrintCompare(w io.Writer, rows []CompareRow) error {
 	return bw.err
 }
 
-func rpsText(achieved, offered float64) string {
-	return fmt.Sprintf("%.2f of %.2f", achieved, offered)
+func rpsText(achieved, intended, offered float64) string {
+	return fmt.Sprintf("%.2f of %s", achieved, offeredText(intended, offered))
+}
+
+// offeredText is the rate sent, after the rate intended when there was
+// one (a closed model sends less than it intends once the service slows
+// its workers down): "5.00 intended, 3.20 sent".
+func offeredText(intended, offered float64) string {
+	if intended > 0 {
+		return fmt.Sprintf("%.2f intended, %.2f sent", intended, offered)
+	}
+	return fmt.Sprintf("%.2f", offered)
 }
 
 func thresholdText(r CompareRow) string {
@@ -210,7 +221,7 @@ func compareTable(rows []CompareRow, showRun bool) tableView {
 			Size:     sizeText(r.Size),
 			Tasks:    countText(r.MinTasks, r.Tasks),
 			Requests: fmt.Sprint(r.Requests),
-			Offered:  fmt.Sprintf("%.2f", r.OfferedRPS), Achieved: fmt.Sprintf("%.2f", r.AchievedRPS),
+			Offered:  offeredText(r.IntendedRPS, r.OfferedRPS), Achieved: fmt.Sprintf("%.2f", r.AchievedRPS),
 			P50: format.Latency(r.P50), P90: format.Latency(r.P90), P99: format.Latency(r.P99),
 			ErrorRate: format.Percent(100 * r.ErrorRate), Errors: errorCodes(r.Errors),
 			CPU:          format.Percent(r.CPUAvg) + " / " + format.Percent(r.CPUMax),

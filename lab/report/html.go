@@ -323,7 +323,7 @@ func newEntryView(run *Run, i int, e lab.EntrySummary, a Assessment) entryView {
 		count = fmt.Sprintf("%d–%d", e.Scaling.MinCount, e.Scaling.MaxCount)
 	}
 	v.Stats = []stat{
-		{"achieved", fmt.Sprintf("%.2f req/s", e.AchievedRPS), fmt.Sprintf("of %.2f offered, %d requests", e.OfferedRPS, e.Requests)},
+		{"achieved", fmt.Sprintf("%.2f req/s", e.AchievedRPS), achievedNote(e)},
 		{"latency p50", format.Latency(e.LatencyMS.P50), "p99 " + format.Latency(e.LatencyMS.P99) + ", max " + format.Latency(e.LatencyMS.Max)},
 		{"errors", format.Percent(100 * e.ErrorRate), errs},
 		utilizationStat("CPU avg", e.CPUUtilization),
@@ -844,4 +844,18 @@ func utilizationStat(name string, u lab.Utilization) stat {
 		detail += fmt.Sprintf(", %d %s datapoint(s) of a minute", u.Datapoints, u.Source)
 	}
 	return stat{name, format.Percent(u.Avg), detail}
+}
+
+// achievedNote is what the achieved rate is of: the rate intended (closed
+// model) and sent, the requests, and those that completed after the load
+// (not in the achieved rate).
+func achievedNote(e lab.EntrySummary) string {
+	note := fmt.Sprintf("of %s offered, %d requests", offeredText(e.IntendedRPS, e.OfferedRPS), e.Requests)
+	if e.IntendedRPS > 0 {
+		note = fmt.Sprintf("of %s, %d requests", offeredText(e.IntendedRPS, e.OfferedRPS), e.Requests)
+	}
+	if d := e.Drain; d != nil && d.Requests > 0 {
+		note += fmt.Sprintf("; %d more completed in the %.1f s after the load", d.Requests, d.Seconds)
+	}
+	return note
 }

@@ -454,7 +454,7 @@ func TestReadCrashedRun(t *testing.T) {
 func TestReadErrors(t *testing.T) {
 	for name, files := range map[string]map[string]string{
 		"no summary":       {TimeseriesFile: "t,entry\n"},
-		"newer schema":     {SummaryFile: `{"schema_version": 2}`},
+		"newer schema":     {SummaryFile: `{"schema_version": 3}`},
 		"bad timeseries":   {SummaryFile: `{"schema_version": 1}`, TimeseriesFile: "t,entry\nx,1\n"},
 		"no entry column":  {SummaryFile: `{"schema_version": 1}`, TimeseriesFile: "t,ok_rps\n1,1\n"},
 		"bad event":        {SummaryFile: `{"schema_version": 1}`, EventsFile: "{\"t\": 1}\n"},

@@ -40,11 +40,14 @@ type Sample struct {
 	P90      float64
 	P99      float64
 	Max      float64
-	Desired  int
-	Running  int
-	Healthy  int
-	CPUPct   float64 // of the envelope
-	MemPct   float64
+	// The same over the responses counted in OK (0 in files of a lab
+	// that did not write them).
+	P50OK, P90OK, P99OK, MaxOK float64
+	Desired                    int
+	Running                    int
+	Healthy                    int
+	CPUPct                     float64 // of the envelope
+	MemPct                     float64
 }
 
 // Read reads a results directory: summary.json is required; the other
@@ -150,6 +153,7 @@ func readTimeseries(path string) ([]Sample, error) {
 			P50: p.float("p50_ms"), P90: p.float("p90_ms"), P99: p.float("p99_ms"), Max: p.float("max_ms"),
 			Desired: p.int("desired"), Running: p.int("running"), Healthy: p.int("healthy"),
 			CPUPct: p.float("cpu_pct"), MemPct: p.float("mem_pct"),
+			P50OK: p.float("p50_ok_ms"), P90OK: p.float("p90_ok_ms"), P99OK: p.float("p99_ok_ms"), MaxOK: p.float("max_ok_ms"),
 		}
 		if p.err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, line, p.err)

@@ -41,6 +41,7 @@ var TimeseriesHeader = []string{
 	"t", "entry", "phase", "sent_rps", "ok_rps", "error_rps",
 	"p50_ms", "p90_ms", "p99_ms", "max_ms",
 	"desired", "running", "healthy", "cpu_pct", "mem_pct",
+	"p50_ok_ms", "p90_ok_ms", "p99_ok_ms", "max_ok_ms",
 }
 
 // DirName is the results directory's name for a run:
@@ -160,6 +161,7 @@ func (w *Writer) Snapshot(s lab.Snapshot) {
 		fnum(l.Latency.P50, 1), fnum(l.Latency.P90, 1), fnum(l.Latency.P99, 1), fnum(l.Latency.Max, 1),
 		strconv.Itoa(s.Service.Desired), strconv.Itoa(s.Service.Running), strconv.Itoa(s.Service.Healthy),
 		fnum(s.Service.CPUPct, 1), fnum(s.Service.MemPct, 1),
+		fnum(l.LatencyOK.P50, 1), fnum(l.LatencyOK.P90, 1), fnum(l.LatencyOK.P99, 1), fnum(l.LatencyOK.Max, 1),
 	}
 	w.fail(w.tsCSV.Write(row))
 	w.tsCSV.Flush()
