@@ -452,8 +452,8 @@ done
 env_dir=$(newest_run)
 # The steady state of each entry, from its timeseries: the mean of ok_rps
 # and cpu_pct over the seconds of load after the first 5 (the workers'
-# first requests all complete late, and those in flight at the end complete
-# after the load, which summary.json's achieved_rps counts).
+# first requests all complete late; summary.json's achieved_rps counts
+# those seconds too, and leaves out what completes after the load).
 awk -F, 'NR > 1 && $3 != "tail" && $1 > 5 { ok[$2] += $5; cpu[$2] += $14; n[$2]++ }
 	END { for (e in n) printf "%s %.3f %.1f\n", e, ok[e] / n[e], cpu[e] / n[e] }' "$env_dir/timeseries.csv" | sort -n >"$WORK/env-steady"
 env_load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -480,9 +480,9 @@ saturates every size (CPU_WORK ${work_ms}ms, 8 workers sending as fast as
 they are answered): its achieved rate should be proportional to the cpu,
 cpu / CPU_WORK. Floor: within 7%. The rate compared is the steady
 state, from timeseries.csv: the mean ok req/s over the seconds of load
-after the first 5 (summary.json's achieved_rps, also shown, counts the
-requests in flight at the end, which complete after the load: up to 8
-more). The task's CPU (lab's sampling, in percent of its envelope, over
+after the first 5 (summary.json's achieved_rps, also shown, is over
+every second of load, the slow first ones included, and leaves out the
+requests that complete after the load). The task's CPU (lab's sampling, in percent of its envelope, over
 the same seconds) tells whether a size got its envelope: one whose
 requests queue (p50 far above CPU_WORK) while its CPU stays well under
 100% was short of host CPU, taken by other work on the $(nproc) cores (load

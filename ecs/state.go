@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/ecslab/lab/internal/atomicfile"
 )
 
 // State is what lab created on AWS for one scenario in one region, kept
@@ -87,8 +89,8 @@ func LoadState(region string, n Names) (*State, error) {
 // Path is the state's file.
 func (s *State) Path() string { return s.path }
 
-// Save writes the state atomically (a temporary file renamed over the
-// old one), so a crash never leaves half a file.
+// Save writes the state atomically and durably (see atomicfile), so a
+// crash, of lab or of the machine, never leaves half a file.
 func (s *State) Save() error {
 	if s.path == "" {
 		return nil
@@ -100,20 +102,7 @@ func (s *State) Save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*")
-	if err != nil {
-		return fmt.Errorf("ecs state: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("ecs state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("ecs state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := atomicfile.Write(s.path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("ecs state: %w", err)
 	}
 	return nil

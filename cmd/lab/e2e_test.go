@@ -27,6 +27,7 @@ import (
 	"github.com/ecslab/lab/internal/labtest"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/local"
+	"github.com/ecslab/lab/lab/report"
 )
 
 // These tests build lab and run it as a user would: built with cgo, as
@@ -650,4 +651,53 @@ func elfInterpreter(t *testing.T, path string) string {
 		}
 	}
 	return ""
+}
+
+// A run killed with SIGKILL mid-entry leaves results that `lab report`
+// reads: summary.json is rewritten every few seconds with the entry under
+// way, marked interrupted.
+func TestKilledRunCanBeReported(t *testing.T) {
+	cli := dockertest.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+	run, _, stderr := startRun(t, ctx, "run", "testdata/short.yaml", "--headless", "--duration", "60s", "--out", out)
+	t.Cleanup(func() {
+		// The killed run's containers: lab gc removes a dead run's.
+		if r := runLab(t, context.Background(), nil, "gc"); r.code != 0 {
+			t.Errorf("lab gc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if left := leftovers(t, cli); len(left) > 0 {
+			t.Errorf("containers left behind: %v", left)
+		}
+	})
+	time.Sleep(report.SummaryEvery + 2*time.Second)
+	if err := run.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	run.Wait()
+
+	dirs, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results directories: %v; stderr:\n%s", dirs, stderr.String())
+	}
+	r := runLab(t, ctx, nil, "report", dirs[0])
+	if r.code != 0 {
+		t.Fatalf("lab report on the killed run: exit %d\n%s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dirs[0], report.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s lab.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Interrupted || len(s.Entries) != 1 || s.Entries[0].Requests == 0 || !s.Entries[0].Interrupted || s.Entries[0].Passed {
+		t.Errorf("summary of the killed run: %s\nwant the first entry so far, with its requests, interrupted", data)
+	}
+	html, err := os.ReadFile(filepath.Join(dirs[0], "report.html"))
+	if err != nil || !bytes.Contains(html, []byte("256/512")) {
+		t.Errorf("report.html (%v) does not show the entry that ran", err)
+	}
 }

@@ -54,6 +54,9 @@ type fakeDocker struct {
 	// started lists the containers' names in the order they started.
 	started []string
 	volumes map[string]bool
+	// failRemove, when set, is the error of a removal of id (nil: it
+	// goes ahead).
+	failRemove func(id string) error
 }
 
 type fakeContainer struct {
@@ -191,6 +194,11 @@ func (d *fakeDocker) ContainerRemove(ctx context.Context, id string, _ container
 	c, ok := d.containers[id]
 	if !ok {
 		return errdefs.NotFound(fmt.Errorf("no such container: %s", id))
+	}
+	if d.failRemove != nil {
+		if err := d.failRemove(id); err != nil {
+			return err
+		}
 	}
 	if c.srv != nil {
 		c.srv.Close()

@@ -462,9 +462,13 @@ func (t *Target) killTask(tk *task) {
 	members := slices.Clone(tk.members)
 	t.mu.Unlock()
 	for _, m := range members {
-		t.cli.ContainerKill(t.ctx, m.id, "SIGKILL")
+		if err := t.cli.ContainerKill(t.ctx, m.id, "SIGKILL"); err != nil {
+			t.keep(fmt.Errorf("kill task %s's container %s: %w", tk.id, m.id, err))
+		}
 	}
-	t.cli.ContainerKill(t.ctx, tk.containerID, "SIGKILL")
+	if err := t.cli.ContainerKill(t.ctx, tk.containerID, "SIGKILL"); err != nil {
+		t.keep(fmt.Errorf("kill task %s: %w", tk.id, err))
+	}
 }
 
 // crashTarget is the container kill_task kills: the task's own, or the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
@@ -19,8 +20,9 @@ const probeTimeout = 2 * time.Minute
 // RunProbe runs the workload image's CPU probe (`lab workload probe`) in
 // a container under a CFS quota of cpuUnits (1024 = one core), labelled
 // with the run's id so that `lab gc` finds it if lab dies, and returns
-// what it printed on stdout. The container is removed in any case.
-func RunProbe(ctx context.Context, cli *client.Client, image, runID string, cpuUnits int) ([]byte, error) {
+// what it printed on stdout. The container is removed in any case; a
+// removal that fails is an error too (`lab gc` then removes it).
+func RunProbe(ctx context.Context, cli *client.Client, image, runID string, cpuUnits int) (out []byte, err error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	name := "lab-" + runID + "-probe"
@@ -47,7 +49,9 @@ func RunProbe(ctx context.Context, cli *client.Client, image, runID string, cpuU
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		cli.ContainerRemove(rctx, created.ID, container.RemoveOptions{Force: true})
+		if rerr := cli.ContainerRemove(rctx, created.ID, container.RemoveOptions{Force: true}); rerr != nil && !errdefs.IsNotFound(rerr) {
+			err = errors.Join(err, fmt.Errorf("remove the probe container %s (`lab gc` removes it): %w", name, rerr))
+		}
 	}()
 	waitC, errC := cli.ContainerWait(ctx, created.ID, container.WaitConditionNextExit)
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
@@ -64,7 +68,7 @@ func RunProbe(ctx context.Context, cli *client.Client, image, runID string, cpuU
 	if err != nil {
 		return nil, fmt.Errorf("read the probe's output: %w", err)
 	}
-	defer logs.Close()
+	defer logs.Close() // a read stream: what was read is what counts
 	var stdout, stderr bytes.Buffer
 	if _, err := stdcopy.StdCopy(&stdout, &stderr, logs); err != nil {
 		return nil, fmt.Errorf("read the probe's output: %w", err)

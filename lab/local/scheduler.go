@@ -297,13 +297,19 @@ func (t *Target) finishFailed(tk *task, stop lab.TaskStopped) {
 	t.emitEvent(lab.Event{Data: stop})
 	t.wake()
 	ctx, cancelRm := context.WithTimeout(context.WithoutCancel(t.ctx), 10*time.Second)
-	t.removeMembers(ctx, tk)
-	t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true})
+	if err := t.removeMembers(ctx, tk); err != nil {
+		t.keep(fmt.Errorf("remove stopped task %s's containers: %w", tk.id, err))
+	}
+	if err := t.cli.ContainerRemove(ctx, tk.containerID, container.RemoveOptions{Force: true}); err != nil {
+		t.keep(fmt.Errorf("remove stopped task %s: %w", tk.id, err))
+	}
 	t.mu.Lock()
 	delete(t.tasks, tk.containerID)
 	t.mu.Unlock()
 	t.ooms.forget(tk.containerID)
-	t.releaseTask(ctx, tk)
+	if err := t.releaseTask(ctx, tk); err != nil {
+		t.keep(fmt.Errorf("release stopped task %s: %w", tk.id, err))
+	}
 	cancelRm()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/lab/balancer"
@@ -135,6 +137,9 @@ type Target struct {
 	launching int  // starts the scheduler began whose container is not created yet
 	deploying bool // a rolling deployment owns the task set
 	deployed  bool // Deploy ran: the scheduler may act
+	// kept are the errors of kills and removals that nobody waits for
+	// (a goroutine's): Close returns them.
+	kept []error
 }
 
 var (
@@ -172,12 +177,10 @@ func New(ctx context.Context, cli client.APIClient, cfg Config) (*Target, error)
 	if err := ctx.Err(); err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
 		defer cancel()
-		t.Close(cctx)
-		return nil, err
+		return nil, errors.Join(err, t.Close(cctx))
 	}
 	if err := t.startLoops(); err != nil {
-		t.Close(ctx)
-		return nil, err
+		return nil, errors.Join(err, t.Close(ctx))
 	}
 	return t, nil
 }
@@ -415,10 +418,34 @@ func (t *Target) Close(ctx context.Context) error {
 	// Every task is stopping now: no stop is recorded after these.
 	t.exits.Wait()
 	t.cancel()
-	t.bal.Close()
+	if berr := t.bal.Close(); berr != nil && !errors.Is(berr, net.ErrClosed) {
+		err = errors.Join(err, fmt.Errorf("close the balancer: %w", berr))
+	}
+	t.mu.Lock()
+	kept := t.kept
+	t.kept = nil
+	t.mu.Unlock()
 	// Whatever Teardown did not know about (a container created just as
 	// the run was interrupted) still carries the run's label.
-	return t.lost(errors.Join(err, removeRun(ctx, t.cli, LabelRun, t.cfg.RunID)))
+	return t.lost(errors.Join(err, errors.Join(kept...), removeRun(ctx, t.cli, LabelRun, t.cfg.RunID)))
+}
+
+// keep records the error of a kill or a removal that nobody waits for:
+// Close returns it, and a daemon that stopped answering stops the run
+// at once. A container already gone, or already being removed or not
+// running, is no error.
+func (t *Target) keep(err error) {
+	if err == nil || errdefs.IsNotFound(err) || errdefs.IsConflict(err) || errors.Is(err, context.Canceled) {
+		return
+	}
+	err = t.lost(err)
+	var le *LostError
+	if errors.As(err, &le) {
+		t.fail(err)
+	}
+	t.mu.Lock()
+	t.kept = append(t.kept, err)
+	t.mu.Unlock()
 }
 
 // HostCPUs is how many cores the Docker host has: what runs at once

@@ -1,6 +1,6 @@
 // Package report writes what a run publishes: the results directory
 // (scenario.yaml, timeseries.csv, events.jsonl, summary.json) as the run
-// goes, so that a crash loses at most the last second.
+// goes, so that a crash loses at most the last seconds.
 package report
 
 import (
@@ -11,12 +11,20 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/ecslab/lab/internal/atomicfile"
 	"github.com/ecslab/lab/lab"
+	"github.com/ecslab/lab/scenarios"
 )
+
+// SummaryEvery is how often summary.json is rewritten while an entry
+// runs, with the entry so far: a run killed mid-entry leaves a summary
+// that `lab report` reads, missing at most these last seconds.
+const SummaryEvery = 2 * time.Second
 
 // Files in a results directory.
 const (
@@ -67,6 +75,10 @@ type Writer struct {
 	events  *os.File
 	eventsW *bufio.Writer
 	summary lab.Summary
+
+	thresholds  []scenarios.Threshold // to judge the entry under way as interrupted
+	every       time.Duration         // SummaryEvery, shorter in tests
+	lastSummary time.Time             // when summary.json was last written
 }
 
 var _ lab.Observer = (*Writer)(nil)
@@ -76,19 +88,21 @@ func NewWriter(dir string) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("results directory: %w", err)
 	}
-	w := &Writer{dir: dir}
+	w := &Writer{dir: dir, every: SummaryEvery}
 	var err error
 	if w.ts, err = os.Create(filepath.Join(dir, TimeseriesFile)); err != nil {
 		return nil, err
 	}
 	w.tsCSV = csv.NewWriter(w.ts)
-	if err := w.tsCSV.Write(TimeseriesHeader); err != nil {
-		return nil, err
+	if err = w.tsCSV.Write(TimeseriesHeader); err == nil {
+		w.tsCSV.Flush()
+		err = w.tsCSV.Error()
 	}
-	w.tsCSV.Flush()
-	if w.events, err = os.Create(filepath.Join(dir, EventsFile)); err != nil {
-		w.ts.Close()
-		return nil, err
+	if err == nil {
+		w.events, err = os.Create(filepath.Join(dir, EventsFile))
+	}
+	if err != nil {
+		return nil, errors.Join(err, w.ts.Close())
 	}
 	w.eventsW = bufio.NewWriter(w.events)
 	return w, nil
@@ -128,9 +142,10 @@ func (w *Writer) Started(info lab.RunInfo) {
 	defer w.mu.Unlock()
 	data, err := info.Scenario.YAML()
 	if err == nil {
-		err = os.WriteFile(filepath.Join(w.dir, ScenarioFile), data, 0o644)
+		err = atomicfile.Write(filepath.Join(w.dir, ScenarioFile), data, 0o644)
 	}
 	w.fail(err)
+	w.thresholds = info.Scenario.Thresholds
 	w.summary = lab.Summary{
 		SchemaVersion: lab.SchemaVersion,
 		Scenario:      info.Scenario.Name,
@@ -167,6 +182,26 @@ func (w *Writer) Snapshot(s lab.Snapshot) {
 	w.tsCSV.Flush()
 	w.fail(w.tsCSV.Error())
 	w.fail(w.writeContainers(s))
+	// A snapshot without a summary so far (a capacity search's step)
+	// leaves summary.json to EntryDone.
+	if !s.Finished && s.Summary.Label != "" && time.Since(w.lastSummary) >= w.every {
+		w.fail(w.writeLive(s.Summary))
+	}
+}
+
+// writeLive rewrites summary.json with the entry under way as its
+// summary so far. It is written as an interrupted entry of an
+// interrupted run, its thresholds failed: what a run killed now leaves.
+// The entry's own end, or the run's, rewrites it.
+func (w *Writer) writeLive(e lab.EntrySummary) error {
+	e.Interrupted, e.Passed = true, false
+	e.Thresholds = lab.Evaluate(e, w.thresholds)
+	done := w.summary
+	w.summary.Entries = append(slices.Clip(done.Entries), e)
+	w.summary.Interrupted = true
+	err := w.writeSummary()
+	w.summary = done
+	return err
 }
 
 // writeContainers appends the snapshot's containers' rows to
@@ -209,8 +244,8 @@ func (w *Writer) Event(e lab.Event) {
 		w.fail(err)
 		return
 	}
-	w.eventsW.Write(data)
-	w.eventsW.WriteByte('\n')
+	// bufio's errors stick: Flush returns the first.
+	_, _ = w.eventsW.Write(append(data, '\n'))
 	w.fail(w.eventsW.Flush())
 }
 
@@ -229,25 +264,29 @@ func (w *Writer) Done(s lab.Summary) {
 	w.summary = s
 	w.fail(w.writeSummary())
 	w.tsCSV.Flush()
-	w.fail(errors.Join(w.ts.Close(), w.events.Close()))
+	// Closed even after an error, which the first error stays.
+	w.fail(errors.Join(w.tsCSV.Error(), w.eventsW.Flush(),
+		syncClose(w.ts), syncClose(w.events)))
 	if w.ctrs != nil {
 		w.ctrsCSV.Flush()
-		w.fail(w.ctrs.Close())
+		w.fail(errors.Join(w.ctrsCSV.Error(), syncClose(w.ctrs)))
 	}
 }
 
-// writeSummary replaces summary.json atomically, so a reader never sees
-// half a file.
+// syncClose syncs a file to the disk and closes it.
+func syncClose(f *os.File) error {
+	return errors.Join(f.Sync(), f.Close())
+}
+
+// writeSummary replaces summary.json atomically and durably (see
+// atomicfile), so a reader, or a crash, never sees half a file.
 func (w *Writer) writeSummary() error {
 	data, err := json.MarshalIndent(w.summary, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(w.dir, "."+SummaryFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(w.dir, SummaryFile))
+	w.lastSummary = time.Now()
+	return atomicfile.Write(filepath.Join(w.dir, SummaryFile), append(data, '\n'), 0o644)
 }
 
 func fnum(v float64, digits int) string {

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 	"github.com/docker/go-connections/nat"
 
 	"github.com/ecslab/lab/lab/local"
@@ -95,7 +97,9 @@ func tryContainer(ctx context.Context, cli *client.Client, image string) (direct
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		cli.ContainerRemove(rctx, created.ID, container.RemoveOptions{Force: true})
+		if rerr := cli.ContainerRemove(rctx, created.ID, container.RemoveOptions{Force: true}); rerr != nil && !errdefs.IsNotFound(rerr) {
+			err = errors.Join(err, fmt.Errorf("remove the test container (`lab gc` removes it): %w", rerr))
+		}
 	}()
 	if err := cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		return nil, nil, fmt.Errorf("start a test container: %w", err)
