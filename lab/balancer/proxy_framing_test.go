@@ -125,6 +125,7 @@ func TestProxyDoesNotReuseATargetConnectionWithBytesWaiting(t *testing.T) {
 						first = false
 						<-release
 						io.WriteString(c, tt.unsolicited)
+						waitAcked(c)
 						close(written)
 					}
 				}
