@@ -55,13 +55,13 @@ func (a *sessionAgent) StartTask(ctx context.Context, info TaskInfo) (TaskSessio
 	def := info.Def
 	task := agentsession.Task{
 		ID: taskARNID(a.run, info.Task), Name: fmt.Sprintf("lab-%s-%s", a.run, info.Task),
-		Holder: info.Holder, Labels: info.Labels, Family: def.Family,
-		CPU: info.Size.VCPU(), MemoryMiB: info.Size.Memory,
+		Holder: info.Holder, Labels: info.Labels, Family: def.Family, Revision: def.Revision,
+		CPU: info.Size.VCPU(), MemoryMiB: info.Size.Memory, EphemeralGiB: def.EphemeralGiB,
 	}
 	for _, c := range def.Containers {
 		task.Containers = append(task.Containers, agentsession.Container{
 			Name: c.Name, Image: c.Image, Essential: c.Essential, CPU: c.CPU, MemoryMiB: c.Memory,
-			Ports: c.Ports, DockerLabels: c.Labels,
+			Ports: c.Ports, DockerLabels: c.Labels, LogDriver: c.LogDriver, LogOptions: c.LogOptions,
 		})
 	}
 	return agentsession.Start(ctx, a.cfg, task)

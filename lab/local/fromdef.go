@@ -12,7 +12,10 @@ import (
 // from secretValues (by the secret's name, as package secrets resolved
 // them; they reach the containers' environment and nothing else).
 func TaskDefFrom(d *taskdef.Definition, lb taskdef.Target, secretValues map[string]string) (*TaskDef, error) {
-	td := &TaskDef{Family: d.Family, LoadBalancer: LoadBalancerTarget{Container: lb.Container, Port: lb.Port}}
+	td := &TaskDef{Family: d.Family, Revision: d.Revision, LoadBalancer: LoadBalancerTarget{Container: lb.Container, Port: lb.Port}}
+	if d.EphemeralStorage != nil {
+		td.EphemeralGiB = d.EphemeralStorage.SizeInGiB
+	}
 	for _, v := range d.Volumes {
 		td.Volumes = append(td.Volumes, v.Name)
 	}
@@ -41,6 +44,9 @@ func containerFrom(d *taskdef.Definition, c *taskdef.Container, secretValues map
 		Memory: deref(c.Memory), MemoryRes: deref(c.MemoryReservation),
 		StopTimeout:  time.Duration(deref(c.StopTimeout)) * time.Second,
 		StartTimeout: time.Duration(deref(c.StartTimeout)) * time.Second,
+	}
+	if lc := c.LogConfiguration; lc != nil {
+		out.LogDriver, out.LogOptions = lc.LogDriver, lc.Options
 	}
 	if len(c.Environment) > 0 {
 		out.Env = map[string]string{}

@@ -42,6 +42,10 @@ func TestTaskDefFromSidecarProxy(t *testing.T) {
 		t.Errorf("app %+v", app)
 	}
 
+	// What the task metadata shows of the definition.
+	if td.Revision != 14 || envoy.LogDriver == "" || len(envoy.LogOptions) == 0 {
+		t.Errorf("revision %d, envoy's log driver %q options %v", td.Revision, envoy.LogDriver, envoy.LogOptions)
+	}
 	if _, err := TaskDefFrom(d, lb, nil); err == nil || !strings.Contains(err.Error(), "secret DB_PASSWORD has no value") {
 		t.Errorf("without the secret's value: %v", err)
 	}

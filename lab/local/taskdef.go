@@ -12,7 +12,11 @@ import (
 // each other on localhost), all of them under the task's envelope.
 type TaskDef struct {
 	Family     string
+	Revision   int // the registered revision; 0 for a file's
 	Containers []ContainerDef
+	// EphemeralGiB is the task's ephemeral storage (0: Fargate's 20 GiB),
+	// as the task metadata reports it.
+	EphemeralGiB int
 	// Volumes are the task's volumes without a host path, by name: each
 	// task gets one Docker volume per name, shared by the containers that
 	// mount it, removed with the task.
@@ -54,6 +58,10 @@ type ContainerDef struct {
 	HealthCheck  *HealthCheck
 	Mounts       []Mount
 	Ports        []int // the container ports of its portMappings
+	// LogDriver and LogOptions are the logConfiguration, which lab does
+	// not emulate: the task metadata shows them.
+	LogDriver  string
+	LogOptions map[string]string
 }
 
 // Ulimit is one of a container's ulimits.

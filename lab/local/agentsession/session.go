@@ -54,10 +54,11 @@ type Task struct {
 	Labels map[string]string
 	Family string
 	// Revision of the definition; 0 is 1.
-	Revision   int
-	CPU        float64 // vCPU
-	MemoryMiB  int
-	Containers []Container
+	Revision     int
+	CPU          float64 // vCPU
+	MemoryMiB    int
+	EphemeralGiB int // 0: Fargate's default
+	Containers   []Container
 }
 
 // Container is one container of the task, as its definition gives it.

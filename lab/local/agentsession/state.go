@@ -34,7 +34,7 @@ func (s *Session) initialTask(t Task, holder container.InspectResponse) taskmeta
 	task := taskmeta.Task{
 		Region: s.cfg.Region, AccountID: s.cfg.AccountID, Cluster: s.cfg.Cluster, Service: s.cfg.Service,
 		ID: t.ID, Family: t.Family, Revision: max(t.Revision, 1),
-		CPU: t.CPU, MemoryMiB: int64(t.MemoryMiB),
+		CPU: t.CPU, MemoryMiB: int64(t.MemoryMiB), EphemeralGiB: int64(t.EphemeralGiB),
 		DesiredStatus: taskmeta.StatusRunning, KnownStatus: taskmeta.StatusPending,
 		// Images are local: the pull is instant, at the task's start.
 		PullStartedAt: now, PullStoppedAt: now,
