@@ -65,6 +65,13 @@ bench-capacity:
 bench-idle:
 	./bench/idle.sh
 
+# The same load from lab's in-process generator and from generator
+# containers (load.generators), paired, and the ceiling of each
+# (bench/generators.sh, about 10 minutes): section 10 of BENCHMARKS.md.
+.PHONY: bench-generators
+bench-generators:
+	./bench/generators.sh
+
 # The generator's memory over 30 minutes at 2k req/s (bench/soak.sh): RSS
 # flat after the first minute and under 150 MB. Outside `make bench`,
 # which runs 10 minutes of it; SOAK=5m make soak for a shorter one.
