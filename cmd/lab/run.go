@@ -145,11 +145,12 @@ func (o runOptions) scenario(ctx context.Context, arg string) (*scenarios.Scenar
 		if o.generators < 1 || o.generators > scenarios.MaxGenerators {
 			return nil, usageError{fmt.Errorf("--generators %d: want 1 to %d", o.generators, scenarios.MaxGenerators)}
 		}
-		if o.target == "ecs" {
-			return nil, usageError{fmt.Errorf("--generators: on ECS the load comes from this machine, one generator; generators run as containers on --target local")}
-		}
 		sc = sc.Clone()
 		sc.Load.Generators = o.generators
+	}
+	if n := sc.Load.GeneratorCount(); n > 1 && o.target == "ecs" {
+		// Refused before anything is created on AWS.
+		return nil, usageError{fmt.Errorf("%d load generators: on ECS the load comes from this machine, one generator; generators run as containers with --target local", n)}
 	}
 	if len(o.secrets) > 0 && o.target == "ecs" {
 		return nil, usageError{fmt.Errorf("--secret is for local runs: on ECS, a secret's value_from is the ARN ECS reads it from")}
