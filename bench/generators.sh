@@ -42,6 +42,7 @@ log() { echo "bench-generators: $*" >&2; }
 for t in docker jq flock; do
 	command -v "$t" >/dev/null || { echo "bench-generators: $t is missing" >&2; exit 1; }
 done
+COMMIT=$(git rev-parse --short HEAD) # what LAB is built from, unless given
 if [ -z "${LAB:-}" ]; then
 	log "building bin/lab (make build)"
 	make -s build
@@ -112,7 +113,7 @@ loads() { awk '{print $6}' "$WORK/$1.rows" | spread; }
 section=$(cat <<MD
 ## 10. Load from many generators
 
-\`make bench-generators\` (bench/generators.sh), at commit $(git rev-parse --short HEAD)
+\`make bench-generators\` (bench/generators.sh), at commit $COMMIT
 on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores. \`lab run --generators N\`
 against one task of the built-in app (hello world, 2 vCPU: no quota
 binds) behind lab's balancer, ${SECS} s of load per run; 1 generator is
