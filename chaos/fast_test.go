@@ -239,7 +239,7 @@ func TestDockerGoesAway(t *testing.T) {
 				t.Fatalf("lab gc: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			if left := leftovers(t, cli, name); len(left) > 0 {
-				t.Errorf("left after lab gc: %v", left)
+				t.Errorf("left after lab gc: %v; lab gc said:\n%s", left, r.stdout)
 			}
 		})
 	}

@@ -41,7 +41,10 @@ func TestMain(m *testing.M) {
 	cleanup()
 	report := cases.report()
 	fmt.Println(report)
-	code = cases.exitCode(code, os.Getenv(noSkipEnv) == "1" || dockertest.Required())
+	code, why := cases.exitCode(code, os.Getenv(noSkipEnv) == "1" || dockertest.Required())
+	if why != "" {
+		fmt.Println(why)
+	}
 	// make chaos prints the line again last, after go test's own.
 	if path := os.Getenv("LAB_CHAOS_REPORT"); path != "" {
 		os.WriteFile(path, []byte(report+"\n"), 0o644)
@@ -55,20 +58,24 @@ func TestMain(m *testing.M) {
 const noSkipEnv = "LAB_CHAOS_NO_SKIP"
 
 // exitCode is the test binary's exit code: code, or 1 when noSkip and a
-// case skipped.
-func (c *caseCount) exitCode(code int, noSkip bool) int {
+// case skipped, with the line that says why.
+func (c *caseCount) exitCode(code int, noSkip bool) (int, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if code != 0 || !noSkip {
-		return code
+		return code, ""
 	}
+	var skipped []string
 	for name, st := range c.status {
 		if st == "skip" {
-			fmt.Printf("chaos: %s skipped, and a skipped case fails this run (%s=1 or LAB_REQUIRE_DOCKER=1)\n", name, noSkipEnv)
-			code = 1
+			skipped = append(skipped, name)
 		}
 	}
-	return code
+	if len(skipped) == 0 {
+		return code, ""
+	}
+	sort.Strings(skipped)
+	return 1, fmt.Sprintf("chaos: a skipped case fails this run (%s=1 or LAB_REQUIRE_DOCKER=1): %s", noSkipEnv, strings.Join(skipped, ", "))
 }
 
 // cases counts the fault cases that ran and passed. Every test or
