@@ -441,13 +441,16 @@ func (t *Target) taskSize(tk ecstypes.Task) scenarios.Size {
 // the summary does not count them as failures.
 func stoppedEvent(id string, tk ecstypes.Task) lab.Event {
 	reason := aws.ToString(tk.StoppedReason)
-	exit := -1
-	for _, c := range tk.Containers {
+	exit, container := -1, ""
+	if c := stoppingContainer(tk.Containers); c != nil {
 		if c.ExitCode != nil {
 			exit = int(*c.ExitCode)
 		}
 		if r := aws.ToString(c.Reason); r != "" {
 			reason = r
+		}
+		if len(tk.Containers) > 1 {
+			container = aws.ToString(c.Name)
 		}
 	}
 	oom := lab.IsOOMReason(reason)
@@ -459,11 +462,35 @@ func stoppedEvent(id string, tk ecstypes.Task) lab.Event {
 	stopped := aws.ToString(tk.StoppedReason)
 	byLab := tk.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated && strings.HasPrefix(stopped, "Scaling activity initiated by") ||
 		strings.HasPrefix(stopped, "lab: ") && stopped != killReason && stopped != lab.StopTaskReason
-	ev := lab.Event{Data: lab.TaskStopped{Task: id, Reason: reason, Exit: &lab.Exit{Code: exit, OOM: oom}, ByLab: byLab}}
+	ev := lab.Event{Data: lab.TaskStopped{Task: id, Reason: reason, Container: container, Exit: &lab.Exit{Code: exit, OOM: oom}, ByLab: byLab}}
 	if tk.StoppedAt != nil {
 		ev.Time = *tk.StoppedAt
 	}
 	return ev
+}
+
+// stoppingContainer is the container that explains a task's stop: the
+// one with a reason of its own (an OOM kill), else the last that exited
+// with a code other than 0 (an essential container's exit stops the task;
+// an init container that finished with 0 does not), else the last with an
+// exit code; nil when none has either.
+func stoppingContainer(cs []ecstypes.Container) *ecstypes.Container {
+	var failed, exited *ecstypes.Container
+	for i := range cs {
+		c := &cs[i]
+		switch {
+		case aws.ToString(c.Reason) != "":
+			return c
+		case c.ExitCode != nil && *c.ExitCode != 0:
+			failed = c
+		case c.ExitCode != nil:
+			exited = c
+		}
+	}
+	if failed != nil {
+		return failed
+	}
+	return exited
 }
 
 // healthyTargets counts the target group's healthy targets that are this

@@ -197,6 +197,22 @@ func TestTargetEventsGolden(t *testing.T) {
 			Containers:    []ecstypes.Container{{ExitCode: aws.Int32(0)}}}),
 		stoppedEvent("t7", ecstypes.Task{StopCode: ecstypes.TaskStopCodeTaskFailedToStart,
 			StoppedReason: aws.String("CannotPullContainerError: pull image manifest has been retried 5 time(s)")}),
+		// A task of three containers: the init container finished, the
+		// proxy was stopped with the task, the app was OOM-killed.
+		stoppedEvent("t9", ecstypes.Task{StopCode: ecstypes.TaskStopCodeEssentialContainerExited,
+			StoppedReason: aws.String("Essential container in task exited"),
+			Containers: []ecstypes.Container{
+				{Name: aws.String("migrate"), ExitCode: aws.Int32(0)},
+				{Name: aws.String("app"), ExitCode: aws.Int32(137), Reason: aws.String("OutOfMemoryError: Container killed due to memory usage")},
+				{Name: aws.String("envoy"), ExitCode: aws.Int32(143)},
+			}}),
+		// An essential container that exited on its own.
+		stoppedEvent("t10", ecstypes.Task{StopCode: ecstypes.TaskStopCodeEssentialContainerExited,
+			StoppedReason: aws.String("Essential container in task exited"),
+			Containers: []ecstypes.Container{
+				{Name: aws.String("migrate"), ExitCode: aws.Int32(0)},
+				{Name: aws.String("app"), ExitCode: aws.Int32(2)},
+			}}),
 	)
 	var buf bytes.Buffer
 	start := time.Date(2026, 12, 6, 18, 0, 0, 0, time.UTC)
