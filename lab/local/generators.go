@@ -91,7 +91,9 @@ func (t *Target) Launch(ctx context.Context, gen int, config []byte) (generators
 	}
 	p := &generatorProcess{cli: t, id: created.ID}
 	if err := p.start(ctx); err != nil {
-		p.Remove(context.WithoutCancel(ctx))
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+		defer cancel()
+		p.Remove(rctx)
 		return nil, fmt.Errorf("start generator container %s: %w", name, t.lost(err))
 	}
 	return p, nil

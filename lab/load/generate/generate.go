@@ -119,7 +119,7 @@ type writer struct {
 func (w *writer) window(second int, r load.Record, partial bool) {
 	l, err := wire.WindowLine(w.gen, second, r)
 	if err != nil {
-		w.err = cmpErr(w.err, err)
+		w.err = firstErr(w.err, err)
 		return
 	}
 	l.Partial = partial
@@ -135,10 +135,10 @@ func (w *writer) write(l wire.Line) {
 	if err == nil {
 		_, err = w.out.Write(data)
 	}
-	w.err = cmpErr(w.err, err)
+	w.err = firstErr(w.err, err)
 }
 
-func cmpErr(old, err error) error {
+func firstErr(old, err error) error {
 	if old != nil {
 		return old
 	}
