@@ -107,6 +107,9 @@ func (pl *planner) definitionWarnings() {
 		}
 		pl.warn("task definition %s asks for %s; each entry registers it at its own size (%s)", d.Family, size, strings.Join(slices.Sorted(maps.Keys(sizes)), ", "))
 	}
+	if pl.set.Image != "" {
+		pl.warn("the settings' image %s is for lab's own workload; task definition %s names its containers' images itself", pl.set.Image, d.Family)
+	}
 	if len(pl.sc.Secrets) > 0 {
 		pl.warn("the scenario's secrets give values to the task definition's secrets locally; on ECS the containers read them from their valueFrom")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ func TestTaskDefinitionPlan(t *testing.T) {
 	p := mustPlan(t, sc, fullSettings)
 	if len(p.Errors) > 0 {
 		t.Fatalf("plan errors: %v", p.Errors)
+	}
+	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.HasPrefix(w, "the settings' image ") }) {
+		t.Errorf("no warning that the settings' image goes unused: %q", p.Warnings)
 	}
 	file := sc.Workload.Definition
 	tds := stepsOf[*ecs.RegisterTaskDefinitionInput](p)
