@@ -365,10 +365,13 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, errNoTarget)
 		return
 	}
+	rc := http.NewResponseController(w)
 	if r.ContentLength != 0 && r.Body != nil {
-		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: b.idleTimeout}
+		r.Body = &idleBody{ReadCloser: r.Body, rc: rc, idle: b.idleTimeout}
 	}
 	start := b.begin(be)
-	be.proxy.ServeHTTP(w, r)
-	b.end(be, start)
+	// Deferred: ReverseProxy panics (http.ErrAbortHandler) when the
+	// client stops taking the response.
+	defer b.end(be, start)
+	be.proxy.ServeHTTP(&idleWriter{ResponseWriter: w, rc: rc, idle: b.idleTimeout}, r)
 }

@@ -71,6 +71,32 @@ func (l *handoffListener) Close() error {
 
 func (l *handoffListener) Addr() net.Addr { return l.addr }
 
+// An idleWriter is a response on the net/http path whose every write to
+// the client must be done within the idle timeout: a client that stops
+// reading is cut, as on the lean path.
+type idleWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (w *idleWriter) Write(p []byte) (int, error) {
+	w.rc.SetWriteDeadline(time.Now().Add(w.idle))
+	defer w.rc.SetWriteDeadline(time.Time{})
+	return w.ResponseWriter.Write(p)
+}
+
+// FlushError is what ReverseProxy's flushes call.
+func (w *idleWriter) FlushError() error {
+	w.rc.SetWriteDeadline(time.Now().Add(w.idle))
+	defer w.rc.SetWriteDeadline(time.Time{})
+	return w.rc.Flush()
+}
+
+// Unwrap lets http.ResponseController reach the server's writer (Hijack
+// for an upgrade).
+func (w *idleWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // An idleBody is a request body on the net/http path whose every read
 // must start to return within the idle timeout, as on the lean path; the
 // deadline goes once the body has been read.

@@ -155,27 +155,41 @@ func TestProxyCutsAClientThatStopsReading(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("stalled writes are watched on Linux only")
 	}
-	released := make(chan struct{})
-	b := NewWithOptions(Options{IdleTimeout: 200 * time.Millisecond})
-	if err := b.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
+	tests := []struct{ name, request string }{
+		{"lean path", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"net/http path", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
 	}
-	t.Cleanup(func() { b.Close() })
-	b.Register("t", backendServer(t, func(w http.ResponseWriter, r *http.Request) {
-		chunk := strings.Repeat("x", 64<<10)
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-			if _, err := io.WriteString(w, chunk); err != nil {
-				break
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			released := make(chan struct{})
+			b := NewWithOptions(Options{IdleTimeout: 200 * time.Millisecond})
+			if err := b.Start("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
 			}
-		}
-		close(released)
-	}))
-	b.SetHealthy("t", true)
-	rc := dialRaw(t, b)
-	io.WriteString(rc.c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
-	select {
-	case <-released:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a client that reads nothing still holds the target's response")
+			t.Cleanup(func() { b.Close() })
+			b.Register("t", backendServer(t, func(w http.ResponseWriter, r *http.Request) {
+				chunk := strings.Repeat("x", 64<<10)
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+					if _, err := io.WriteString(w, chunk); err != nil {
+						break
+					}
+				}
+				close(released)
+			}))
+			b.SetHealthy("t", true)
+			rc := dialRaw(t, b)
+			io.WriteString(rc.c, tt.request) // and never read
+			select {
+			case <-released:
+			case <-time.After(5 * time.Second):
+				t.Fatal("a client that reads nothing still holds the target's response")
+			}
+			for deadline := time.Now().Add(2 * time.Second); outstanding(b, "t") != 0 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if n := outstanding(b, "t"); n != 0 {
+				t.Errorf("%d requests outstanding after the client was cut", n)
+			}
+		})
 	}
 }
