@@ -119,6 +119,9 @@ func describe(ev lab.Event) (eventKind, string) {
 		return kindInfo, fmt.Sprintf("%s started (%s)", d.Task, d.Size)
 	case lab.TaskStopped:
 		text := fmt.Sprintf("%s stopped: %s", d.Task, d.Reason)
+		if d.Container != "" {
+			text += " · container " + d.Container
+		}
 		if d.ByLab {
 			return kindInfo, text
 		}
@@ -133,6 +136,22 @@ func describe(ev lab.Event) (eventKind, string) {
 		return kindHealth, fmt.Sprintf("%s unhealthy", d.Task)
 	case lab.TaskStartFailed:
 		return kindStop, fmt.Sprintf("a task could not start: %s", d.Error)
+	case lab.ContainerStarted:
+		return kindInfo, fmt.Sprintf("%s/%s started", d.Task, d.Container)
+	case lab.ContainerStopped:
+		text := fmt.Sprintf("%s/%s exited, the task runs on", d.Task, d.Container)
+		if d.Exit != nil {
+			text = fmt.Sprintf("%s/%s exited (exit %d), the task runs on", d.Task, d.Container, d.Exit.Code)
+			if d.Exit.OOM {
+				return kindStop, text + ": OOM-killed"
+			}
+		}
+		return kindInfo, text
+	case lab.ContainerHealth:
+		if d.Healthy {
+			return kindHealth, fmt.Sprintf("%s/%s healthy (its health check)", d.Task, d.Container)
+		}
+		return kindHealth, fmt.Sprintf("%s/%s unhealthy (its health check)", d.Task, d.Container)
 	case lab.Action:
 		if d.Args != nil {
 			return kindAction, fmt.Sprintf("%s %v", d.Name, d.Args)

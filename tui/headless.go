@@ -75,6 +75,9 @@ func (h *Headless) Event(e lab.Event) {
 			return
 		}
 		msg = fmt.Sprintf("entry %d: task %s stopped: %s", e.Entry, d.Task, d.Reason)
+		if d.Container != "" {
+			msg += " (container " + d.Container + ")"
+		}
 	case lab.ScalingDecision:
 		msg = fmt.Sprintf("entry %d: at %.0fs: scale %s %d -> %d (%s %s: %s)", e.Entry, e.T, d.Direction,
 			d.From, d.To, d.Policy, d.Metric, d.Formula)

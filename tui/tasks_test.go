@@ -42,3 +42,22 @@ func TestTasksPaneShowsContainersUnderTheirTask(t *testing.T) {
 		t.Errorf("the stop does not name the container: %q", lines[5])
 	}
 }
+
+// The event log says which container of a task started, exited, or
+// changed health, and which one a task's stop is due to.
+func TestContainerEventsInTheLog(t *testing.T) {
+	for _, c := range []struct {
+		data lab.EventData
+		want string
+	}{
+		{lab.ContainerStarted{Task: "t1", Container: "envoy"}, "t1/envoy started"},
+		{lab.ContainerStopped{Task: "t1", Container: "migrate", Exit: &lab.Exit{Code: 0}}, "t1/migrate exited (exit 0), the task runs on"},
+		{lab.ContainerHealth{Task: "t1", Container: "app", Healthy: false}, "t1/app unhealthy (its health check)"},
+		{lab.TaskStopped{Task: "t1", Reason: lab.StopReasonOOM, Container: "app", Exit: &lab.Exit{Code: 137, OOM: true}},
+			"t1 stopped: " + lab.StopReasonOOM + " · container app (exit 137)"},
+	} {
+		if _, got := describe(lab.Event{Data: c.data}); got != c.want {
+			t.Errorf("%T: %q, want %q", c.data, got, c.want)
+		}
+	}
+}

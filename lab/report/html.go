@@ -518,6 +518,9 @@ func eventMarks(events []lab.Event, xmax float64) (all, labelled []mark, list []
 				m.Label = "OOM"
 			}
 			m.Title = fmt.Sprintf("task %s stopped: %s", d.Task, d.Reason)
+			if d.Container != "" {
+				m.Title += " (container " + d.Container + ")"
+			}
 			if d.Exit != nil {
 				m.Title += fmt.Sprintf(" (exit code %d)", d.Exit.Code)
 			}
