@@ -273,6 +273,12 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"header value with CRLF", map[string]string{"load": `{requests: [{path: /a, headers: {X-A: "1\r\nX-B: 2"}}], phases: [{duration: 1s, rate: 1}]}`}},
 		{"header value with a tab", map[string]string{"load": `{requests: [{path: /a, headers: {X-A: "1\t2"}}], phases: [{duration: 1s, rate: 1}]}`}},
 		{"privileged", map[string]string{"workload": "{builtin: true, privileged: true}"}},
+		{"task definition file", map[string]string{"workload": "{task_definition: testdata/taskdefs/shop-api.json}", "service": "{count: 2, load_balancer: {container: app}}"}},
+		{"task definition by family", map[string]string{"workload": "{task_definition: shop-api:3}", "service": "{count: 1}"}},
+		{"task definition and image", map[string]string{"workload": "{task_definition: shop-api:3, image: a, port: 80}"}},
+		{"task definition and env", map[string]string{"workload": "{task_definition: shop-api:3, env: {A: 1}}"}},
+		{"builtin without a size", map[string]string{"service": "{count: 1}"}},
+		{"load balancer without a container", map[string]string{"workload": "{task_definition: shop-api:3}", "service": "{load_balancer: {port: 80}}"}},
 		{"ecs", map[string]string{"ecs": "{region: eu-west-1, cluster: lab, subnets: [subnet-1], security_groups: [sg-1], assign_public_ip: true, alb_subnets: [subnet-2], task_subnets: [subnet-3], alb_ingress_cidrs: [203.0.113.0/24], internal: true, runtime_platform: ARM64, name_suffix: alice, image: x, execution_role_arn: 'arn:aws:iam::1:role/x', target_group_arn: 'arn:aws:elasticloadbalancing:x'}"}},
 		{"ecs bad subnet", map[string]string{"ecs": "{subnets: [net-1]}"}},
 	} {
