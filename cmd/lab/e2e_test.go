@@ -380,7 +380,9 @@ func TestCPUVerticalReproducesTheArticle(t *testing.T) {
 		rpsMin, rpsMax float64
 		cpuMin, cpuMax float64
 	}{
-		{"256/512", 2.8, 3.4, 90, 100},  // saturated: 0.25 vCPU / 80 ms = 3.125 req/s
+		// Saturated: 0.25 vCPU / 80 ms = 3.125 req/s, at most 94 answers in
+		// 30 s; counting those answered after the load gave 3.17.
+		{"256/512", 2.8, 3.14, 90, 100},
 		{"512/1024", 4.9, 5.1, 65, 95},  // 5 req/s x 80 ms = 0.4 vCPU of 0.5
 		{"1024/2048", 4.9, 5.1, 30, 55}, // 0.4 vCPU of 1
 	}
