@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 
 	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/internal/labtest"
@@ -264,11 +265,39 @@ func scenario(t *testing.T, file string) (path, name string) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Whatever the test found, its runs leave nothing behind (a create
+	// in flight when a case cut Docker may complete after lab gc ran).
+	t.Cleanup(func() { removeScenario(t, name) })
 	return path, name
 }
 
+// removeScenario force-removes the containers and networks of the
+// scenario's runs, after the test and its processes are done.
+func removeScenario(t *testing.T, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cli, err := local.Connect(ctx)
+	if err != nil {
+		return // no Docker: nothing of it to remove
+	}
+	defer cli.Close()
+	f := filters.NewArgs(filters.Arg("label", local.LabelScenario+"="+name))
+	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	for _, c := range cs {
+		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true}); err != nil && !errdefs.IsNotFound(err) {
+			t.Errorf("clean-up: remove container %s: %v", c.ID, err)
+		}
+	}
+	ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	for _, n := range ns {
+		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !errdefs.IsNotFound(err) {
+			t.Errorf("clean-up: remove network %s: %v", n.Name, err)
+		}
+	}
+}
+
 // leftovers lists the containers and networks of the scenario's runs
-// (label lab.scenario=name), as "container NAME (run ID)" and "network
+// (label io.ecslab.scenario=name), as "container NAME (run ID)" and "network
 // NAME (run ID)".
 func leftovers(t *testing.T, cli *client.Client, name string) []string {
 	t.Helper()
