@@ -134,7 +134,9 @@ func memberResources(s memberSpec) container.Resources {
 			r.MemorySwap = r.Memory
 		}
 		r.MemoryReservation = int64(d.MemoryRes) << 20
-		r.CPUShares = int64(d.CPU)
+		if d.CPU > 0 {
+			r.CPUShares = max(int64(d.CPU), 2) // the kernel's least
+		}
 		return r
 	}
 	r.Memory = int64(s.MemoryMiB) << 20
