@@ -45,7 +45,11 @@ const taskRoleCheckTimeout = 30 * time.Second
 // credentials once, so that a run without them stops before its first
 // task. It says on stderr that the tasks get credentials, and whose.
 func taskRoleSource(sc *scenarios.Scenario, runID, target string, stderr io.Writer) (*taskrole.Source, error) {
-	if sc.TaskRole == "" || target == "ecs" {
+	if sc.TaskRole == "" {
+		return nil, nil
+	}
+	if target == "ecs" {
+		fmt.Fprintf(stderr, "lab: note: task_role %s is for local runs; on ECS the tasks get the task definition's taskRoleArn from ECS\n", sc.TaskRole)
 		return nil, nil
 	}
 	mode, err := taskrole.ParseMode(sc.TaskRole)

@@ -73,6 +73,10 @@ func TestTaskRoleNeverPrintsCredentials(t *testing.T) {
 	if none, err := taskRoleSource(&scenarios.Scenario{Name: "t"}, "ab12", "local", &stderr); none != nil || err != nil {
 		t.Errorf("no task role: %v, %v", none, err)
 	}
+	stderr.Reset()
+	if none, err := taskRoleSource(sc, "ab12", "ecs", &stderr); none != nil || err != nil || !strings.Contains(stderr.String(), "for local runs") {
+		t.Errorf("on ECS: %v, %v, said %q", none, err, stderr.String())
+	}
 }
 
 func TestAssumeTakesTheDefinitionsRole(t *testing.T) {

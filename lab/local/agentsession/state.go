@@ -24,6 +24,10 @@ const (
 	statusCreated = "CREATED"
 )
 
+// clockEvery is how often the task document's ClockDrift is read
+// again: the host clock's bound moves slowly.
+const clockEvery = 30 * time.Second
+
 // embeddedDNS is the resolver Docker gives containers on a user-defined
 // network, which the run's network is.
 const embeddedDNS = "127.0.0.11"
@@ -129,6 +133,9 @@ func (s *Session) refresh(ctx context.Context) bool {
 		}
 	}
 	s.task.KnownStatus = taskStatus(s.task.Containers, s.essentials)
+	if c := s.task.Clock; c == nil || c.ReferenceTimestamp == nil || time.Since(*c.ReferenceTimestamp) > clockEvery {
+		s.task.Clock = taskmeta.ReadClock(time.Now())
+	}
 	after, _ := json.Marshal(taskmeta.BuildTask(s.task))
 	return !bytes.Equal(before, after)
 }
