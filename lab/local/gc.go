@@ -177,7 +177,7 @@ type Run struct {
 	lock     string // its lock file, removed with it
 }
 
-// listRuns finds every run that has containers or networks, under the
+// listRuns finds every run that has containers, networks or volumes, under the
 // label of this lab and of older ones, and says whether each is alive.
 func listRuns(ctx context.Context, cli client.APIClient, o observer) ([]*Run, error) {
 	runs := map[string]*Run{}
@@ -224,6 +224,18 @@ func listRuns(ctx context.Context, cli client.APIClient, o observer) ([]*Run, er
 				continue
 			}
 			add(key, n.Labels)
+		}
+		// A run that died between removing its containers and its
+		// volumes left only those.
+		vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs.Volumes {
+			if key == legacyLabelRun && v.Labels[LabelRun] != "" {
+				continue
+			}
+			add(key, v.Labels)
 		}
 	}
 	out := make([]*Run, 0, len(runs))

@@ -30,11 +30,12 @@ type gcDocker struct {
 	mu         sync.Mutex
 	containers map[string]map[string]string // id -> labels
 	networks   map[string]map[string]string
+	volumes    map[string]map[string]string
 	removeErr  error // every container removal fails with it when set
 }
 
 func newGCDocker() *gcDocker {
-	return &gcDocker{containers: map[string]map[string]string{}, networks: map[string]map[string]string{}}
+	return &gcDocker{containers: map[string]map[string]string{}, networks: map[string]map[string]string{}, volumes: map[string]map[string]string{}}
 }
 
 func (d *gcDocker) add(id string, labels map[string]string) {
@@ -100,8 +101,23 @@ func (d *gcDocker) NetworkRemove(_ context.Context, id string) error {
 	return nil
 }
 
-func (d *gcDocker) VolumeList(context.Context, volume.ListOptions) (volume.ListResponse, error) {
-	return volume.ListResponse{}, nil
+func (d *gcDocker) VolumeList(_ context.Context, o volume.ListOptions) (volume.ListResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out volume.ListResponse
+	for name, l := range d.volumes {
+		if matches(o.Filters, l) {
+			out.Volumes = append(out.Volumes, &volume.Volume{Name: name, Labels: l})
+		}
+	}
+	return out, nil
+}
+
+func (d *gcDocker) VolumeRemove(_ context.Context, name string, _ bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.volumes, name)
+	return nil
 }
 
 func (d *gcDocker) has(id string) bool {
@@ -328,5 +344,22 @@ func TestGCReportNamesLiveRunsImages(t *testing.T) {
 	}
 	if len(rep.Removed) != 1 || rep.Removed[0] != "dead2" {
 		t.Errorf("removed %v, want dead2", rep.Removed)
+	}
+}
+
+// A dead run that left only a volume (it died between removing its
+// containers and its volumes) is found and removed; a live one's stays.
+func TestGCFindsRunsByTheirVolumes(t *testing.T) {
+	d := newGCDocker()
+	d.volumes["vol-dead"] = proofLabels("dead3", 1000, 200, "5000")
+	d.volumes["vol-live"] = proofLabels("live3", 1000, 100, "5000")
+	rep, err := gc(context.Background(), d, fakeObserver(1000, map[int]string{100: "5000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadLeft := d.volumes["vol-dead"]
+	_, liveLeft := d.volumes["vol-live"]
+	if deadLeft || !liveLeft || len(rep.Removed) != 1 || rep.Removed[0] != "dead3" {
+		t.Errorf("dead run's volume left %v, live run's %v; removed %v", deadLeft, liveLeft, rep.Removed)
 	}
 }
