@@ -57,6 +57,12 @@ load:
 thresholds:                # pass/fail per entry: METRIC OP VALUE[UNIT]
   - p99 < 1s
   - error_rate < 1%
+
+# Every container reads its task's metadata at ECS_CONTAINER_METADATA_URI_V4.
+# AWS credentials at AWS_CONTAINER_CREDENTIALS_FULL_URI only if you say so:
+# your own (use-my-credentials), or the definition's taskRoleArn assumed
+# with STS (assume). Or, for one run: lab run --task-role.
+# task_role: use-my-credentials
 `))
 
 // scenarioFromTaskDefinition writes the scenario for the definition at

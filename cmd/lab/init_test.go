@@ -205,7 +205,8 @@ func TestInitFromTaskDefinition(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Contains(data, []byte("task_definition: "+tc.file+"\n")) || !bytes.Contains(data, []byte(tc.want)) {
+			if !bytes.Contains(data, []byte("task_definition: "+tc.file+"\n")) || !bytes.Contains(data, []byte(tc.want)) ||
+				!bytes.Contains(data, []byte("# task_role: use-my-credentials\n")) {
 				t.Errorf("%s.yaml:\n%s", tc.name, data)
 			}
 			sc, err := scenarios.Load(tc.name + ".yaml")
