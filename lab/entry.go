@@ -278,6 +278,12 @@ func (x *entryRun) finish(ctx context.Context, end loadEnd) (*EntrySummary, erro
 	if x.ended {
 		inLoad = x.atEnd
 	}
+	if x.ended && x.fleet != nil {
+		// Generators report each second after it ends: what completed
+		// during the load is in their windows, not in what had arrived
+		// when it ended.
+		inLoad.Requests, inLoad.OK = x.fleet.CompletedBefore(x.total)
+	}
 	fillTotals(es, t, inLoad.OK, loadSeconds)
 	es.IntendedRPS = intendedRPS(x.phases, loadSeconds)
 	if x.ended && !interrupted && end.failErr == nil && end.genErr == nil {

@@ -274,6 +274,15 @@ func (f *Fleet) Totals() load.Totals {
 	return f.merger.Totals()
 }
 
+// CompletedBefore is how many requests completed, and how many OK, in
+// the first d of the load (whole seconds, rounded up), by the windows
+// received: once Run has returned, every window there will be.
+func (f *Fleet) CompletedBefore(d time.Duration) (requests, ok int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.merger.CompletedBefore(int(math.Ceil(d.Seconds())))
+}
+
 // Report is what the summary says of the generators.
 type Report struct {
 	Count     int

@@ -21,10 +21,11 @@ type Merger struct {
 	seconds map[int]*second
 	taken   int // seconds below it were handed out by Take
 	total   load.Record
-	seen    map[[2]int]bool // (generator, second)
-	partial map[int]bool    // seconds some generator was stopped during
-	flight  map[int]int64   // each generator's in-flight requests at its latest window
-	latest  map[int]int     // each generator's latest second
+	seen    map[[2]int]bool  // (generator, second)
+	partial map[int]bool     // seconds some generator was stopped during
+	done    map[int][2]int64 // by second, for good: requests completed and OK
+	flight  map[int]int64    // each generator's in-flight requests at its latest window
+	latest  map[int]int      // each generator's latest second
 	late    int
 }
 
@@ -37,7 +38,7 @@ type second struct {
 func NewMerger(gens int) *Merger {
 	return &Merger{
 		gens: gens, seconds: map[int]*second{}, total: emptyRecord(),
-		seen: map[[2]int]bool{}, partial: map[int]bool{}, flight: map[int]int64{}, latest: map[int]int{},
+		seen: map[[2]int]bool{}, partial: map[int]bool{}, done: map[int][2]int64{}, flight: map[int]int64{}, latest: map[int]int{},
 	}
 }
 
@@ -64,6 +65,13 @@ func (m *Merger) Add(l Line) (bool, error) {
 		return false, fmt.Errorf("generator %d, second %d: %w", l.Gen, l.Second, err)
 	}
 	m.seen[key] = true
+	d := m.done[l.Second]
+	d[0] += r.OK
+	for _, n := range r.Errors {
+		d[0] += n
+	}
+	d[1] += r.OK
+	m.done[l.Second] = d
 	if l.Partial {
 		m.partial[l.Second] = true
 	}
@@ -172,6 +180,18 @@ func (m *Merger) Totals() load.Totals {
 		t.Errors[k] = n
 	}
 	return t
+}
+
+// CompletedBefore is how many requests completed, and how many of them
+// OK, in the seconds below n: what had completed by the end of an
+// n-second load, whatever was taken and whenever its windows arrived.
+func (m *Merger) CompletedBefore(n int) (requests, ok int64) {
+	for s, d := range m.done {
+		if s < n {
+			requests, ok = requests+d[0], ok+d[1]
+		}
+	}
+	return requests, ok
 }
 
 // Missing lists the seconds below n for which some generator's window

@@ -145,6 +145,13 @@ func TestMergeEqualsOneHistogram(t *testing.T) {
 	if want.Latency.Count == 0 || want.Latency.P99 == want.Latency.P50 {
 		t.Fatalf("degenerate samples: %+v", want.Latency)
 	}
+	if req, ok := m.CompletedBefore(secs); req != want.Requests || ok != want.OK {
+		t.Errorf("CompletedBefore(%d) = %d, %d; want every request, %d, %d OK", secs, req, ok, want.Requests, want.OK)
+	}
+	first := totalsOf(f.bySecond[0])
+	if req, ok := m.CompletedBefore(1); req != first.Requests || ok != first.OK {
+		t.Errorf("CompletedBefore(1) = %d, %d; want second 0's %d, %d", req, ok, first.Requests, first.OK)
+	}
 	if got := m.Missing(secs); got != nil {
 		t.Errorf("Missing = %v, want none", got)
 	}
