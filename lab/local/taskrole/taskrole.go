@@ -51,7 +51,7 @@ const assumeDuration = time.Hour
 // Options choose a run's source of credentials.
 type Options struct {
 	Mode    Mode
-	RoleARN string // the definition's taskRoleArn: required to assume, shown otherwise
+	RoleARN string // the definition's taskRoleArn: required to assume
 	// Session names the assumed role's session (lab-<run id>), so that
 	// CloudTrail tells lab's calls apart.
 	Session string
@@ -150,7 +150,13 @@ func (s *Source) Credentials(ctx context.Context) (taskagent.Credentials, error)
 	if !c.CanExpire || exp.IsZero() {
 		exp = s.now().Add(staticLife)
 	}
-	return taskagent.NewCredentials(s.roleARN, c.AccessKeyID, c.SecretAccessKey, c.SessionToken, exp), nil
+	// Your own credentials are no role's: RoleArn names the role only
+	// when it is the role's.
+	role := ""
+	if s.mode == Assume {
+		role = s.roleARN
+	}
+	return taskagent.NewCredentials(role, c.AccessKeyID, c.SecretAccessKey, c.SessionToken, exp), nil
 }
 
 // Check fetches credentials once, so that a run without them fails

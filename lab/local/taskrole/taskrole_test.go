@@ -43,7 +43,7 @@ func TestUseMyCredentialsFromTheChain(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "PLANTED-SECRET-mine")
 	t.Setenv("AWS_REGION", "us-east-1")
 	ctx := context.Background()
-	s, err := New(ctx, Options{Mode: UseMine})
+	s, err := New(ctx, Options{Mode: UseMine, RoleARN: roleARN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestUseMyCredentialsFromTheChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AccessKeyID != "AKIAMINE" || c.SecretAccessKey != "PLANTED-SECRET-mine" || c.Expiration != "2026-12-06T23:00:00Z" {
+	if c.AccessKeyID != "AKIAMINE" || c.SecretAccessKey != "PLANTED-SECRET-mine" || c.Expiration != "2026-12-06T23:00:00Z" || c.RoleArn != "" {
 		t.Errorf("got key %q, expiration %q", c.AccessKeyID, c.Expiration)
 	}
 	if strings.Contains(s.Describe(), "PLANTED") {
