@@ -489,7 +489,9 @@ thresholds: ["p99 < 150ms"]
 	if e.LatencyMS.P99 < 200 || e.LatencyMS.Max < 200 {
 		t.Errorf("latency %+v, want the timeouts at 200 ms in p99", e.LatencyMS)
 	}
-	if ok := e.LatencyOKMS; ok == nil || ok.P99 >= 200 || ok.P50 == 0 {
+	// The OK responses come at once (their median well under the
+	// timeout even on a loaded host); the timeouts are not among them.
+	if ok := e.LatencyOKMS; ok == nil || ok.P50 >= 200 || ok.P50 == 0 || ok.P50 >= e.LatencyMS.P99 {
 		t.Errorf("latency of the ok responses %+v, want them apart, below the timeout", ok)
 	}
 	if e.Passed || e.Thresholds[0].OK {

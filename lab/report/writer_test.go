@@ -81,3 +81,27 @@ func TestNewWriterReportsAFullDisk(t *testing.T) {
 		t.Errorf("NewWriter on a full disk: %v, want no space left", err)
 	}
 }
+
+// A closed model's report says what it intended beside what it sent, and
+// what came after the load: "3.00 of 5.00 intended", not "3.17 of 3.17".
+func TestReportShowsTheIntendedRateAndTheDrain(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Started(lab.RunInfo{ID: "t1", Scenario: writerScenario(t), Target: "local", StartedAt: time.Now()})
+	e := lab.EntrySummary{Label: "256/512", CPU: 256, Memory: 512, LoadSeconds: 30, Requests: 95, OK: 95,
+		Errors: map[string]int64{}, OfferedRPS: 3.167, AchievedRPS: 3, IntendedRPS: 5,
+		Drain: &lab.Drain{Seconds: 0.76, Requests: 5, OK: 5}}
+	w.Done(lab.Summary{SchemaVersion: lab.SchemaVersion, Scenario: "t", Target: "local", Entries: []lab.EntrySummary{e}})
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
+	}
+	page := writeReport(t, dir)
+	for _, want := range []string{"5.00 intended, 3.17 sent", "5 more completed in the 0.8 s after the load"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html does not say %q", want)
+		}
+	}
+}
