@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ecslab/lab/internal/atomicfile"
 	"github.com/ecslab/lab/lab"
 )
 
@@ -140,21 +141,14 @@ type StepRecord struct {
 	MemoryUtilization lab.Utilization `json:"memory_utilization"`
 }
 
-// Write replaces dir/capacity.json atomically: a reader (or a crash)
-// never sees half a file.
+// Write replaces dir/capacity.json atomically and durably (see
+// atomicfile): a reader (or a crash) never sees half a file.
 func (r *Report) Write(dir string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", File, err)
 	}
-	tmp := filepath.Join(dir, "."+File+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", File, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, File)); err != nil {
-		return fmt.Errorf("write %s: %w", File, err)
-	}
-	return nil
+	return atomicfile.Write(filepath.Join(dir, File), append(data, '\n'), 0o644)
 }
 
 // Read reads dir/capacity.json. It refuses a schema_version newer than

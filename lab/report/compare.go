@@ -1,16 +1,17 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ecslab/lab/internal/atomicfile"
 	"github.com/ecslab/lab/internal/format"
 	"github.com/ecslab/lab/lab"
 	"github.com/ecslab/lab/scenarios"
@@ -293,24 +294,12 @@ func findingClass(f Finding) string {
 	return ""
 }
 
-// writeTemplate renders one of the page templates to path, through a
-// temporary file so that a reader never sees half a page.
+// writeTemplate renders one of the page templates to path, atomically
+// and durably (see atomicfile), so that a reader never sees half a page.
 func writeTemplate(path, name string, data any) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	err = pages.ExecuteTemplate(f, name, data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, b.Bytes(), 0o644)
 }
