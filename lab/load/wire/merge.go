@@ -43,7 +43,7 @@ func NewMerger(gens int) *Merger {
 }
 
 func emptyRecord() load.Record {
-	return load.Record{Errors: map[string]int64{}, Hist: load.NewHistogram()}
+	return load.Record{Errors: map[string]int64{}, Hist: load.NewHistogram(), HistOK: load.NewHistogram()}
 }
 
 // Add merges one window line. It reports false for a window it already
@@ -104,6 +104,10 @@ func add(dst *load.Record, src load.Record) {
 	dst.InFlight += src.InFlight
 	dst.MaxNanos = max(dst.MaxNanos, src.MaxNanos)
 	dst.Hist.Merge(src.Hist)
+	dst.MaxOKNanos = max(dst.MaxOKNanos, src.MaxOKNanos)
+	if src.HistOK != nil {
+		dst.HistOK.Merge(src.HistOK)
+	}
 }
 
 // Complete reports whether every generator's window of second s arrived.
@@ -173,8 +177,9 @@ func (m *Merger) Totals() load.Totals {
 	t := load.Totals{
 		Sent: m.total.Sent, Requests: m.total.OK + errs, OK: m.total.OK,
 		Errors: map[string]int64{}, Cancelled: m.total.Cancelled,
-		Latency:  load.PercentilesOf(m.total.Hist, m.total.MaxNanos),
-		InFlight: m.inFlight(),
+		Latency:   load.PercentilesOf(m.total.Hist, m.total.MaxNanos),
+		LatencyOK: load.PercentilesOf(m.total.HistOK, m.total.MaxOKNanos),
+		InFlight:  m.inFlight(),
 	}
 	for k, n := range m.total.Errors {
 		t.Errors[k] = n
@@ -217,7 +222,8 @@ func window(r load.Record) load.Window {
 	w := load.Window{
 		Sent: int(r.Sent), OK: int(r.OK), Errors: make(map[string]int, len(r.Errors)),
 		Cancelled: int(r.Cancelled), InFlight: int(r.InFlight),
-		Latency: load.PercentilesOf(r.Hist, r.MaxNanos),
+		Latency:   load.PercentilesOf(r.Hist, r.MaxNanos),
+		LatencyOK: load.PercentilesOf(r.HistOK, r.MaxOKNanos),
 	}
 	for k, n := range r.Errors {
 		if n > 0 {

@@ -28,7 +28,7 @@ func samples(rng *rand.Rand, n int) []sample {
 		case r < 3:
 			out[i] = sample{code: "503", latency: lat}
 		case r < 4:
-			out[i] = sample{code: load.KindTimeout}
+			out[i] = sample{code: load.KindTimeout, latency: 2 * time.Second} // at the timeout
 		default:
 			out[i] = sample{latency: lat}
 		}
@@ -37,7 +37,8 @@ func samples(rng *rand.Rand, n int) []sample {
 }
 
 // recordOf records samples as a generator's recorder does: latencies of
-// HTTP responses in the histogram, in microseconds.
+// every completed request in Hist (a timeout at the timeout), of the OK
+// ones in HistOK, in microseconds.
 func recordOf(ss []sample) load.Record {
 	r := emptyRecord()
 	for _, s := range ss {
@@ -48,9 +49,14 @@ func recordOf(ss []sample) load.Record {
 		default:
 			r.Errors[s.code]++
 		}
-		if s.code != load.KindTimeout {
-			r.MaxNanos = max(r.MaxNanos, int64(s.latency))
-			if err := r.Hist.RecordValue(max(int64(s.latency/time.Microsecond), 1)); err != nil {
+		us := max(int64(s.latency/time.Microsecond), 1)
+		r.MaxNanos = max(r.MaxNanos, int64(s.latency))
+		if err := r.Hist.RecordValue(us); err != nil {
+			panic(err)
+		}
+		if s.code == "" {
+			r.MaxOKNanos = max(r.MaxOKNanos, int64(s.latency))
+			if err := r.HistOK.RecordValue(us); err != nil {
 				panic(err)
 			}
 		}
@@ -142,8 +148,8 @@ func TestMergeEqualsOneHistogram(t *testing.T) {
 	if diff := cmp.Diff(want, m.Totals()); diff != "" {
 		t.Errorf("merged totals differ from one histogram's (-want +got):\n%s", diff)
 	}
-	if want.Latency.Count == 0 || want.Latency.P99 == want.Latency.P50 {
-		t.Fatalf("degenerate samples: %+v", want.Latency)
+	if want.Latency.Count == 0 || want.Latency.P99 == want.Latency.P50 || want.LatencyOK.Count == 0 || want.LatencyOK.Max == want.Latency.Max {
+		t.Fatalf("degenerate samples: %+v, ok %+v", want.Latency, want.LatencyOK)
 	}
 	if req, ok := m.CompletedBefore(secs); req != want.Requests || ok != want.OK {
 		t.Errorf("CompletedBefore(%d) = %d, %d; want every request, %d, %d OK", secs, req, ok, want.Requests, want.OK)

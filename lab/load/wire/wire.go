@@ -46,7 +46,12 @@ type Line struct {
 	InFlight  int64            `json:"in_flight,omitempty"` // window: sent and not completed at its end
 	MaxNanos  int64            `json:"max_ns,omitempty"`    // window: the largest latency, exact
 	Hist      string           `json:"hist,omitempty"`      // window: HdrHistogram V2 compressed, base64, of microseconds
-	Partial   bool             `json:"partial,omitempty"`   // window: the generator was stopped during this second
+	// The same over the OK responses only (Hist has every completed
+	// request, failures at the time they failed); absent from lines of
+	// generators that did not send it.
+	MaxOKNanos int64  `json:"max_ok_ns,omitempty"`
+	HistOK     string `json:"hist_ok,omitempty"`
+	Partial    bool   `json:"partial,omitempty"` // window: the generator was stopped during this second
 
 	Seconds int    `json:"seconds,omitempty"` // done: how many windows were written
 	Error   string `json:"error,omitempty"`   // error
@@ -58,11 +63,20 @@ func WindowLine(gen, second int, r load.Record) (Line, error) {
 	if err != nil {
 		return Line{}, fmt.Errorf("encode histogram: %w", err)
 	}
-	return Line{
+	l := Line{
 		V: Version, Type: TypeWindow, Gen: gen, Second: second,
 		Sent: r.Sent, OK: r.OK, Errors: r.Errors, Cancelled: r.Cancelled,
 		InFlight: r.InFlight, MaxNanos: r.MaxNanos, Hist: string(enc),
-	}, nil
+		MaxOKNanos: r.MaxOKNanos,
+	}
+	if r.HistOK != nil {
+		ok, err := r.HistOK.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+		if err != nil {
+			return Line{}, fmt.Errorf("encode histogram: %w", err)
+		}
+		l.HistOK = string(ok)
+	}
+	return l, nil
 }
 
 // Record decodes a window line's counts and histogram.
@@ -70,20 +84,33 @@ func (l Line) Record() (load.Record, error) {
 	r := load.Record{
 		Sent: l.Sent, OK: l.OK, Errors: map[string]int64{}, Cancelled: l.Cancelled,
 		InFlight: l.InFlight, MaxNanos: l.MaxNanos, Hist: load.NewHistogram(),
+		MaxOKNanos: l.MaxOKNanos, HistOK: load.NewHistogram(),
 	}
 	for k, n := range l.Errors {
 		r.Errors[k] = n
 	}
-	if l.Hist != "" {
-		h, err := hdrhistogram.Decode([]byte(l.Hist))
-		if err != nil {
-			return load.Record{}, fmt.Errorf("histogram: %w", err)
-		}
-		if dropped := r.Hist.Merge(h); dropped > 0 {
-			return load.Record{}, fmt.Errorf("histogram: %d values outside 1 µs to one hour", dropped)
-		}
+	if err := decodeInto(r.Hist, l.Hist); err != nil {
+		return load.Record{}, err
+	}
+	if err := decodeInto(r.HistOK, l.HistOK); err != nil {
+		return load.Record{}, err
 	}
 	return r, nil
+}
+
+// decodeInto merges an encoded histogram into h; "" is an empty one.
+func decodeInto(h *hdrhistogram.Histogram, enc string) error {
+	if enc == "" {
+		return nil
+	}
+	d, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return fmt.Errorf("histogram: %w", err)
+	}
+	if dropped := h.Merge(d); dropped > 0 {
+		return fmt.Errorf("histogram: %d values outside 1 µs to one hour", dropped)
+	}
+	return nil
 }
 
 // Encode is the line as written: JSON and a newline.
