@@ -213,6 +213,7 @@ func (x *entryRun) tick(ctx context.Context, finished bool) {
 		Elapsed:  elapsed,
 		Total:    x.total,
 		Offered:  offeredAt(x.phases, elapsed),
+		Intended: closedAt(x.phases, elapsed),
 		Load:     window,
 		Service:  obs,
 		Summary:  x.liveSummary(),

@@ -371,3 +371,10 @@ func intendedRPS(ps []load.Phase, seconds float64) float64 {
 	}
 	return round(sum/seconds, 3)
 }
+
+// closedAt reports whether the profile is in a closed phase with a rate
+// at elapsed: what offeredAt says is then intended, not sent.
+func closedAt(ps []load.Phase, elapsed time.Duration) bool {
+	i := load.PhaseAt(ps, elapsed)
+	return i < len(ps) && ps[i].Workers > 0 && ps[i].WorkerRate > 0
+}

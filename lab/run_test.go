@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecslab/lab/lab/load"
 	"github.com/ecslab/lab/scenarios"
 )
 
@@ -496,5 +497,36 @@ thresholds: ["p99 < 150ms"]
 	}
 	if e.Passed || e.Thresholds[0].OK {
 		t.Errorf("thresholds %+v passed on the ok responses alone", e.Thresholds)
+	}
+}
+
+// The rate a profile intends: a closed phase's workers x worker_rate,
+// averaged with the open phases' rates over the load; none for workers
+// that send as fast as they can, or a profile with no closed phase.
+func TestIntendedRate(t *testing.T) {
+	closed := load.Phase{Duration: 10 * time.Second, Workers: 5, WorkerRate: 1}
+	open := load.Phase{Duration: 10 * time.Second, Rate: 2}
+	ramp := load.Phase{Duration: 10 * time.Second, Ramp: true, From: 0, To: 4}
+	asFast := load.Phase{Duration: 10 * time.Second, Workers: 5}
+	for _, c := range []struct {
+		name    string
+		ps      []load.Phase
+		seconds float64
+		want    float64
+	}{
+		{"closed", []load.Phase{closed}, 10, 5},
+		{"closed, interrupted", []load.Phase{closed}, 4, 5},
+		{"closed then open", []load.Phase{closed, open}, 20, 3.5},
+		{"ramp then closed", []load.Phase{ramp, closed}, 20, 3.5},
+		{"open only", []load.Phase{open, ramp}, 20, 0},
+		{"as fast as they can", []load.Phase{closed, asFast}, 20, 0},
+	} {
+		if got := intendedRPS(c.ps, c.seconds); got != c.want {
+			t.Errorf("%s: intendedRPS = %v, want %v", c.name, got, c.want)
+		}
+	}
+	ps := []load.Phase{open, closed}
+	if closedAt(ps, 5*time.Second) || !closedAt(ps, 15*time.Second) || closedAt(ps, 25*time.Second) {
+		t.Error("closedAt: want true in the closed phase only")
 	}
 }

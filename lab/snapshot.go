@@ -17,8 +17,12 @@ type Snapshot struct {
 	Elapsed time.Duration
 	Total   time.Duration // the entry's load duration
 	Offered float64       // the rate the load profile asks for now (req/s; closed model: its cap)
-	Load    load.Window   // what the generator saw in the last second
-	Service Observation
+	// Intended says Offered is a closed model's intended rate (workers x
+	// worker_rate): its workers send it only as fast as the service
+	// answers, Load.Sent is what they sent.
+	Intended bool
+	Load     load.Window // what the generator saw in the last second
+	Service  Observation
 	// Summary is the entry's summary so far, over the load phases: tasks
 	// started and stopped (with their reasons), scaling, requests, rates,
 	// utilization, and the thresholds evaluated on it. Its latency

@@ -102,7 +102,13 @@ func (h *header) progress(w int, st Styles) string {
 	}
 	s := h.snap
 	clock := fmt.Sprintf(" %s / %s ", format.Clock(s.Elapsed), format.Clock(s.Total))
-	figures := fmt.Sprintf("ok %s/s of %s · p99 %s · errors %d/s", format.OneDecimal(float64(s.Load.OK)), format.OneDecimal(s.Offered),
+	of := format.OneDecimal(s.Offered)
+	if s.Intended {
+		// A closed model sends what it intends only as fast as the
+		// service answers: say both.
+		of += fmt.Sprintf(" intended (sent %s)", format.OneDecimal(float64(s.Load.Sent)))
+	}
+	figures := fmt.Sprintf("ok %s/s of %s · p99 %s · errors %d/s", format.OneDecimal(float64(s.Load.OK)), of,
 		format.Latency(s.Load.Latency.P99), s.Load.ErrorCount())
 	if s.Phase == "tail" {
 		figures = fmt.Sprintf("load done: awaiting %d response(s) in flight", s.Load.InFlight)
