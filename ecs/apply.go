@@ -106,7 +106,7 @@ func (a *Applier) ApplyEntry(ctx context.Context, entry int) error {
 	}
 	want := a.plan.Entries[entry].Index
 	for i, s := range a.plan.Steps {
-		if a.done[i] || s.Action != nil {
+		if a.done[i] || s.Action != nil || s.Generator {
 			continue
 		}
 		if s.Entry != -1 && s.Entry != want {

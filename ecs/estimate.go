@@ -20,6 +20,11 @@ import (
 // the readiness wait and the drain of the tasks it replaces.
 const entryOverhead = 4 * time.Minute
 
+// generatorOverhead is the time a generator task is billed besides the
+// load: Fargate's provisioning and the image pull before the common
+// start, and the stop after.
+const generatorOverhead = 2 * time.Minute
+
 // teardownTime is how long the ALB lives after the last entry: the
 // service drains before the ALB and target group can go.
 const teardownTime = 5 * time.Minute
@@ -31,15 +36,16 @@ const bytesPerRequest = 2048
 // costInputs are what the estimate needs of the scenario, gathered when
 // the plan is made.
 type costInputs struct {
-	load      time.Duration    // one entry's load phases
-	peakRate  float64          // requests per second at the load's peak
-	maxTasks  []int            // per entry: the most tasks it can run
-	alarms    int              // CloudWatch alarms (2 per target tracking policy, 1 per step scaling)
-	ownALB    bool             // lab creates the ALB (and pays for it)
-	albIPs    int              // public IPv4 addresses of an internet-facing ALB: one per subnet
-	taskIPs   *bool            // tasks get public addresses: stated, or nil when derived at apply
-	sizes     []scenarios.Size // per entry
-	rateKnown bool             // false when a closed phase has no worker_rate (the rate is assumed)
+	load       time.Duration    // one entry's load phases
+	peakRate   float64          // requests per second at the load's peak
+	maxTasks   []int            // per entry: the most tasks it can run
+	alarms     int              // CloudWatch alarms (2 per target tracking policy, 1 per step scaling)
+	ownALB     bool             // lab creates the ALB (and pays for it)
+	albIPs     int              // public IPv4 addresses of an internet-facing ALB: one per subnet
+	taskIPs    *bool            // tasks get public addresses: stated, or nil when derived at apply
+	sizes      []scenarios.Size // per entry
+	rateKnown  bool             // false when a closed phase has no worker_rate (the rate is assumed)
+	generators int              // generator tasks per entry (load.from: ecs), else 0
 }
 
 // Estimate prices a run of the plan with prices: Fargate task-hours per
@@ -54,7 +60,7 @@ func (p *Plan) Estimate(prices report.PriceTable) lab.CostEstimate {
 // but its own: what `lab ecs up` leaves running until `lab ecs down`.
 func (p *Plan) EstimateHour(prices report.PriceTable) lab.CostEstimate {
 	in := p.cost
-	in.load, in.peakRate = time.Hour-entryOverhead, 0
+	in.load, in.peakRate, in.generators = time.Hour-entryOverhead, 0, 0
 	est := p.estimate(prices, in)
 	est.Assumptions = append([]string{"one hour of the service up, without load: it stays until `lab ecs down`"}, est.Assumptions...)
 	return est
@@ -71,6 +77,12 @@ func (p *Plan) estimate(prices report.PriceTable, in costInputs) lab.CostEstimat
 		est.Add(fmt.Sprintf("Fargate %s (%s), entry %d", e.Label, p.Platform, e.Index+1), hours, "task-hours", hours*prices.TaskHourOn(in.sizes[i], p.Platform))
 	}
 	est.Assumptions = append(est.Assumptions, fmt.Sprintf("each entry's tasks run its %s of load plus %s of deployment, readiness and drain, at the most tasks it can have", in.load, entryOverhead))
+	if in.generators > 0 {
+		hours := float64(in.generators*len(p.Entries)) * (in.load + generatorOverhead).Hours()
+		taskHours += hours
+		est.Add(fmt.Sprintf("Fargate %d load generators %s (%s), per entry", in.generators, GeneratorSize, p.Platform), hours, "task-hours", hours*prices.TaskHourOn(GeneratorSize, p.Platform))
+		est.Assumptions = append(est.Assumptions, fmt.Sprintf("each generator task runs its entry's %s of load plus %s to start and stop", in.load, generatorOverhead))
+	}
 	runHours := float64(len(p.Entries))*entryHours + teardownTime.Hours()
 	if in.ownALB {
 		albHours := math.Ceil(runHours) // per ALB-hour or partial hour
@@ -108,6 +120,9 @@ func (p *Plan) estimate(prices report.PriceTable, in costInputs) lab.CostEstimat
 // costInputsOf gathers what the estimate needs from the scenario.
 func costInputsOf(sc *scenarios.Scenario, entries []scenarios.Entry, set scenarios.ECS, albSubnets int) costInputs {
 	in := costInputs{load: sc.LoadDuration(), rateKnown: true, ownALB: set.TargetGroupARN == "", taskIPs: set.AssignPublicIP}
+	if sc.Load.FromECS() {
+		in.generators = sc.Load.GeneratorCount()
+	}
 	for _, ph := range sc.Load.Phases {
 		rate := max(ph.Rate, ph.RampTo)
 		if ph.Closed() {

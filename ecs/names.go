@@ -76,6 +76,14 @@ func (n Names) ELB() string {
 	return head + h + suffix
 }
 
+// GeneratorFamily is the task definition family of the load generators
+// (load.from: ecs); it starts with Family, whose revisions `lab ecs down`
+// lists by prefix.
+func (n Names) GeneratorFamily() string { return n.Family() + "-generator" }
+
+// GeneratorLogGroup is where the generator tasks write their windows.
+func (n Names) GeneratorLogGroup() string { return n.LogGroup() + "/generators" }
+
 // SecurityGroup is the name of the security group lab creates for role
 // ("alb" or "tasks").
 func (n Names) SecurityGroup(role string) string { return n.Family() + "-" + role }

@@ -54,6 +54,10 @@ type Step struct {
 	// the run sends it at Action.At into the entry's load, not when the
 	// entry is applied.
 	Action *scenarios.Action
+	// Generator makes the step one of the load generators' calls
+	// (load.from: ecs): the run sends it when it starts the entry's
+	// generators, not when the entry is applied.
+	Generator bool
 }
 
 // Call is a call a run makes that is not a step of its own: the polls
@@ -74,7 +78,10 @@ type Plan struct {
 	Service  string // the ECS service name
 	Family   string // the task definition family
 	LogGroup string
-	Endpoint string // the settings' endpoint; empty: the ALB's DNS name
+	// GeneratorFamily and GeneratorLogGroup are the load generators'
+	// task definition family and log group (load.from: ecs), else "".
+	GeneratorFamily, GeneratorLogGroup string
+	Endpoint                           string // the settings' endpoint; empty: the ALB's DNS name
 	// Platform is the tasks' CPU architecture: scenarios.X86_64 or ARM64.
 	Platform string
 	// HealthPath is the target group's health check path; Port the
@@ -101,6 +108,9 @@ type Plan struct {
 	cost     costInputs
 	execRole string // the execution role's ARN, or its placeholder
 	taskRole string // a task definition's task role, or ""
+	// generatorDef is the 1-based step that registers the generators'
+	// task definition, 0 without them.
+	generatorDef int
 }
 
 type missingValue struct{ field, purpose string }
@@ -242,8 +252,10 @@ func newPlan(sc *scenarios.Scenario, settings *scenarios.ECS, entries []scenario
 	pl.cluster()
 	pl.network()
 	pl.balancer()
+	pl.generatorDefinition()
 	for i, e := range entries {
 		pl.entry(e, i == 0)
+		pl.generatorTasks(e)
 		pl.actions(e)
 	}
 	pl.later()

@@ -75,6 +75,11 @@ func (pl *planner) later() {
 	poll(ServiceCloudWatch, "GetMetricData", "once a minute: the service's CPUUtilization and MemoryUtilization (one datapoint a minute), kept only inside each entry's time")
 
 	down := func(service, op, note string) { p.Teardown = append(p.Teardown, Call{service, op, note}) }
+	if p.generatorDef != 0 {
+		down(ServiceECS, "ListTasks", "the generator tasks (started by "+GeneratorStartedBy+" from "+p.GeneratorFamily+")")
+		down(ServiceECS, "StopTask", "each generator task still running")
+		down(ServiceLogs, "DeleteLogGroup", "the generators' log group "+p.GeneratorLogGroup+", if its tags say lab created it for this scenario and owner")
+	}
 	down(ServiceECS, "DescribeServices", "the service and its tags: lab removes only what its tags say it created for this scenario and owner")
 	if pl.sc.Autoscaling != nil {
 		down(ServiceAutoscaling, "DescribeScalingPolicies", "")

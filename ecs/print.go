@@ -28,6 +28,9 @@ func (p *Plan) Print(w io.Writer) error {
 	fmt.Fprintf(&b, "  service:   %s\n", p.Service)
 	fmt.Fprintf(&b, "  family:    %s\n", p.Family)
 	fmt.Fprintf(&b, "  log group: %s\n", p.LogGroup)
+	if p.GeneratorFamily != "" {
+		fmt.Fprintf(&b, "  load from: %d generator tasks of %s (%s each), windows in log group %s\n", p.cost.generators, p.GeneratorFamily, GeneratorSize, p.GeneratorLogGroup)
+	}
 	fmt.Fprintf(&b, "  owner:     %s (the lab.owner tag; every name ends in it)\n", p.Names.Owner)
 	fmt.Fprintf(&b, "  platform:  %s\n", p.Platform)
 	labels := make([]string, len(p.Entries))
@@ -101,6 +104,7 @@ var example = map[string]string{
 	"alb_ingress_cidrs":  "[203.0.113.7/32]",
 	"name_suffix":        "alice",
 	"image":              "123456789012.dkr.ecr.eu-central-1.amazonaws.com/lab-workload:latest",
+	"generator_image":    "123456789012.dkr.ecr.eu-central-1.amazonaws.com/lab-workload:latest",
 	"execution_role_arn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
 }
 

@@ -37,6 +37,7 @@ func MergeSettings(base, over *scenarios.ECS) *scenarios.ECS {
 		m.Internal = m.Internal || s.Internal
 		m.RuntimePlatform = or(s.RuntimePlatform, m.RuntimePlatform)
 		m.Image = or(s.Image, m.Image)
+		m.GeneratorImage = or(s.GeneratorImage, m.GeneratorImage)
 		m.ExecutionRoleARN = or(s.ExecutionRoleARN, m.ExecutionRoleARN)
 		m.TargetGroupARN = or(s.TargetGroupARN, m.TargetGroupARN)
 		m.Endpoint = or(s.Endpoint, m.Endpoint)

@@ -142,7 +142,20 @@ type LoadSpec struct {
 	// (containers locally), each sending its share; 0 or 1 is lab's own
 	// in-process generator.
 	Generators int `yaml:"generators,omitempty" json:"generators,omitempty"`
+	// From is where the generators run: LoadFromLocal (empty: this
+	// machine, lab's process or containers) or LoadFromECS (Fargate
+	// tasks beside the service, with --target ecs only).
+	From string `yaml:"from,omitempty" json:"from,omitempty"`
 }
+
+// Where the load's generators run (load.from).
+const (
+	LoadFromLocal = "local"
+	LoadFromECS   = "ecs"
+)
+
+// FromECS says whether the load's generators run as tasks on ECS.
+func (l LoadSpec) FromECS() bool { return l.From == LoadFromECS }
 
 // GeneratorCount is how many generators send the load: Generators, at
 // least 1.
@@ -338,8 +351,12 @@ type ECS struct {
 	Internal bool `yaml:"internal,omitempty" json:"internal,omitempty"`
 	// RuntimePlatform is the tasks' CPU architecture: X86_64 (default) or
 	// ARM64 (Graviton).
-	RuntimePlatform  string `yaml:"runtime_platform,omitempty" json:"runtime_platform,omitempty"`
-	Image            string `yaml:"image,omitempty" json:"image,omitempty"`
+	RuntimePlatform string `yaml:"runtime_platform,omitempty" json:"runtime_platform,omitempty"`
+	Image           string `yaml:"image,omitempty" json:"image,omitempty"`
+	// GeneratorImage is lab's own image pushed to a registry, which
+	// load.from: ecs runs as generator tasks; default Image when the
+	// workload is the built-in app (the same image).
+	GeneratorImage   string `yaml:"generator_image,omitempty" json:"generator_image,omitempty"`
 	ExecutionRoleARN string `yaml:"execution_role_arn,omitempty" json:"execution_role_arn,omitempty"`
 	TargetGroupARN   string `yaml:"target_group_arn,omitempty" json:"target_group_arn,omitempty"`
 	// Endpoint is the base URL the load goes to on ECS (a domain in front

@@ -329,6 +329,7 @@ func (r *reader) load(n ast.Node, path string, l *LoadSpec) bool {
 		{"timeout", false, into(r.PositiveDuration, &l.Timeout)},
 		{"phases", true, into(strictyaml.ListOf(r.Reader, r.phase), &l.Phases)},
 		{"generators", false, into(r.bounded(1, MaxGenerators, whyMaxGenerators), &l.Generators)},
+		{"from", false, into(r.OneOf(LoadFromLocal, LoadFromECS), &l.From)},
 	})
 }
 

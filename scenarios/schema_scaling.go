@@ -167,6 +167,7 @@ func ecsFields(r *reader, e *ECS) []field {
 		{"internal", false, into(r.Boolean, &e.Internal)},
 		{"runtime_platform", false, into(r.OneOf(X86_64, ARM64), &e.RuntimePlatform)},
 		{"image", false, into(r.Str, &e.Image)},
+		{"generator_image", false, into(r.Str, &e.GeneratorImage)},
 		{"execution_role_arn", false, into(r.prefixed("arn:"), &e.ExecutionRoleARN)},
 		{"target_group_arn", false, into(r.prefixed("arn:"), &e.TargetGroupARN)},
 		{"endpoint", false, into(r.prefixed("http"), &e.Endpoint)},

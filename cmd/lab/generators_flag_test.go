@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +28,37 @@ func TestGeneratorsFlag(t *testing.T) {
 	}
 	if _, err := (runOptions{target: "ecs"}).scenario(context.Background(), "testdata/generators.yaml"); err == nil {
 		t.Error("--target ecs ran a scenario of 3 generators")
+	}
+}
+
+// load.from: ecs needs the ECS target, and until lab runs generator
+// tasks it is only planned (--dry-run); several generators on ECS need
+// it.
+func TestLoadFrom(t *testing.T) {
+	sc, err := (runOptions{target: "local"}).scenario(context.Background(), "testdata/generators.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		from, target string
+		dryRun, ok   bool
+		says         string
+	}{
+		{"local", "local", false, true, ""},
+		{"ecs", "local", true, false, "load.from: ecs runs the generators as Fargate tasks beside the service: it needs --target ecs"},
+		{"ecs", "ecs", true, true, ""},
+		{"ecs", "ecs", false, false, "does not run them yet"},
+		{"local", "ecs", true, false, "set load.from: ecs"},
+		{"", "ecs", true, false, "set load.from: ecs"},
+	} {
+		sc.Load.From = c.from
+		err := checkLoadFrom(sc, c.target, c.dryRun)
+		var usage usageError
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("from %q target %s dry-run %v: %v", c.from, c.target, c.dryRun, err)
+		case !c.ok && (!errors.As(err, &usage) || !strings.Contains(err.Error(), c.says) || !strings.HasPrefix(err.Error(), "testdata/generators.yaml: ")):
+			t.Errorf("from %q target %s dry-run %v: %v, want a usage error naming the file and saying %q", c.from, c.target, c.dryRun, err, c.says)
+		}
 	}
 }

@@ -148,9 +148,8 @@ func (o runOptions) scenario(ctx context.Context, arg string) (*scenarios.Scenar
 		sc = sc.Clone()
 		sc.Load.Generators = o.generators
 	}
-	if n := sc.Load.GeneratorCount(); n > 1 && o.target == "ecs" {
-		// Refused before anything is created on AWS.
-		return nil, usageError{fmt.Errorf("%d load generators: on ECS the load comes from this machine, one generator; generators run as containers with --target local", n)}
+	if err := checkLoadFrom(sc, o.target, o.dryRun); err != nil {
+		return nil, err
 	}
 	if len(o.secrets) > 0 && o.target == "ecs" {
 		return nil, usageError{fmt.Errorf("--secret is for local runs: on ECS, a secret's value_from is the ARN ECS reads it from")}
@@ -363,5 +362,21 @@ func (r *scenarioRun) writeReport(writer *report.Writer) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(r.stderr, "report: %s\n", path)
+	return nil
+}
+
+// checkLoadFrom refuses, before anything is created on AWS, generators
+// where the target cannot run them: load.from: ecs off ECS, and several
+// generators on this machine for a service on ECS.
+func checkLoadFrom(sc *scenarios.Scenario, target string, dryRun bool) error {
+	n := sc.Load.GeneratorCount()
+	switch {
+	case sc.Load.FromECS() && target != "ecs":
+		return usageError{fmt.Errorf("%s: load.from: ecs runs the generators as Fargate tasks beside the service: it needs --target ecs (locally, generators are containers: load.from: local)", sc.Source)}
+	case sc.Load.FromECS() && !dryRun:
+		return usageError{fmt.Errorf("%s: load.from: ecs: lab plans generator tasks (--dry-run shows them) but does not run them yet; use load.from: local with one generator", sc.Source)}
+	case n > 1 && target == "ecs" && !sc.Load.FromECS():
+		return usageError{fmt.Errorf("%s: %d load generators with load.from: local: on ECS the load comes from this machine, one generator; set load.from: ecs to run them as Fargate tasks beside the service", sc.Source, n)}
+	}
 	return nil
 }
