@@ -43,7 +43,9 @@ func (a *Applier) createLogGroup(ctx context.Context, in *cloudwatchlogs.CreateL
 	} else if err != nil {
 		return "", err
 	}
-	a.state.LogGroup = name
+	if name == a.plan.LogGroup { // not the generators'
+		a.state.LogGroup = name
+	}
 	return name + " " + verb, a.save()
 }
 

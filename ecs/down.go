@@ -76,9 +76,11 @@ func (d *Teardown) Down(ctx context.Context, c *Clients) error {
 	if ours {
 		try("service", d.removeService(ctx, c, cluster, svc))
 	}
+	try("generator tasks", d.stopGenerators(ctx, c, cluster))
 	try("load balancer", d.removeBalancer(ctx, c))
 	try("task definitions", d.removeTaskDefinitions(ctx, c))
 	try("log group", d.removeLogGroup(ctx, c))
+	try("generators' log group", d.removeGeneratorLogGroup(ctx, c))
 	try("security groups", d.removeSecurityGroups(ctx, c))
 	try("cluster", d.removeCluster(ctx, c, cluster))
 

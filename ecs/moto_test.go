@@ -80,6 +80,12 @@ func inputsOf[T any](l *calls) []T {
 // caller's public address is a local stand-in for checkip.
 func startMoto(t *testing.T) (*Clients, mototest.Network, *calls) {
 	t.Helper()
+	return startMotoWith(t, nil)
+}
+
+// startMotoWith is startMoto with the configuration changed by change.
+func startMotoWith(t *testing.T, change func(*aws.Config)) (*Clients, mototest.Network, *calls) {
+	t.Helper()
 	srv := mototest.Start(t, 1)
 	srv.Env(t)
 	t.Setenv("LAB_STATE_DIR", t.TempDir())
@@ -92,6 +98,9 @@ func startMoto(t *testing.T) (*Clients, mototest.Network, *calls) {
 	}
 	log := &calls{}
 	cfg.APIOptions = append(cfg.APIOptions, log.record)
+	if change != nil {
+		change(&cfg)
+	}
 	return NewClients(cfg), srv.NewNetwork(t), log
 }
 

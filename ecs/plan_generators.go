@@ -84,6 +84,9 @@ func (pl *planner) generatorTaskDefinition(image string) *ecs.RegisterTaskDefini
 			Image:     aws.String(image),
 			Essential: aws.Bool(true),
 			Command:   []string{"generate"},
+			// The task's memory, stated for the container too: Fargate
+			// needs none, emulators sum the containers'.
+			Memory: aws.Int32(int32(GeneratorSize.Memory)),
 			LogConfiguration: &ecstypes.LogConfiguration{
 				LogDriver: ecstypes.LogDriverAwslogs,
 				Options: map[string]string{

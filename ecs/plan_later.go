@@ -72,6 +72,10 @@ func (pl *planner) later() {
 	if pl.sc.Autoscaling != nil {
 		poll(ServiceAutoscaling, "DescribeScalingActivities", "Application Auto Scaling's decisions, as scaling_decision events")
 	}
+	if p.generatorDef != 0 {
+		poll(ServiceLogs, "GetLogEvents", "each generator task's log stream: its windows, every "+GeneratorPoll.String())
+		poll(ServiceECS, "DescribeTasks", "each generator task, every few reads: has it stopped, with which exit code")
+	}
 	poll(ServiceCloudWatch, "GetMetricData", "once a minute: the service's CPUUtilization and MemoryUtilization (one datapoint a minute), kept only inside each entry's time")
 
 	down := func(service, op, note string) { p.Teardown = append(p.Teardown, Call{service, op, note}) }

@@ -82,7 +82,7 @@ func (p *Plan) Actions() []string {
 func tagOnCreate(p *Plan) []Statement {
 	creates := map[string][]string{} // service -> create operations that tag
 	for _, s := range p.Steps {
-		if s.Action == nil && (strings.HasPrefix(s.Operation, "Create") || s.Operation == "RegisterTaskDefinition" ||
+		if s.Action == nil && (strings.HasPrefix(s.Operation, "Create") || s.Operation == "RegisterTaskDefinition" || s.Operation == "RunTask" ||
 			s.Operation == "RegisterScalableTarget" || s.Operation == "PutMetricAlarm") {
 			creates[s.Service] = addUnique(creates[s.Service], s.Operation)
 		}

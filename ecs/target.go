@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -78,6 +79,12 @@ type Target struct {
 	mem     float64
 	cancel  context.CancelFunc
 	polling sync.WaitGroup
+
+	// genMu guards the generators' calls and the tasks started, to be
+	// stopped by Close; entry is the entry deployed last.
+	genMu    sync.Mutex
+	genTasks []string
+	entry    int
 }
 
 // NewTarget prepares a run of plan on ECS with clients, recording what it
@@ -125,6 +132,9 @@ func (t *Target) Deploy(ctx context.Context, e scenarios.Entry, emit func(lab.Ev
 	if pos < 0 {
 		return fmt.Errorf("ecs: entry %d is not in the plan", e.Index+1)
 	}
+	t.genMu.Lock()
+	t.entry = e.Index
+	t.genMu.Unlock()
 	t.mu.Lock()
 	t.emit = emit
 	if t.began.IsZero() {
@@ -247,8 +257,9 @@ func (t *Target) Teardown(ctx context.Context) error { return nil }
 func (t *Target) Close(ctx context.Context) error {
 	t.stopPolling()
 	t.logf("removing what the run created (lab ecs down %s)", t.plan.Scenario)
+	err := t.stopGenerators(ctx)
 	d := &Teardown{Names: t.plan.Names, Plan: t.plan, Cluster: t.cluster, State: t.state, Log: t.Log, Poll: t.ObservePoll}
-	err := d.Down(ctx, t.c)
+	err = errors.Join(err, d.Down(ctx, t.c))
 	t.mu.Lock()
 	t.used.ended = time.Now()
 	t.mu.Unlock()

@@ -92,7 +92,7 @@ func (r *runner) runEntry(ctx context.Context, e scenarios.Entry, n int) (*Entry
 func (x *entryRun) prepareLoad(ctx context.Context, deployStart time.Time) error {
 	r := x.r
 	var err error
-	if r.sc.Load.GeneratorCount() > 1 {
+	if r.sc.Load.GeneratorCount() > 1 || r.sc.Load.FromECS() {
 		err = x.startGenerators(ctx)
 	} else {
 		x.gen, err = load.New(load.Config{

@@ -34,6 +34,14 @@ type GeneratorHost interface {
 	GeneratorEndpoint() (string, error)
 }
 
+// GeneratorPace is a GeneratorHost whose generators start more slowly
+// than containers here (Lead, e.g. Fargate's provisioning) or whose
+// windows reach lab later (Lag, e.g. through CloudWatch Logs).
+type GeneratorPace interface {
+	GeneratorLead() time.Duration
+	GeneratorLag() time.Duration
+}
+
 // startGenerators launches the generators that split the entry's load;
 // the load starts when they start together.
 func (x *entryRun) startGenerators(ctx context.Context) error {
@@ -47,12 +55,17 @@ func (x *entryRun) startGenerators(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load.generators: %w", err)
 	}
+	lead, lag := r.opts.GeneratorLead, time.Duration(0)
+	if p, ok := host.(GeneratorPace); ok {
+		lead, lag = max(lead, p.GeneratorLead()), p.GeneratorLag()
+	}
 	fleet, err := generators.Start(ctx, host, generators.Config{
 		Count:   n,
 		Mix:     LoadMix(endpoint, r.sc.Load.Targets()),
 		Timeout: r.sc.Load.Timeout,
 		Phases:  x.phases,
-		Lead:    r.opts.GeneratorLead,
+		Lead:    lead,
+		Lag:     lag,
 		OnLost: func(l generators.Lost) {
 			r.emit(Event{Data: GeneratorLost{Generator: l.Gen, Second: l.Second, Reason: l.Reason}})
 		},

@@ -31,8 +31,7 @@ func TestGeneratorsFlag(t *testing.T) {
 	}
 }
 
-// load.from: ecs needs the ECS target, and until lab runs generator
-// tasks it is only planned (--dry-run); several generators on ECS need
+// load.from: ecs needs the ECS target; several generators on ECS need
 // it.
 func TestLoadFrom(t *testing.T) {
 	sc, err := (runOptions{target: "local"}).scenario(context.Background(), "testdata/generators.yaml")
@@ -41,18 +40,18 @@ func TestLoadFrom(t *testing.T) {
 	}
 	for _, c := range []struct {
 		from, target string
-		dryRun, ok   bool
+		dryRun, ok   bool // dryRun: the same either way
 		says         string
 	}{
 		{"local", "local", false, true, ""},
 		{"ecs", "local", true, false, "load.from: ecs runs the generators as Fargate tasks beside the service: it needs --target ecs"},
 		{"ecs", "ecs", true, true, ""},
-		{"ecs", "ecs", false, false, "does not run them yet"},
+		{"ecs", "ecs", false, true, ""},
 		{"local", "ecs", true, false, "set load.from: ecs"},
 		{"", "ecs", true, false, "set load.from: ecs"},
 	} {
 		sc.Load.From = c.from
-		err := checkLoadFrom(sc, c.target, c.dryRun)
+		err := checkLoadFrom(sc, c.target)
 		var usage usageError
 		switch {
 		case c.ok && err != nil:

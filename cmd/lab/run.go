@@ -148,7 +148,7 @@ func (o runOptions) scenario(ctx context.Context, arg string) (*scenarios.Scenar
 		sc = sc.Clone()
 		sc.Load.Generators = o.generators
 	}
-	if err := checkLoadFrom(sc, o.target, o.dryRun); err != nil {
+	if err := checkLoadFrom(sc, o.target); err != nil {
 		return nil, err
 	}
 	if len(o.secrets) > 0 && o.target == "ecs" {
@@ -368,13 +368,11 @@ func (r *scenarioRun) writeReport(writer *report.Writer) error {
 // checkLoadFrom refuses, before anything is created on AWS, generators
 // where the target cannot run them: load.from: ecs off ECS, and several
 // generators on this machine for a service on ECS.
-func checkLoadFrom(sc *scenarios.Scenario, target string, dryRun bool) error {
+func checkLoadFrom(sc *scenarios.Scenario, target string) error {
 	n := sc.Load.GeneratorCount()
 	switch {
 	case sc.Load.FromECS() && target != "ecs":
 		return usageError{fmt.Errorf("%s: load.from: ecs runs the generators as Fargate tasks beside the service: it needs --target ecs (locally, generators are containers: load.from: local)", sc.Source)}
-	case sc.Load.FromECS() && !dryRun:
-		return usageError{fmt.Errorf("%s: load.from: ecs: lab plans generator tasks (--dry-run shows them) but does not run them yet; use load.from: local with one generator", sc.Source)}
 	case n > 1 && target == "ecs" && !sc.Load.FromECS():
 		return usageError{fmt.Errorf("%s: %d load generators with load.from: local: on ECS the load comes from this machine, one generator; set load.from: ecs to run them as Fargate tasks beside the service", sc.Source, n)}
 	}

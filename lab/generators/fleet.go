@@ -53,6 +53,10 @@ type Config struct {
 	Timeout time.Duration
 	Phases  []load.Phase
 	Lead    time.Duration // default DefaultLead
+	// Lag is how late windows reach lab after their second ends besides
+	// windowWait (0 for containers here): Window shows seconds that much
+	// behind the clock.
+	Lag time.Duration
 	// OnLost is told of each generator that ended before its load was
 	// over; it may be called from any goroutine.
 	OnLost func(Lost)

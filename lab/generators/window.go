@@ -25,7 +25,9 @@ func (f *Fleet) Window() load.Window {
 	deadline := time.Now().Add(windowWait)
 	for {
 		f.mu.Lock()
-		ended := int(time.Since(f.start) / time.Second) // seconds [0, ended) are over
+		// Seconds [0, ended) are over, and their windows due: with a lag,
+		// the seconds shown trail the clock by it.
+		ended := int((time.Since(f.start) - f.cfg.Lag) / time.Second)
 		to := f.readyTo(ended)
 		switch {
 		case f.finished:
