@@ -13,9 +13,12 @@ import (
 type usage struct {
 	taskHours  float64 // running tasks x time between polls
 	taskAmount float64 // those hours at each task's size and platform
-	lastPoll   time.Time
-	metrics    int       // metrics asked of CloudWatch
-	ended      time.Time // when Close finished
+	// generatorHours are the generator tasks' (load.from: ecs), from
+	// RunTask to StopTask.
+	generatorHours float64
+	lastPoll       time.Time
+	metrics        int       // metrics asked of CloudWatch
+	ended          time.Time // when Close finished
 }
 
 var _ lab.Coster = (*Target)(nil)
@@ -54,6 +57,9 @@ func (t *Target) Cost(s lab.Summary) *lab.CostReport {
 	p, in := t.Prices, t.plan.cost
 	act := lab.CostEstimate{Currency: p.Currency, Prices: p.String()}
 	act.Add("Fargate tasks ("+t.plan.Platform+"), as the polls saw them", u.taskHours, "task-hours", u.taskAmount)
+	if u.generatorHours > 0 {
+		act.Add("Fargate load generators "+GeneratorSize.String()+", from RunTask to StopTask", u.generatorHours, "task-hours", u.generatorHours*p.TaskHourOn(GeneratorSize, t.plan.Platform))
+	}
 	hours := end.Sub(began).Hours()
 	if in.ownALB {
 		albHours := math.Ceil(hours)

@@ -84,7 +84,7 @@ func (t *Target) Launch(ctx context.Context, gen int, config []byte) (generators
 	arn := aws.ToString(resp.Tasks[0].TaskArn)
 	t.genTasks = append(t.genTasks, arn)
 	t.logf("generator %d: task %s started", gen, lastPart(arn))
-	p := &generatorTask{t: t, arn: arn, stream: GeneratorStream(arn), exit: -1}
+	p := &generatorTask{t: t, arn: arn, stream: GeneratorStream(arn), exit: -1, launched: time.Now()}
 	p.start(ctx)
 	return p, nil
 }
@@ -105,6 +105,7 @@ type generatorTask struct {
 	out         *io.PipeReader
 	cancel      context.CancelFunc
 	stop        sync.Once
+	launched    time.Time
 
 	mu      sync.Mutex
 	stopped bool
@@ -230,6 +231,7 @@ func (p *generatorTask) Remove(ctx context.Context) error {
 	p.stop.Do(func() {
 		p.cancel()
 		err = p.t.stopGenerator(ctx, p.arn)
+		p.t.accountGenerator(time.Since(p.launched))
 	})
 	return err
 }
@@ -241,6 +243,14 @@ func (t *Target) stopGenerator(ctx context.Context, arn string) error {
 		return fmt.Errorf("stop generator task %s: %w", lastPart(arn), Explain(err))
 	}
 	return nil
+}
+
+// accountGenerator adds a generator task's time to what the run used:
+// from RunTask to StopTask, as Fargate bills it (near enough).
+func (t *Target) accountGenerator(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.used.generatorHours += d.Hours()
 }
 
 // stopGenerators stops every generator task the run started, on Close.

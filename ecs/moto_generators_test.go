@@ -116,6 +116,9 @@ func TestMotoGenerators(t *testing.T) {
 	if err := fleet.Remove(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if tg.used.generatorHours <= 0 {
+		t.Error("the generators' task time is not in what the run used")
+	}
 	for _, arn := range tg.genTasks {
 		if status := taskStatus(t, c, set.Cluster, arn); status != "STOPPED" {
 			t.Errorf("generator task %s after Remove", status)
