@@ -52,8 +52,8 @@ func (pl *planner) generatorDefinition() {
 	image := pl.set.GeneratorImage
 	switch {
 	case image != "":
-	case pl.sc.Workload.Builtin && pl.set.Image != "":
-		image = pl.set.Image // the built-in app's image is lab's
+	case pl.sc.Workload.Builtin:
+		image = pl.image // the built-in app's image is lab's (or its placeholder)
 	default:
 		image = pl.missing("generator_image", fmt.Sprintf("lab's own image in a registry, which the generator tasks run (`lab workload generate`): push it with `lab ecs push --repository URI --platform %s` and give the reference it prints", platformOf(p.Platform)))
 	}
