@@ -124,3 +124,28 @@ func TestFleetFailsWhenAllAreLost(t *testing.T) {
 		t.Error("Run = nil with every generator lost")
 	}
 }
+
+// With a lag (windows that come through CloudWatch Logs), Window shows a
+// second only once the lag has passed since its end, even when every
+// generator's window of it is in: the seconds shown trail the clock.
+func TestFleetWindowTrailsByTheLag(t *testing.T) {
+	for _, c := range []struct {
+		lag  time.Duration
+		sent int
+	}{{0, 40}, {10 * time.Second, 0}} {
+		l := &fakeLauncher{seconds: 2, procs: map[int]*fakeProcess{}, configs: map[int]generate.Config{}}
+		f, err := Start(context.Background(), l, Config{Count: 2, Phases: []load.Phase{{Duration: 2 * time.Second, Rate: 40}}, Lead: time.Millisecond, Lag: c.lag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.start = time.Now().Add(-2500 * time.Millisecond) // seconds 0 and 1 are over
+		for i, p := range l.procs {
+			for _, line := range bytes.Split(bytes.TrimSpace(p.out.Bytes()), []byte("\n")) {
+				f.take(i, line)
+			}
+		}
+		if w := f.Window(); w.Sent != c.sent {
+			t.Errorf("lag %s: the first window sent %d; want %d", c.lag, w.Sent, c.sent)
+		}
+	}
+}
