@@ -101,17 +101,7 @@ func soak(args []string) error {
 	if err != nil {
 		return err
 	}
-	lo, hi, first, k := math.Inf(1), math.Inf(-1), 0.0, 0
-	for _, s := range samples {
-		if s.at < *warmup {
-			continue
-		}
-		if k == 0 {
-			first = s.mb
-		}
-		k++
-		lo, hi = min(lo, s.mb), max(hi, s.mb)
-	}
+	lo, hi, first, k := rssAfter(samples, *warmup)
 	if k < 2 {
 		return fmt.Errorf("%d samples after the warm-up of %v: run longer", k, *warmup)
 	}
@@ -131,6 +121,23 @@ func soak(args []string) error {
 		return fmt.Errorf("%d errors: %v", t.ErrorCount(), t.Errors)
 	}
 	return nil
+}
+
+// rssAfter is the range of the samples taken after warmup, the first of
+// them, and how many there are.
+func rssAfter(samples []sample, warmup time.Duration) (lo, hi, first float64, k int) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, s := range samples {
+		if s.at < warmup {
+			continue
+		}
+		if k == 0 {
+			first = s.mb
+		}
+		k++
+		lo, hi = min(lo, s.mb), max(hi, s.mb)
+	}
+	return lo, hi, first, k
 }
 
 // sample is the RSS at one time of a soak.
