@@ -3,7 +3,6 @@ package balancer
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"time"
 )
@@ -77,14 +76,14 @@ func (h *healthState) failed(hc HealthCheck) bool {
 
 // CheckHealth checks the target at addr every interval, as ALB does, until
 // ctx ends, and calls onCheck after every check. The first check goes as
-// soon as the port accepts connections (at most one interval after the
+// soon as the target answers HTTP (at most one interval after the
 // start). It does not tell the balancer: the caller decides what a verdict
 // means (ECS also stops a task that keeps failing).
 func CheckHealth(ctx context.Context, client *http.Client, addr string, hc HealthCheck, onCheck func(HealthResult)) {
 	var state healthState
 	url := "http://" + addr + hc.Path
 	client = noRedirects(client)
-	waitListening(ctx, addr, hc.Interval)
+	waitAnswering(ctx, client, url, hc.Interval)
 	ticker := time.NewTicker(hc.Interval)
 	defer ticker.Stop()
 	for {
@@ -102,22 +101,30 @@ func CheckHealth(ctx context.Context, client *http.Client, addr string, hc Healt
 	}
 }
 
-// waitListening waits until addr accepts a TCP connection, or for at most
-// limit. ECS registers a task with the target group once it runs; a
-// check sent while the app is still starting would fail for nothing and
-// cost a whole interval before the next one. These attempts are not
-// checks.
-func waitListening(ctx context.Context, addr string, limit time.Duration) {
+// waitAnswering waits until the target answers HTTP at url (any status),
+// or for at most limit. ECS registers a task with the target group once it
+// runs; a check sent while the app is still starting would fail for
+// nothing and cost a whole interval before the next one. An accepted TCP
+// connection is not enough: Docker's port proxy accepts on a published
+// port before the app listens behind it, then closes. These attempts are
+// not checks.
+func waitAnswering(ctx context.Context, client *http.Client, url string, limit time.Duration) {
 	deadline := time.Now().Add(limit)
-	var d net.Dialer
 	for time.Now().Before(deadline) {
-		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		c, err := d.DialContext(dctx, "tcp", addr)
-		cancel()
-		if err == nil {
-			c.Close()
+		actx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+		req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
+		if err != nil {
+			cancel()
 			return
 		}
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			cancel()
+			return
+		}
+		cancel()
 		select {
 		case <-ctx.Done():
 			return

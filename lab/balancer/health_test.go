@@ -2,6 +2,7 @@ package balancer
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -141,5 +142,60 @@ func TestCheckHealthDoesNotFollowRedirects(t *testing.T) {
 	hc.Success = func(code int) bool { return code == http.StatusFound }
 	if h := checks(t, srv, hc, 1)[0]; !h.Healthy {
 		t.Errorf("a 302 is a failed check with a matcher that allows it")
+	}
+}
+
+// A published port accepts connections before the app listens behind it
+// (Docker's port proxy accepts, then closes): the first check waits for
+// an HTTP answer instead of failing on the proxy and costing a whole
+// interval.
+func TestFirstCheckWaitsForAnHTTPAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ready := time.Now().Add(300 * time.Millisecond)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if time.Now().Before(ready) {
+				c.Close() // the proxy, with nothing behind it yet
+				continue
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(2 * time.Second))
+				buf := make([]byte, 1024)
+				c.Read(buf)
+				c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			}()
+		}
+	}()
+	hc := HealthCheck{Path: "/", Interval: 5 * time.Second, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first := make(chan HealthResult, 1)
+	start := time.Now()
+	go CheckHealth(ctx, http.DefaultClient, ln.Addr().String(), hc, func(h HealthResult) {
+		select {
+		case first <- h:
+		default:
+		}
+		cancel()
+	})
+	select {
+	case h := <-first:
+		if !h.Healthy {
+			t.Errorf("first check %+v: the target answered 200 once its app listened, want healthy", h)
+		}
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("the first check came after %v, want soon after the app listens (0.3 s)", took)
+		}
+	case <-ctx.Done():
+		t.Fatal("no check in 10 s")
 	}
 }
