@@ -13,7 +13,7 @@ LDFLAGS  := -X github.com/ecslab/lab/internal/buildinfo.version=$(VERSION) -X gi
 # builds it when it has to (same flags, so the same bytes and image).
 WORKLOADS := bin/lab-workload-linux-amd64 bin/lab-workload-linux-arm64
 
-.PHONY: build run test bench lint clean experiments chaos dist $(WORKLOADS)
+.PHONY: build run test bench lint clean experiments chaos cross dist $(WORKLOADS)
 
 build: $(WORKLOADS)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/lab
@@ -25,6 +25,12 @@ $(WORKLOADS): bin/lab-workload-linux-%:
 # arm64), each with both workload programs, and checksums.txt.
 dist:
 	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' GO=$(GO) ./release/dist.sh
+
+# lab built for every platform of the release archives (darwin/arm64,
+# darwin/amd64, windows/amd64, linux/arm64), each checked by its header:
+# minutes on a cold build cache, so not part of `make test`.
+cross:
+	$(GO) test -tags cross -count=1 -v -timeout 20m ./release/
 
 # The default scenario; headless when there is no terminal.
 run: build
