@@ -64,7 +64,7 @@ sizes_table() {
 	echo "|---|---|---|---|---|---|---|---|---|---|"
 	jq -r --argjson work "$work" '.sizes[] |
 		(.cpu / 1024 / ($work / 1000)) as $want |
-		"| \(.label) | **\(.sustainable_rps)** | \($want * 1000 | round / 1000) | \(((.sustainable_rps / $want - 1) * 1000 | round) / 10)% | [\(.bracket[0]), \(.bracket[1])] | \(.latency_ms.p50 | round) / \(.latency_ms.p99 | round) ms | \(.cpu_utilization.avg | round)% | \(.steps | length) | \(.end), \(.seconds) s | \(.limited_by): \(.broke // "-") |"' "$WORK/$name.json"
+		"| \(.label) | **\(.sustainable_rps)** | \($want * 1000 | round / 1000) | \(((.sustainable_rps / $want - 1) * 1000 | round) / 10)% | [\(.bracket[0]), \(if .bracket[1] == 0 then "-" else .bracket[1] end)] | \(.latency_ms.p50 | round) / \(.latency_ms.p99 | round) ms | \(.cpu_utilization.avg | round)% | \(.steps | length) | \(.end), \(.seconds) s | \(.limited_by): \(.broke // "-") |"' "$WORK/$name.json"
 }
 
 # steps_list NAME: every step of every size, one line each.
@@ -112,7 +112,7 @@ read -r rmed rmin rmax < <(sort -g "$WORK/repeat.values" | awk '{v[NR] = $1} END
 spread=$(awk -v a="$rmin" -v b="$rmax" -v m="$rmed" 'BEGIN {printf "%.1f", 100 * (b - a) / m}')
 repeat_rows=$(for i in $(seq 1 "$REPEATS"); do
 	jq -r --arg i "$i" --arg secs "$(run_field "repeat$i" 1)" --arg l "$(run_field "repeat$i" 2)" \
-		'.sizes[0] | "| \($i) | \(.sustainable_rps) | [\(.bracket[0]), \(.bracket[1])] | \(.steps | length) | \($secs) s | \($l) |"' "$WORK/repeat$i.json"
+		'.sizes[0] | "| \($i) | \(.sustainable_rps) | [\(.bracket[0]), \(if .bracket[1] == 0 then "-" else .bracket[1] end)] | \(.steps | length) | \($secs) s | \($l) |"' "$WORK/repeat$i.json"
 done)
 
 # --- report ------------------------------------------------------------------------
