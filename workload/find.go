@@ -54,14 +54,22 @@ func FindBinary(ctx context.Context, arch string, log io.Writer) (Binary, error)
 type Finder struct {
 	Getenv     func(string) string
 	Executable string // lab's own executable, symlinks resolved
-	WorkDir    string // where a module checkout is looked for, upwards
-	GoTool     string // the go command; "" when there is none
-	Module     debug.Module
-	CacheDir   string // where built programs are kept
+	// IsLab says Executable is lab itself (cmd/lab), whose hidden `lab
+	// workload` verb serves the app. A program that only links lab's
+	// packages (a test binary, labbench) is not, though it may be a
+	// static linux executable too: packaged, it would exit at once.
+	IsLab    bool
+	WorkDir  string // where a module checkout is looked for, upwards
+	GoTool   string // the go command; "" when there is none
+	Module   debug.Module
+	CacheDir string // where built programs are kept
 	// Build runs `go build` as described; GoBuild by default.
 	Build func(ctx context.Context, b GoBuild) error
 	Log   io.Writer
 }
+
+// labCommand is the import path of lab's main package.
+const labCommand = "github.com/ecslab/lab/cmd/lab"
 
 // NewFinder returns a Finder for the running lab: its executable, the
 // environment, the current directory, the go command on PATH, the module
@@ -83,6 +91,7 @@ func NewFinder(log io.Writer) (*Finder, error) {
 	f.GoTool, _ = exec.LookPath("go")
 	if info, ok := debug.ReadBuildInfo(); ok {
 		f.Module = info.Main
+		f.IsLab = info.Path == labCommand
 	}
 	if dir, err := os.UserCacheDir(); err == nil {
 		f.CacheDir = filepath.Join(dir, "lab", "workload")
@@ -123,7 +132,9 @@ func (f *Finder) Find(ctx context.Context, daemon Platform) (Binary, error) {
 		}
 		tried = append(tried, "no "+BinaryName(arch)+" beside lab in "+filepath.Dir(f.Executable))
 		self := Binary{Path: f.Executable, Arch: arch, Source: "lab itself"}
-		if problem := fileProblem(self.Path, arch); problem == "" {
+		if !f.IsLab {
+			tried = append(tried, filepath.Base(f.Executable)+" is not lab, which could serve the app itself")
+		} else if problem := fileProblem(self.Path, arch); problem == "" {
 			return self, nil
 		} else {
 			tried = append(tried, "lab "+problem)

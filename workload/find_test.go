@@ -47,6 +47,7 @@ func testFinder(t *testing.T, lab []byte) *Finder {
 	return &Finder{
 		Getenv:     func(string) string { return "" },
 		Executable: exe,
+		IsLab:      true,
 		WorkDir:    t.TempDir(),
 		Module:     debug.Module{Path: "github.com/ecslab/lab", Version: "v1.4.0"},
 		CacheDir:   t.TempDir(),
@@ -198,5 +199,25 @@ func TestFindBuildsAReleasedVersionOnceAndKeepsIt(t *testing.T) {
 	checkFind(t, f, Platform{"linux", "arm64"}, "built with go from github.com/ecslab/lab@v1.4.0")
 	if len(g.builds) != 2 {
 		t.Errorf("%d builds after asking for arm64 too, want 2", len(g.builds))
+	}
+}
+
+// A program that links lab's packages but is not lab (a test binary, as
+// `make test` builds them static) cannot serve the app: packaged, it
+// would exit at once. It is never chosen as "lab itself".
+func TestFindNeverPackagesAProgramThatIsNotLab(t *testing.T) {
+	f := testFinder(t, labBuilds[0].file) // a static linux/amd64 executable
+	f.IsLab = false
+	checkFind(t, f, Platform{"linux", "amd64"}, "error: no workload program")
+	var g fakeGo
+	f.GoTool, f.Build = "/usr/local/go/bin/go", g.build
+	checkFind(t, f, Platform{"linux", "amd64"}, "built with go from github.com/ecslab/lab@v1.4.0")
+
+	running, err := NewFinder(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running.IsLab {
+		t.Errorf("NewFinder in a test binary (%s) says it is lab", running.Executable)
 	}
 }
