@@ -65,7 +65,7 @@ func TestTwentyOOMKillsInARow(t *testing.T) {
 			continue // the teardown's, if a task was alive then
 		}
 		if stop.Reason != lab.StopReasonOOM || !stop.OOMKilled() || stop.Exit.Code != sigkilled {
-			t.Errorf("stop %d: %+v, want %q, oom true, exit code %d", i+1, stop, lab.StopReasonOOM, sigkilled)
+			t.Errorf("stop %d: %+v (exit %+v), want %q, oom true, exit code %d", i+1, stop, stop.Exit, lab.StopReasonOOM, sigkilled)
 		}
 	}
 	if failed := rec.of(lab.EventTaskStartFailed); len(failed) > 0 {

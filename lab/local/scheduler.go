@@ -235,7 +235,7 @@ func (t *Target) taskDied(containerID string, exitCode int) {
 // different goroutines, so the oom event now and then comes after the
 // die; then State.OOMKilled stays false too, and only the late event
 // tells an OOM kill from another SIGKILL.
-const oomGrace = 2 * time.Second
+const oomGrace = 5 * time.Second
 
 // sigkilled is the exit code of a process killed by SIGKILL, as an OOM
 // kill is (128 + 9).
