@@ -118,8 +118,13 @@ func TestOOMKillNamesTheContainer(t *testing.T) {
 	size := scenarios.Size{CPU: 256, Memory: 64}
 	tg, rec := startTaskTarget(t, ctx, cli, def, wl, size, envelopeHost(t, ctx, cli))
 	// The service as a Deploy leaves it, without waiting for a health
-	// check the task may not live to pass.
+	// check the task may not live to pass. Filling the envelope takes the
+	// leak about a second under a quarter of a vCPU, with the app starved
+	// meanwhile: the test's 50 ms health checks would fail the task first,
+	// where ALB's (5 s at least, twice) never would.
 	tg.mu.Lock()
+	tg.cfg.Scenario.Service.HealthCheck.Interval = 5 * time.Second
+	tg.cfg.Scenario.Service.HealthCheck.Timeout = 4 * time.Second
 	tg.entry = scenarios.Entry{Label: "64m", Size: size, Count: 1}
 	tg.emit, tg.desired, tg.deployed = rec.emit, 1, true
 	tg.mu.Unlock()
@@ -133,6 +138,7 @@ func TestOOMKillNamesTheContainer(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if s := rec.stops()[0]; s.Reason != lab.StopReasonOOM || s.Container != "leak" || !s.OOMKilled() {
+		dumpEvents(t, rec)
 		t.Errorf("stop %+v, want %q naming leak", s, lab.StopReasonOOM)
 	}
 	if got := tg.Platform().Envelope; tg.cfg.Envelope != nil && got != lab.EnvelopeTask {
@@ -149,6 +155,12 @@ func startTaskTarget(t *testing.T, ctx context.Context, cli *client.Client, def 
 	}
 	sc := fakeScenario()
 	sc.Service.CPU, sc.Service.Memory = size.CPU, size.Memory
+	// Real containers under a quarter of a vCPU (or its share of it) are
+	// throttled for most of each 100 ms CFS period while they start: the
+	// fake's 40 ms timeout would fail a task that is fine. Still fast,
+	// but longer than a period, and three misses.
+	hc := &sc.Service.HealthCheck
+	hc.Interval, hc.Timeout, hc.UnhealthyThreshold = 250*time.Millisecond, 200*time.Millisecond, 3
 	cfg := Config{RunID: fmt.Sprintf("mt%d", time.Now().UnixNano()%1e6), Scenario: sc, Task: def, HolderImage: holder, Envelope: env}
 	tg, err := New(ctx, cli, cfg)
 	if err != nil {
