@@ -28,7 +28,7 @@ dist:
 
 # lab built for every platform of the release archives (darwin/arm64,
 # darwin/amd64, windows/amd64, linux/arm64), each checked by its header:
-# minutes on a cold build cache, so not part of `make test`.
+# minutes on a cold build cache, so `make test` only type-checks them.
 cross:
 	$(GO) test -tags cross -count=1 -v -timeout 20m ./release/
 

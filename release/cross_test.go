@@ -13,17 +13,6 @@ import (
 	"testing"
 )
 
-// crossPlatforms are the platforms of the release archives besides
-// linux/amd64, which every other test builds. Each takes about two
-// minutes of two cores on a cold build cache, so `make cross` runs this
-// test (-tags cross), not `make test`.
-var crossPlatforms = []struct{ goos, goarch string }{
-	{"darwin", "arm64"},
-	{"darwin", "amd64"},
-	{"windows", "amd64"},
-	{"linux", "arm64"},
-}
-
 // TestLabBuildsForEveryPlatform compiles and links cmd/lab for each of
 // crossPlatforms, as a user there (or make dist) would build it, and
 // checks the executable's header.
