@@ -13,8 +13,8 @@
 # Knobs (environment): RUNS (default 5, at least 5), SECS (seconds per run,
 # default 5), PORT (first of three consecutive local ports, default 18080),
 # SOAK (section 4's duration, default 10m; 2m for a quick check), SECTIONS
-# (which sections to run, default "1 2 3 4 5 6 7"; the others are marked
-# "not run"), OUT (default BENCHMARKS.md at the root), LAB (a lab binary to
+# (which sections to run, default "1 2 3 4 5 6 7"; the others keep what
+# OUT has), OUT (default BENCHMARKS.md at the root), LAB (a lab binary to
 # use instead of building bin/lab with `make build`).
 set -euo pipefail
 
@@ -162,9 +162,13 @@ warmup() { timeout 10 wrk -t2 -c32 -d1s "$1" >/dev/null; }
 warmup "$DIRECT"; warmup "$VIA_LAB"; warmup "$VIA_HAP"
 
 # Each section writes its part of the report to $WORK/md<N>; a section not
-# run says so.
+# run keeps what OUT has (each section names the commit it was measured
+# at), or says it was not run.
+source "$ROOT/bench/section.sh"
 for n in 1 2 3 4 5 6 7; do
-	want "$n" || printf '(not run: SECTIONS=%s)\n' "$(echo $SECTIONS)" >"$WORK/md$n"
+	want "$n" && continue
+	section_body "$OUT" "$n" >"$WORK/md$n"
+	[ -s "$WORK/md$n" ] || printf '(not run: SECTIONS=%s)\n' "$(echo $SECTIONS)" >"$WORK/md$n"
 done
 
 # --- 1. closed model, 32 connections: lab vs hey, lab vs wrk -----------------
@@ -503,10 +507,16 @@ LAB=$LAB "$ROOT/bench/tui-cost.sh" | sed '1,/^## 7\. /d' >"$WORK/md7"
 fi
 
 # --- report ----------------------------------------------------------------------
+# A section run now names the commit, so that it still does when a later
+# run with SECTIONS keeps it.
+for n in 1 2 3 4 5 6 7; do
+	want "$n" || continue
+	{ printf 'Measured at commit %s, %s.\n\n' "$(git rev-parse --short HEAD)" "$(date -u '+%Y-%m-%d %H:%M UTC')"; cat "$WORK/md$n"; } >"$WORK/md$n.new"
+	mv "$WORK/md$n.new" "$WORK/md$n"
+done
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 # Sections 8 and up belong to their own scripts (bench/capacity.sh,
 # bench/idle.sh, ...): kept as they are.
-source "$ROOT/bench/section.sh"
 kept8=$(kept_sections "$OUT")
 tmp=$OUT.tmp
 cat >"$tmp" <<MD
@@ -527,7 +537,7 @@ floors are the targets lab sets itself; each table names its own.
 | kernel | $(uname -srm) |
 | Go | $(go version | awk '{print $3}') |
 | Docker | $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') |
-| commit | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |
+| commit (each section names its own) | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
 | load average at the end (1, 5, 15 min) | $(cut -d' ' -f1-3 /proc/loadavg) |
 | peers | $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?'), $(haproxy -v | head -1 | awk '{print $1, $3}') |

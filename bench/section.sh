@@ -28,3 +28,13 @@ write_section() {
 kept_sections() {
 	awk '/^## [0-9]+\./ { k = substr($2, 1, length($2) - 1) + 0; p = (k >= 8) } p' "$1" 2>/dev/null || true
 }
+
+# section_body FILE N: what section N of FILE holds below its heading, up
+# to the next "## " heading: how bench/run.sh keeps a section it did not
+# run this time.
+section_body() {
+	awk -v n="$2" '
+		/^## / { p = ($2 == n ".") ; next }
+		p
+	' "$1" 2>/dev/null | sed -e '/./,$!d' -e :a -e '/^\n*$/{$d;N;ba' -e '}' || true
+}
