@@ -503,7 +503,7 @@ fi
 # --- 7. TUI cost ---------------------------------------------------------------------
 if want 7; then
 log "TUI cost: bench/tui-cost.sh, 5 pairs of dashboard and headless runs"
-LAB=$LAB "$ROOT/bench/tui-cost.sh" | sed '1,/^## 7\. /d' >"$WORK/md7"
+LAB=$LAB "$ROOT/bench/tui-cost.sh" | sed '0,/^## 7\. /d' >"$WORK/md7"
 fi
 
 # --- report ----------------------------------------------------------------------
@@ -537,7 +537,7 @@ floors are the targets lab sets itself; each table names its own.
 | kernel | $(uname -srm) |
 | Go | $(go version | awk '{print $3}') |
 | Docker | $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') |
-| commit (each section names its own) | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |
+| commit | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
 | load average at the end (1, 5, 15 min) | $(cut -d' ' -f1-3 /proc/loadavg) |
 | peers | $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?'), $(haproxy -v | head -1 | awk '{print $1, $3}') |
