@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -99,6 +100,8 @@ func GeneratorStream(arn string) string {
 var GeneratorPoll = 2 * time.Second
 
 // generatorTask is a generator task as generators.Process.
+var _ generators.StopReasoner = (*generatorTask)(nil)
+
 type generatorTask struct {
 	t           *Target
 	arn, stream string
@@ -109,7 +112,8 @@ type generatorTask struct {
 
 	mu      sync.Mutex
 	stopped bool
-	exit    int // the container's exit code once stopped, -1 without one
+	exit    int    // the container's exit code once stopped, -1 without one
+	reason  string // why ECS stopped the task, and the container, once stopped
 }
 
 func (p *generatorTask) start(ctx context.Context) {
@@ -197,12 +201,29 @@ func (p *generatorTask) describe(ctx context.Context) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopped = true
-	for _, c := range resp.Tasks[0].Containers {
-		if aws.ToString(c.Name) == GeneratorContainer && c.ExitCode != nil {
+	task := resp.Tasks[0]
+	reasons := []string{aws.ToString(task.StoppedReason)}
+	for _, c := range task.Containers {
+		if aws.ToString(c.Name) != GeneratorContainer {
+			continue
+		}
+		if c.ExitCode != nil {
 			p.exit = int(*c.ExitCode)
 		}
+		reasons = append(reasons, aws.ToString(c.Reason))
 	}
+	p.reason = strings.Join(slices.DeleteFunc(reasons, func(r string) bool { return r == "" }), "; ")
 	return true, nil
+}
+
+// StopReason is why ECS stopped the task (its stoppedReason, and the
+// generator container's reason when it has one), once it has stopped:
+// "Essential container in task exited", "CannotPullContainerError: ...",
+// "Task stopped by ...".
+func (p *generatorTask) StopReason() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reason
 }
 
 // Wait returns the generator's exit code once its task has stopped.

@@ -88,7 +88,9 @@ func TestMotoGenerators(t *testing.T) {
 	for i, arn := range tg.genTasks {
 		cfg := configOf(t, runs, arn, tg)
 		if cfg.Gen == 1 { // lost: its task stops before its load is over
-			stopTask(t, c, arn)
+			if _, err := c.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("lab-test"), Task: &arn, Reason: aws.String("Task stopped by an operator")}); err != nil {
+				t.Fatal(err)
+			}
 			continue
 		}
 		var out bytes.Buffer
@@ -112,6 +114,8 @@ func TestMotoGenerators(t *testing.T) {
 	rep := fleet.Report(time.Second)
 	if len(rep.Lost) != 1 || rep.Lost[0].Gen != 1 || len(rep.UnderSent) == 0 {
 		t.Errorf("report %+v: want generator 1 lost, its seconds under-sent", rep)
+	} else if !strings.Contains(rep.Lost[0].Reason, "Task stopped by an operator") {
+		t.Errorf("generator 1 lost for %q: want ECS's stopped reason in it", rep.Lost[0].Reason)
 	}
 	if err := fleet.Remove(ctx); err != nil {
 		t.Fatal(err)
@@ -170,13 +174,6 @@ func putLines(t *testing.T, c *Clients, group, stream, lines string) {
 		evs = append(evs, cwltypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(time.Now().UnixMilli())})
 	}
 	if _, err := c.Logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: &group, LogStreamName: &stream, LogEvents: evs}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func stopTask(t *testing.T, c *Clients, arn string) {
-	t.Helper()
-	if _, err := c.ECS.StopTask(context.Background(), &ecs.StopTaskInput{Cluster: aws.String("lab-test"), Task: &arn}); err != nil {
 		t.Fatal(err)
 	}
 }

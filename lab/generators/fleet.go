@@ -35,6 +35,12 @@ type Process interface {
 	Remove(ctx context.Context) error
 }
 
+// StopReasoner is a Process that can say why it stopped beyond its exit
+// code, as ECS does for a task (its stopped reason).
+type StopReasoner interface {
+	StopReason() string
+}
+
 // Launcher starts generators: gen is the generator's index, config its
 // generate.Config as JSON.
 type Launcher interface {
@@ -201,6 +207,9 @@ func (f *Fleet) read(ctx context.Context, i int, p Process) {
 			why = "it could not be waited for: " + err.Error()
 		default:
 			why = fmt.Sprintf("exited with code %d", code)
+			if r, ok := p.(StopReasoner); ok && r.StopReason() != "" {
+				why += ": " + r.StopReason()
+			}
 		}
 	}
 	f.end(i, done || ctx.Err() != nil, why)

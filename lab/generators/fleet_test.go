@@ -149,3 +149,46 @@ func TestFleetWindowTrailsByTheLag(t *testing.T) {
 		}
 	}
 }
+
+// reasonedProcess is a generator whose launcher can say why it stopped,
+// as ECS does for a task.
+type reasonedProcess struct {
+	*fakeProcess
+	reason string
+}
+
+func (p reasonedProcess) StopReason() string { return p.reason }
+
+type reasonedLauncher struct {
+	fakeLauncher
+	reason string
+}
+
+func (l *reasonedLauncher) Launch(ctx context.Context, gen int, config []byte) (Process, error) {
+	p, err := l.fakeLauncher.Launch(ctx, gen, config)
+	if err != nil {
+		return nil, err
+	}
+	return reasonedProcess{p.(*fakeProcess), l.reason}, nil
+}
+
+// A lost generator's reason carries what its launcher says beyond the
+// exit code.
+func TestLostGeneratorSaysWhyItStopped(t *testing.T) {
+	l := &reasonedLauncher{reason: "Essential container in task exited",
+		fakeLauncher: fakeLauncher{seconds: 2, dies: map[int]int{0: 0}, procs: map[int]*fakeProcess{}, configs: map[int]generate.Config{}}}
+	f, err := Start(context.Background(), l, Config{
+		Count: 2, Phases: []load.Phase{{Duration: 2 * time.Second, Rate: 20}},
+		Mix: []load.Request{{URL: "http://balancer:80/"}}, Lead: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []Lost{{Gen: 0, Second: 1, Reason: "exited with code 137: Essential container in task exited"}}
+	if diff := cmp.Diff(want, f.Report(2*time.Second).Lost); diff != "" {
+		t.Errorf("lost (-want +got):\n%s", diff)
+	}
+}
