@@ -537,7 +537,7 @@ floors are the targets lab sets itself; each table names its own.
 | kernel | $(uname -srm) |
 | Go | $(go version | awk '{print $3}') |
 | Docker | $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') |
-| commit | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') |
+| commit | $(git rev-parse HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)') (the latest run; each section names its own) |
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
 | load average at the end (1, 5, 15 min) | $(cut -d' ' -f1-3 /proc/loadavg) |
 | peers | $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?'), $(haproxy -v | head -1 | awk '{print $1, $3}') |
