@@ -185,7 +185,12 @@ func TestRunShortScenario(t *testing.T) {
 	}
 }
 
-func TestInterruptCleansUp(t *testing.T) {
+func TestInterruptCleansUp(t *testing.T) { interruptCleansUp(t, syscall.SIGINT) }
+
+// A closed terminal (SIGHUP) is an interrupt too: nothing is left.
+func TestHangupCleansUp(t *testing.T) { interruptCleansUp(t, syscall.SIGHUP) }
+
+func interruptCleansUp(t *testing.T, sig syscall.Signal) {
 	cli := dockertest.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -194,7 +199,7 @@ func TestInterruptCleansUp(t *testing.T) {
 	cmd, _, stderr := startRun(t, ctx, "run", "cpu-vertical", "--headless", "--json", "--out", out)
 	time.Sleep(3 * time.Second)
 	sent := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(sig)
 	err := cmd.Wait()
 	took := time.Since(sent)
 	ee, ok := err.(*exec.ExitError)
@@ -202,7 +207,7 @@ func TestInterruptCleansUp(t *testing.T) {
 		t.Fatalf("exit: %v, want code 130; stderr:\n%s", err, stderr.String())
 	}
 	if took > 5*time.Second {
-		t.Errorf("lab took %s to exit after SIGINT, want under 5s", took)
+		t.Errorf("lab took %s to exit after %v, want under 5s", took, sig)
 	}
 	if left := leftovers(t, cli); len(left) > 0 {
 		t.Errorf("containers left behind: %v", left)

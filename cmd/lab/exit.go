@@ -15,7 +15,7 @@ const (
 	exitFailed      = 1   // the run failed: a Docker or AWS error
 	exitBadInput    = 2   // usage or scenario errors
 	exitThresholds  = 3   // thresholds failed
-	exitInterrupted = 130 // SIGINT/SIGTERM, after clean-up
+	exitInterrupted = 130 // SIGINT, SIGTERM or SIGHUP, after clean-up
 )
 
 // errThresholds says that the run completed and its thresholds failed;
