@@ -99,9 +99,9 @@ func GeneratorStream(arn string) string {
 // GeneratorPoll is how often a generator's log stream is read.
 var GeneratorPoll = 2 * time.Second
 
-// generatorTask is a generator task as generators.Process.
 var _ generators.StopReasoner = (*generatorTask)(nil)
 
+// generatorTask is a generator task as generators.Process.
 type generatorTask struct {
 	t           *Target
 	arn, stream string

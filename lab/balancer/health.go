@@ -111,20 +111,9 @@ func CheckHealth(ctx context.Context, client *http.Client, addr string, hc Healt
 func waitAnswering(ctx context.Context, client *http.Client, url string, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		actx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
-		req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
-		if err != nil {
-			cancel()
+		if _, err := getWithin(ctx, client, url, 250*time.Millisecond); err == nil {
 			return
 		}
-		resp, err := client.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			cancel()
-			return
-		}
-		cancel()
 		select {
 		case <-ctx.Done():
 			return
@@ -144,20 +133,29 @@ func noRedirects(client *http.Client) *http.Client {
 // probe is one health check: success is a matching status within the
 // timeout.
 func probe(ctx context.Context, client *http.Client, url string, hc HealthCheck) bool {
-	ctx, cancel := context.WithTimeout(ctx, hc.Timeout)
+	status, err := getWithin(ctx, client, url, hc.Timeout)
+	if err != nil {
+		return false
+	}
+	if hc.Success == nil {
+		return status == http.StatusOK
+	}
+	return hc.Success(status)
+}
+
+// getWithin sends a GET to url and reads the whole answer within timeout.
+func getWithin(ctx context.Context, client *http.Client, url string, timeout time.Duration) (status int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return false
+		return 0, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return false
+		return 0, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if hc.Success == nil {
-		return resp.StatusCode == http.StatusOK
-	}
-	return hc.Success(resp.StatusCode)
+	return resp.StatusCode, nil
 }

@@ -207,8 +207,10 @@ func (f *Fleet) read(ctx context.Context, i int, p Process) {
 			why = "it could not be waited for: " + err.Error()
 		default:
 			why = fmt.Sprintf("exited with code %d", code)
-			if r, ok := p.(StopReasoner); ok && r.StopReason() != "" {
-				why += ": " + r.StopReason()
+			if r, ok := p.(StopReasoner); ok {
+				if reason := r.StopReason(); reason != "" {
+					why += ": " + reason
+				}
 			}
 		}
 	}
