@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -34,6 +35,8 @@ type Clients struct {
 	EC2         *ec2.Client
 	ECR         *ecr.Client
 	STS         *sts.Client
+	// Clock is AWS's clock against this machine's, from every response.
+	Clock *ServerClock
 }
 
 // Throttled calls are retried with exponential backoff by the SDK's
@@ -94,7 +97,14 @@ func NewClients(cfg aws.Config) *Clients {
 		// What the clients sign with is what Explain redacts.
 		cfg.Credentials = rememberingProvider{cfg.Credentials}
 	}
+	clock := &ServerClock{}
+	next := cfg.HTTPClient
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	cfg.HTTPClient = clockingClient{next: next, clock: clock}
 	return &Clients{
+		Clock:       clock,
 		Region:      cfg.Region,
 		ECS:         ecs.NewFromConfig(cfg),
 		Autoscaling: aas.NewFromConfig(cfg),

@@ -26,8 +26,9 @@ import (
 // stopped and the stream holds nothing more.
 
 var (
-	_ lab.GeneratorHost = (*Target)(nil)
-	_ lab.GeneratorPace = (*Target)(nil)
+	_ lab.GeneratorHost  = (*Target)(nil)
+	_ lab.GeneratorPace  = (*Target)(nil)
+	_ lab.GeneratorClock = (*Target)(nil)
 )
 
 // GeneratorLead is the time between the RunTask calls and the common
@@ -54,6 +55,24 @@ func (t *Target) GeneratorLead() time.Duration { return GeneratorLead }
 
 // GeneratorLag is how late windows arrive through CloudWatch Logs.
 func (t *Target) GeneratorLag() time.Duration { return generatorLag }
+
+// GeneratorClockOffset is how far AWS's clock, which Fargate keeps its
+// tasks' clocks to, is ahead of this machine's, as the Date headers of the
+// run's API responses so far bound it: the generators are given their
+// common start on AWS's clock.
+func (t *Target) GeneratorClockOffset() (offset, bound time.Duration, ok bool) {
+	if t.c.Clock == nil {
+		return 0, 0, false
+	}
+	offset, bound, n := t.c.Clock.Offset()
+	if n == 0 {
+		t.logf("generators: no AWS response carried a Date: their start is on this machine's clock")
+		return 0, 0, false
+	}
+	t.logf("generators: AWS's clock is %s ahead of this machine's (±%s, from %d responses); their start is on AWS's clock",
+		offset.Round(time.Millisecond), bound.Round(time.Millisecond), n)
+	return offset, bound, true
+}
 
 // Launch starts generator gen of the current entry as a Fargate task,
 // after sending the generators' shared calls (log group, task

@@ -33,9 +33,13 @@ import (
 // awslogs driver would) runs the load it was given; the fleet reads the
 // windows back and merges them. A generator whose task stops without
 // finishing is lost. Down stops a generator task a crashed run left, and
-// removes their task definition and log group.
+// removes their task definition and log group. AWS's clock is made 300 ms
+// ahead of this machine's: the generators' common start is on it.
 func TestMotoGenerators(t *testing.T) {
-	c, net, log := startMotoWith(t, func(cfg *aws.Config) { cfg.HTTPClient = &http.Client{Transport: quoteTaskSizes{}} })
+	const awsAhead = 300 * time.Millisecond
+	c, net, log := startMotoWith(t, func(cfg *aws.Config) {
+		cfg.HTTPClient = &http.Client{Transport: dateAhead{awsAhead, quoteTaskSizes{}}}
+	})
 	ctx := context.Background()
 	old := GeneratorPoll
 	GeneratorPoll = 50 * time.Millisecond
@@ -72,9 +76,13 @@ func TestMotoGenerators(t *testing.T) {
 	var served atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served.Add(1) }))
 	t.Cleanup(app.Close)
+	offset, bound, ok := tg.GeneratorClockOffset()
+	if !ok || (offset-awsAhead).Abs() > bound+5*time.Millisecond || bound > 500*time.Millisecond {
+		t.Errorf("AWS's clock measured %v ± %v ahead (ok %v); want %v within a bound under 500 ms", offset, bound, ok, awsAhead)
+	}
 	fleet, err := generators.Start(ctx, tg, generators.Config{
 		Count: 2, Mix: lab.LoadMix(app.URL, sc.Load.Targets()),
-		Phases: []load.Phase{{Duration: time.Second, Rate: 20}}, Lead: 300 * time.Millisecond,
+		Phases: []load.Phase{{Duration: time.Second, Rate: 20}}, Lead: 300 * time.Millisecond, Offset: offset,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +95,9 @@ func TestMotoGenerators(t *testing.T) {
 	go func() { ran <- fleet.Run(ctx) }()
 	for i, arn := range tg.genTasks {
 		cfg := configOf(t, runs, arn, tg)
+		if d := cfg.Start.Sub(fleet.Start()); d != offset {
+			t.Errorf("generator %d starts %v after lab's start, want on AWS's clock (%v)", cfg.Gen, d, offset)
+		}
 		if cfg.Gen == 1 { // lost: its task stops before its load is over
 			if _, err := c.ECS.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("lab-test"), Task: &arn, Reason: aws.String("Task stopped by an operator")}); err != nil {
 				t.Fatal(err)
@@ -185,6 +196,21 @@ func taskStatus(t *testing.T, c *Clients, cluster, arn string) string {
 		t.Fatalf("describe %s: %v", arn, err)
 	}
 	return aws.ToString(resp.Tasks[0].LastStatus)
+}
+
+// dateAhead puts AWS's clock d ahead of this machine's: it moves the Date
+// of every response, whole seconds as servers write it.
+type dateAhead struct {
+	d    time.Duration
+	next http.RoundTripper
+}
+
+func (a dateAhead) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := a.next.RoundTrip(r)
+	if err == nil {
+		resp.Header.Set("Date", time.Now().Add(a.d).UTC().Format(http.TimeFormat))
+	}
+	return resp, err
 }
 
 // quoteTaskSizes makes moto's tasks read as ECS writes them: moto gives

@@ -30,6 +30,7 @@ const (
 	EventContainerStopped = "container_stopped" // ContainerStopped
 	EventContainerHealth  = "container_health"  // ContainerHealth
 	EventGeneratorLost    = "generator_lost"    // GeneratorLost
+	EventGeneratorLate    = "generator_late"    // GeneratorLate
 )
 
 // Stop reasons of task_stopped: the words ECS uses, which the local
@@ -75,7 +76,7 @@ type Event struct {
 // TaskProvisioning, TaskStarted, TaskStopped, HealthChanged, TaskStartFailed,
 // ScalingDecision, ScalingHeld, Action, ActionFailed, ThresholdOutcome,
 // EntryDone, ServiceEvent, ContainerStarted, ContainerStopped,
-// ContainerHealth, GeneratorLost, or UnknownEvent for a type this lab does not
+// ContainerHealth, GeneratorLost, GeneratorLate, or UnknownEvent for a type this lab does not
 // know (a results file of a newer lab).
 type EventData interface {
 	// EventType is the event's type, one of the Event* constants.
@@ -267,6 +268,16 @@ type GeneratorLost struct {
 	Reason    string `json:"reason"`    // e.g. "exited with code 137"
 }
 
+// GeneratorLate: one of the load's generators began after the common
+// start (a Fargate task that came up late); it sent nothing of the
+// seconds before Second, rather than all of it at once, and the summary
+// lists them as under-sent.
+type GeneratorLate struct {
+	Generator int     `json:"generator"` // from 0
+	Second    int     `json:"second"`    // the first second of load it sent in
+	LateMS    float64 `json:"late_ms"`   // how long after the common start it was ready
+}
+
 // UnknownEvent is an event of a type this lab does not know, with its
 // fields as read.
 type UnknownEvent struct {
@@ -296,6 +307,7 @@ func (ActionFailed) EventType() string     { return EventActionFailed }
 func (ThresholdOutcome) EventType() string { return EventThreshold }
 func (ServiceEvent) EventType() string     { return EventServiceEvent }
 func (GeneratorLost) EventType() string    { return EventGeneratorLost }
+func (GeneratorLate) EventType() string    { return EventGeneratorLate }
 func (TaskProvisioning) EventType() string { return EventTaskProvisioning }
 func (u UnknownEvent) EventType() string   { return u.Type }
 func (ContainerStarted) EventType() string { return EventContainerStarted }
@@ -315,6 +327,7 @@ func (ActionFailed) eventData()     {}
 func (ThresholdOutcome) eventData() {}
 func (ServiceEvent) eventData()     {}
 func (GeneratorLost) eventData()    {}
+func (GeneratorLate) eventData()    {}
 func (TaskProvisioning) eventData() {}
 func (UnknownEvent) eventData()     {}
 func (ContainerStarted) eventData() {}
@@ -340,6 +353,7 @@ var decoders = map[string]func([]byte) (EventData, error){
 	EventContainerStopped: decodeData[ContainerStopped],
 	EventContainerHealth:  decodeData[ContainerHealth],
 	EventGeneratorLost:    decodeData[GeneratorLost],
+	EventGeneratorLate:    decodeData[GeneratorLate],
 	EventTaskProvisioning: decodeData[TaskProvisioning],
 }
 

@@ -42,6 +42,14 @@ type GeneratorPace interface {
 	GeneratorLag() time.Duration
 }
 
+// GeneratorClock is a GeneratorHost whose generators keep another clock
+// than this machine's (Fargate tasks keep AWS's, by Amazon Time Sync):
+// GeneratorClockOffset is how far that clock is ahead of this machine's,
+// the bound of the measurement's error, and false when it is unknown.
+type GeneratorClock interface {
+	GeneratorClockOffset() (offset, bound time.Duration, ok bool)
+}
+
 // startGenerators launches the generators that split the entry's load;
 // the load starts when they start together.
 func (x *entryRun) startGenerators(ctx context.Context) error {
@@ -59,6 +67,13 @@ func (x *entryRun) startGenerators(ctx context.Context) error {
 	if p, ok := host.(GeneratorPace); ok {
 		lead, lag = max(lead, p.GeneratorLead()), p.GeneratorLag()
 	}
+	var offset time.Duration
+	if c, ok := host.(GeneratorClock); ok {
+		var bound time.Duration
+		if offset, bound, ok = c.GeneratorClockOffset(); ok {
+			x.clock = &clockOffset{offset: offset, bound: bound}
+		}
+	}
 	fleet, err := generators.Start(ctx, host, generators.Config{
 		Count:   n,
 		Mix:     LoadMix(endpoint, r.sc.Load.Targets()),
@@ -66,8 +81,12 @@ func (x *entryRun) startGenerators(ctx context.Context) error {
 		Phases:  x.phases,
 		Lead:    lead,
 		Lag:     lag,
+		Offset:  offset,
 		OnLost: func(l generators.Lost) {
 			r.emit(Event{Data: GeneratorLost{Generator: l.Gen, Second: l.Second, Reason: l.Reason}})
+		},
+		OnLate: func(l generators.Late) {
+			r.emit(Event{Data: GeneratorLate{Generator: l.Gen, Second: l.From, LateMS: ms(l.By)}})
 		},
 	})
 	if err != nil {
@@ -91,8 +110,30 @@ func (x *entryRun) reportGenerators(ctx context.Context) {
 	for _, l := range rep.Lost {
 		g.Lost = append(g.Lost, l.Gen)
 	}
+	for _, l := range rep.LateStarts {
+		g.Late = append(g.Late, l.Gen)
+	}
+	if x.clock != nil || rep.ClockKnown {
+		var offset, bound time.Duration
+		if x.clock != nil {
+			offset, bound = x.clock.offset, x.clock.bound
+			g.ClockOffsetMS = ptr(ms(offset))
+		}
+		g.ClockErrorMS = ptr(ms(bound + rep.ClockErrorBound))
+	}
 	x.es.Generators = g
 }
+
+// clockOffset is how far the generators' clock was ahead of lab's, and
+// the bound of that measurement's error.
+type clockOffset struct {
+	offset, bound time.Duration
+}
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func ptr[T any](v T) *T { return &v }
 
 // sleepUntil waits until t; false when ctx is done first.
 func sleepUntil(ctx context.Context, t time.Time) bool {

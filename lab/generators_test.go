@@ -23,8 +23,18 @@ type generatorTarget struct {
 	*fakeTarget
 	kill      int
 	killAfter time.Duration
+	late      int           // the generator that comes up late, when lateBy is set
+	lateBy    time.Duration // how long after the common start it comes up
+	clock     *clockOffset  // what GeneratorClockOffset says; nil: not measured
 	mu        sync.Mutex
 	removed   int
+}
+
+func (g *generatorTarget) GeneratorClockOffset() (time.Duration, time.Duration, bool) {
+	if g.clock == nil {
+		return 0, 0, false
+	}
+	return g.clock.offset, g.clock.bound, true
 }
 
 func (g *generatorTarget) GeneratorEndpoint() (string, error) { return g.srv.URL, nil }
@@ -41,6 +51,9 @@ func (g *generatorTarget) Launch(_ context.Context, gen int, config []byte) (gen
 	pr, pw := io.Pipe()
 	p := &inProcess{out: pr, cancel: cancel, exit: make(chan int, 1), target: g}
 	go func() {
+		if gen == g.late && g.lateBy > 0 { // a task that came up late
+			time.Sleep(time.Until(cfg.Start.Add(g.lateBy)))
+		}
 		err := generate.Run(ctx, cfg, pw)
 		pw.Close()
 		if err != nil {
@@ -92,7 +105,7 @@ load:
   generators: 3
   phases: [{duration: 2s, rate: 90}]
 `)
-	target := &generatorTarget{fakeTarget: newFakeTarget(t, func(http.ResponseWriter, *http.Request) {}), kill: 1, killAfter: 700 * time.Millisecond}
+	target := &generatorTarget{fakeTarget: newFakeTarget(t, func(http.ResponseWriter, *http.Request) {}), kill: 1, killAfter: 700 * time.Millisecond, late: -1}
 	rec := &recorder{}
 	s, err := Run(context.Background(), sc, target, Options{ID: "test", Observers: []Observer{rec}, GeneratorLead: 50 * time.Millisecond})
 	if err != nil {
@@ -138,5 +151,39 @@ load: {path: /, generators: 2, phases: [{duration: 1s, rate: 1}]}
 	_, err := Run(context.Background(), sc, newFakeTarget(t, func(http.ResponseWriter, *http.Request) {}), Options{ID: "test"})
 	if err == nil || !strings.Contains(err.Error(), "cannot run generators") {
 		t.Errorf("Run = %v, want an error saying the target cannot run generators", err)
+	}
+}
+
+// Of two generators one comes up 1.2 s after the common start: it sends
+// nothing of seconds 0 and 1 (no burst), the run says so in an event and
+// lists them as under-sent, and the summary has the clock as measured.
+func TestRunWithGeneratorsReportsALateOne(t *testing.T) {
+	sc := testScenario(t, `
+name: t
+workload: {builtin: true}
+service: {cpu: 256, memory: 512}
+load:
+  path: /x
+  generators: 2
+  phases: [{duration: 3s, rate: 60}]
+`)
+	target := &generatorTarget{fakeTarget: newFakeTarget(t, func(http.ResponseWriter, *http.Request) {}),
+		kill: -1, late: 1, lateBy: 1200 * time.Millisecond, clock: &clockOffset{bound: 3 * time.Millisecond}}
+	rec := &recorder{}
+	s, err := Run(context.Background(), sc, target, Options{ID: "test", Observers: []Observer{rec}, GeneratorLead: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := s.Entries[0]
+	// 60 req/s for 3 s, less generator 1's share of seconds 0 and 1.
+	if e.Requests != 120 || e.OK != e.Requests {
+		t.Errorf("%d requests, %d ok; want 180 less 60, all ok", e.Requests, e.OK)
+	}
+	want := &Generators{Count: 2, Late: []int{1}, UnderSentSeconds: []int{0, 1}, ClockOffsetMS: ptr(0.0), ClockErrorMS: ptr(3.0)}
+	if diff := cmp.Diff(want, e.Generators); diff != "" {
+		t.Errorf("generators (-want +got):\n%s", diff)
+	}
+	if rec.count(EventGeneratorLate) != 1 {
+		t.Errorf("%d generator_late events, want 1", rec.count(EventGeneratorLate))
 	}
 }

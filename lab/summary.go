@@ -162,10 +162,21 @@ type Generators struct {
 	// Lost are the generators (from 0) that ended before their load was
 	// over (each has a generator_lost event).
 	Lost []int `json:"lost,omitempty"`
+	// Late are the generators (from 0) that began after the common start
+	// (each has a generator_late event); the seconds they skipped are
+	// under-sent.
+	Late []int `json:"late,omitempty"`
 	// UnderSentSeconds are the seconds of load (from 0) for which some
 	// generator reported nothing: its share of them was not sent, and
 	// the figures of those seconds are short of it.
 	UnderSentSeconds []int `json:"under_sent_seconds,omitempty"`
+	// ClockOffsetMS is how far the generators' clock was measured ahead
+	// of lab's when lab gave them the common start (ECS: AWS's clock, from
+	// the Date of its API responses); absent where they share lab's clock.
+	ClockOffsetMS *float64 `json:"clock_offset_ms,omitempty"`
+	// ClockErrorMS bounds that measurement's error, and the generators'
+	// own clocks' as their hosts reported it (Fargate's ClockDrift).
+	ClockErrorMS *float64 `json:"clock_error_ms,omitempty"`
 }
 
 // Drain is the tail after an entry's load phases: requests sent during

@@ -175,6 +175,8 @@ func describe(ev lab.Event) (eventKind, string) {
 		return kindInfo, fmt.Sprintf("ecs: %s", d.Message)
 	case lab.GeneratorLost:
 		return kindFail, fmt.Sprintf("load generator %d lost (%s): its share is not sent from second %d", d.Generator, d.Reason, d.Second)
+	case lab.GeneratorLate:
+		return kindFail, fmt.Sprintf("load generator %d began %.1f s late: its share of seconds 0-%d is not sent", d.Generator, d.LateMS/1000, d.Second-1)
 	case lab.EntryDone:
 		if d.Passed {
 			return kindOK, fmt.Sprintf("entry %s done: passed", d.Label)

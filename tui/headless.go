@@ -91,6 +91,8 @@ func (h *Headless) Event(e lab.Event) {
 		msg = fmt.Sprintf("entry %d: ecs: %s", e.Entry, d.Message)
 	case lab.GeneratorLost:
 		msg = fmt.Sprintf("entry %d: load generator %d lost (%s): its share is not sent from second %d", e.Entry, d.Generator, d.Reason, d.Second)
+	case lab.GeneratorLate:
+		msg = fmt.Sprintf("entry %d: load generator %d began %.1f s late: its share of seconds 0-%d is not sent", e.Entry, d.Generator, d.LateMS/1000, d.Second-1)
 	default:
 		return
 	}

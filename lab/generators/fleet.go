@@ -66,6 +66,21 @@ type Config struct {
 	// OnLost is told of each generator that ended before its load was
 	// over; it may be called from any goroutine.
 	OnLost func(Lost)
+	// OnLate is told of each generator that began after the common
+	// start; it may be called from any goroutine.
+	OnLate func(Late)
+	// Offset is how far the generators' clock is ahead of this
+	// machine's (measured by the target: ECS's clock for Fargate tasks).
+	// The common start they are given is on their clock.
+	Offset time.Duration
+}
+
+// Late is a generator that began after the common start: it sent
+// nothing of the seconds before From, which are under-sent.
+type Late struct {
+	Gen  int
+	From int           // the first second it sent in
+	By   time.Duration // how long after the start it was ready, by its clock
 }
 
 // Lost is a generator that ended before its load was over.
@@ -87,7 +102,10 @@ type Fleet struct {
 	merger   *wire.Merger
 	ended    []bool // its output ended (done or lost)
 	done     []bool // it wrote done
+	from     []int  // the first second it sends in, from its start line
 	lost     []Lost
+	late     []Late
+	clocks   []*wire.Clock // what each one's host said of its clock
 	last     int           // the highest second any window holds, -1 before one
 	changed  chan struct{} // closed and replaced at every window and end
 	finished bool          // every generator's output ended
@@ -107,13 +125,14 @@ func Start(ctx context.Context, l Launcher, cfg Config) (*Fleet, error) {
 		cfg: cfg, start: time.Now().Add(cfg.Lead).Truncate(time.Millisecond),
 		procs: make([]Process, cfg.Count), merger: wire.NewMerger(cfg.Count),
 		ended: make([]bool, cfg.Count), done: make([]bool, cfg.Count),
+		from: make([]int, cfg.Count), clocks: make([]*wire.Clock, cfg.Count),
 		last: -1, changed: make(chan struct{}),
 	}
 	errs := make([]error, cfg.Count)
 	var wg sync.WaitGroup
 	for i := range cfg.Count {
 		data, err := json.Marshal(generate.Config{
-			Gen: i, Of: cfg.Count, Start: f.start, Mix: cfg.Mix, Timeout: cfg.Timeout, Phases: cfg.Phases,
+			Gen: i, Of: cfg.Count, Start: f.start.Add(cfg.Offset), Mix: cfg.Mix, Timeout: cfg.Timeout, Phases: cfg.Phases,
 		})
 		if err != nil {
 			return nil, err
@@ -134,8 +153,8 @@ func Start(ctx context.Context, l Launcher, cfg Config) (*Fleet, error) {
 	return f, nil
 }
 
-// Start is when the generators' schedule starts: second 0 of their
-// windows.
+// Start is when the generators' schedule starts, by this machine's
+// clock: second 0 of their windows.
 func (f *Fleet) Start() time.Time { return f.start }
 
 // Run reads the generators until every one has ended, and returns nil
@@ -187,8 +206,12 @@ func (f *Fleet) read(ctx context.Context, i int, p Process) {
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	var why string
 	for sc.Scan() {
-		if reason := f.take(i, sc.Bytes()); reason != "" {
+		reason, late := f.take(i, sc.Bytes())
+		if reason != "" {
 			why = reason
+		}
+		if late != nil && f.cfg.OnLate != nil {
+			f.cfg.OnLate(*late)
 		}
 	}
 	if err := sc.Err(); err != nil && why == "" {
@@ -218,27 +241,35 @@ func (f *Fleet) read(ctx context.Context, i int, p Process) {
 }
 
 // take handles one line of generator i; it returns the reason of an
-// error line.
-func (f *Fleet) take(i int, data []byte) string {
+// error line, and the generator's lateness when its start line says it
+// began late.
+func (f *Fleet) take(i int, data []byte) (string, *Late) {
 	l, err := wire.Decode(data)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
 	case err != nil || l.Gen != i:
 		f.bad++
+	case l.Type == wire.TypeStart:
+		f.from[i], f.clocks[i] = l.From, l.Clock
+		if l.From > 0 {
+			f.late = append(f.late, Late{Gen: i, From: l.From, By: time.Duration(l.LateNanos)})
+			f.signal() // its seconds before From will never come
+			return "", &f.late[len(f.late)-1]
+		}
 	case l.Type == wire.TypeWindow:
 		if _, err := f.merger.Add(l); err != nil {
 			f.bad++
-			return ""
+			return "", nil
 		}
 		f.last = max(f.last, l.Second)
 		f.signal()
 	case l.Type == wire.TypeDone:
 		f.done[i] = true
 	case l.Type == wire.TypeError:
-		return l.Error
+		return l.Error, nil
 	}
-	return ""
+	return "", nil
 }
 
 // end records that generator i's output ended; unless it finished its
@@ -248,7 +279,7 @@ func (f *Fleet) end(i int, ok bool, why string) {
 	f.ended[i] = true
 	var lost *Lost
 	if !ok {
-		second := 0
+		second := f.from[i]
 		if s, seen := f.merger.Latest(i); seen {
 			second = s + 1
 		}
@@ -300,11 +331,17 @@ func (f *Fleet) CompletedBefore(d time.Duration) (requests, ok int64) {
 
 // Report is what the summary says of the generators.
 type Report struct {
-	Count     int
-	Lost      []Lost
-	UnderSent []int // seconds of the load some generator's window is missing for
-	Late      int   // windows that arrived after their second was shown
-	Bad       int   // lines that were not window lines
+	Count       int
+	Lost        []Lost
+	LateStarts  []Late
+	UnderSent   []int // seconds of the load some generator's window is missing for
+	LateWindows int   // windows that arrived after their second was shown
+	Bad         int   // lines that were not window lines
+	Offset      time.Duration
+	// ClockErrorBound is the largest error bound the generators' hosts
+	// reported for their clocks, and false when none reported one.
+	ClockErrorBound time.Duration
+	ClockKnown      bool
 }
 
 // Report says how the generators did over a load of the given length.
@@ -312,8 +349,15 @@ func (f *Fleet) Report(length time.Duration) Report {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := int(math.Ceil(length.Seconds()))
-	return Report{
-		Count: len(f.procs), Lost: append([]Lost(nil), f.lost...),
-		UnderSent: f.merger.Missing(n), Late: f.merger.Late(), Bad: f.bad,
+	r := Report{
+		Count: len(f.procs), Lost: append([]Lost(nil), f.lost...), LateStarts: append([]Late(nil), f.late...),
+		UnderSent: f.merger.Missing(n), LateWindows: f.merger.Late(), Bad: f.bad, Offset: f.cfg.Offset,
 	}
+	for _, c := range f.clocks {
+		if c != nil {
+			r.ClockKnown = true
+			r.ClockErrorBound = max(r.ClockErrorBound, time.Duration(c.ErrorBoundMS*float64(time.Millisecond)))
+		}
+	}
+	return r
 }

@@ -33,6 +33,8 @@ func (p *fakeProcess) Remove(context.Context) error      { p.removed = true; ret
 type fakeLauncher struct {
 	seconds int
 	dies    map[int]int // generator -> its last second
+	late    map[int]int // generator -> the first second it sends in
+	clock   *wire.Clock // what each generator's host says of its clock
 	mu      sync.Mutex
 	procs   map[int]*fakeProcess
 	configs map[int]generate.Config
@@ -49,8 +51,9 @@ func (l *fakeLauncher) Launch(_ context.Context, gen int, config []byte) (Proces
 		data, _ := line.Encode()
 		p.out.Write(data)
 	}
-	write(wire.Line{Type: wire.TypeStart, Start: cfg.Start})
-	for s := range l.seconds {
+	from := l.late[gen]
+	write(wire.Line{Type: wire.TypeStart, Start: cfg.Start, From: from, LateNanos: int64(from) * int64(time.Second) * 3 / 4, Clock: l.clock})
+	for s := from; s < l.seconds; s++ {
 		h := load.NewHistogram()
 		for range 10 {
 			h.RecordValue(1000)
@@ -63,7 +66,7 @@ func (l *fakeLauncher) Launch(_ context.Context, gen int, config []byte) (Proces
 		}
 	}
 	if p.code == 0 {
-		write(wire.Line{Type: wire.TypeDone, Seconds: l.seconds})
+		write(wire.Line{Type: wire.TypeDone, Seconds: l.seconds - from})
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -110,6 +113,69 @@ func TestFleetMergesAndReportsTheLost(t *testing.T) {
 		if !p.removed {
 			t.Errorf("generator %d not removed", i)
 		}
+	}
+}
+
+// A generator that began late is reported, with how late, and the
+// seconds it skipped are under-sent; the fleet gives the generators
+// their common start on their own clock, and reports the largest bound
+// their hosts gave for their clocks.
+func TestFleetReportsLateGenerators(t *testing.T) {
+	l := &fakeLauncher{seconds: 4, late: map[int]int{1: 2}, clock: &wire.Clock{ErrorBoundMS: 0.5, Status: "SYNCHRONIZED"},
+		procs: map[int]*fakeProcess{}, configs: map[int]generate.Config{}}
+	var late []Late
+	var mu sync.Mutex
+	const offset = 1234 * time.Millisecond
+	f, err := Start(context.Background(), l, Config{
+		Count: 2, Phases: []load.Phase{{Duration: 4 * time.Second, Rate: 20}}, Lead: time.Millisecond, Offset: offset,
+		OnLate: func(x Late) { mu.Lock(); late = append(late, x); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cfg := range l.configs {
+		if d := cfg.Start.Sub(f.Start()); d != offset {
+			t.Errorf("generator %d starts %v after lab's start, want %v (on its own clock)", i, d, offset)
+		}
+	}
+	if err := f.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []Late{{Gen: 1, From: 2, By: 1500 * time.Millisecond}}
+	if diff := cmp.Diff(want, late); diff != "" {
+		t.Errorf("late (-want +got):\n%s", diff)
+	}
+	r := f.Report(4 * time.Second)
+	wantReport := Report{Count: 2, LateStarts: want, UnderSent: []int{0, 1}, Offset: offset, ClockErrorBound: 500 * time.Microsecond, ClockKnown: true}
+	if diff := cmp.Diff(wantReport, r); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+}
+
+// The dashboard does not wait for the windows of seconds a late
+// generator said it skipped.
+func TestWindowDoesNotWaitForSkippedSeconds(t *testing.T) {
+	f := &Fleet{cfg: Config{Count: 2}, procs: make([]Process, 2), merger: wire.NewMerger(2),
+		ended: make([]bool, 2), done: make([]bool, 2), from: make([]int, 2), clocks: make([]*wire.Clock, 2), last: -1, changed: make(chan struct{})}
+	line := func(l wire.Line) []byte {
+		l.V = wire.Version
+		data, _ := l.Encode()
+		return data
+	}
+	win := func(gen, s int) []byte {
+		l, _ := wire.WindowLine(gen, s, load.Record{Hist: load.NewHistogram()})
+		return line(l)
+	}
+	f.take(0, win(0, 0))
+	f.take(0, win(0, 1))
+	if got := f.readyTo(2); got != 0 {
+		t.Fatalf("ready to %d before generator 1 said anything, want 0", got)
+	}
+	if _, l := f.take(1, line(wire.Line{Type: wire.TypeStart, Gen: 1, From: 2, LateNanos: int64(1200 * time.Millisecond)})); l == nil || l.From != 2 {
+		t.Fatalf("start line from 2 taken as %+v", l)
+	}
+	if got := f.readyTo(2); got != 2 {
+		t.Errorf("ready to %d once generator 1 said it begins at 2, want 2", got)
 	}
 }
 

@@ -57,7 +57,7 @@ func (f *Fleet) readyTo(ended int) int {
 	s := f.merger.Taken()
 	for ; s < ended; s++ {
 		for g := range f.procs {
-			if !f.ended[g] && !f.merger.Has(g, s) {
+			if !f.ended[g] && s >= f.from[g] && !f.merger.Has(g, s) {
 				return s
 			}
 		}

@@ -84,6 +84,11 @@ type Config struct {
 	// Share makes this generator one of several that split the load (see
 	// Share); the zero value is the whole load.
 	Share Share
+	// From is where on the schedule a generator that began late takes
+	// it up: what came due before From is not sent (a late generator
+	// that sent it would put its backlog on the service as one burst),
+	// and closed-model workers start at From. Zero is the start.
+	From time.Duration
 	// Client is optional. Without one, plain http URLs are sent by a minimal
 	// HTTP/1.1 client made for load (one keep-alive connection per worker or
 	// in-flight request, reused, with one write and one read per request),
@@ -326,8 +331,8 @@ func (g *Generator) Run(ctx context.Context) error { return g.RunAt(ctx, time.Ti
 
 // RunAt is Run with the schedule's time 0 at start instead of now, so
 // that generators in other processes follow one schedule: it waits until
-// start, or, when start has passed, sends at once what came due since.
-// A zero start is now.
+// start (plus Config.From), or, when that has passed, sends at once what
+// came due since. A zero start is now.
 func (g *Generator) RunAt(ctx context.Context, start time.Time) error {
 	if !g.started.CompareAndSwap(false, true) {
 		return ErrRunTwice
@@ -338,8 +343,9 @@ func (g *Generator) RunAt(ctx context.Context, start time.Time) error {
 	if start.IsZero() {
 		start = time.Now()
 	}
+	from := max(g.cfg.From, 0)
 	var clock sleeper
-	if !clock.until(ctx, start) {
+	if !clock.until(ctx, start.Add(from)) {
 		return ctx.Err()
 	}
 	clock.stop()
@@ -348,8 +354,11 @@ func (g *Generator) RunAt(ctx context.Context, start time.Time) error {
 	var prev []chan struct{} // exits of the previous closed phase's workers
 	for i, p := range g.cfg.Phases {
 		seg := g.sched.segs[i]
+		if from > 0 && seg.end <= from {
+			continue // over before this generator began
+		}
 		if p.closed() {
-			prev = g.runClosed(ctx, &wg, p, start.Add(seg.start), start.Add(seg.end), prev)
+			prev = g.runClosed(ctx, &wg, p, start.Add(max(seg.start, from)), start.Add(seg.end), prev)
 		} else {
 			prev = nil
 			g.runOpen(ctx, arrivals, start, seg)
@@ -388,7 +397,11 @@ func (g *Generator) RunAt(ctx context.Context, start time.Time) error {
 // in the latency instead of being omitted.
 func (g *Generator) runOpen(ctx context.Context, arrivals *arrivals, start time.Time, seg segment) {
 	share := g.cfg.Share
-	next, last := share.mine(ceilCount(seg.cumStart)), ceilCount(seg.cumEnd)
+	first := ceilCount(seg.cumStart)
+	if g.cfg.From > 0 { // skip what came due before From
+		first = max(first, g.sched.Due(g.cfg.From-time.Nanosecond))
+	}
+	next, last := share.mine(first), ceilCount(seg.cumEnd)
 	end := start.Add(seg.end)
 	var clock sleeper
 	defer clock.stop()

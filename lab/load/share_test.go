@@ -72,3 +72,47 @@ func TestSharedRampSendsTheWhole(t *testing.T) {
 		}
 	}
 }
+
+// A generator that takes up the schedule late (From) sends none of what
+// came due before From, not even as a burst when it begins, and the
+// rest exactly: open phases from their next request due, closed-model
+// workers from From.
+func TestLateGeneratorSkipsWhatCameDue(t *testing.T) {
+	const from = 400 * time.Millisecond
+	const ago = 250 * time.Millisecond // the schedule began that long before RunAt
+	open := []Phase{
+		{Duration: 300 * time.Millisecond, Rate: 100}, // over before from
+		{Duration: 300 * time.Millisecond, Rate: 100}, // from falls inside it
+	}
+	closed := []Phase{{Duration: 600 * time.Millisecond, Workers: 1, WorkerRate: 20}}
+	for _, tc := range []struct {
+		name   string
+		phases []Phase
+		want   int64 // requests, or -1 for some
+	}{
+		{"open", open, NewSchedule(open).Total() - NewSchedule(open).Due(from-time.Nanosecond)},
+		{"closed", closed, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(t, nil)
+			g, err := New(Config{URL: ts.URL + "/work", Phases: tc.phases, From: from})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts.begin()
+			if err := g.RunAt(context.Background(), time.Now().Add(-ago)); err != nil {
+				t.Fatal(err)
+			}
+			times := ts.times()
+			if len(times) == 0 {
+				t.Fatal("nothing sent")
+			}
+			if first := times[0] + ago; first < from-5*time.Millisecond {
+				t.Errorf("first request at %v of the schedule, before from (%v)", first, from)
+			}
+			if got := int64(len(times)); tc.want >= 0 && got != tc.want {
+				t.Errorf("%d requests, want the %d due from %v on", got, tc.want, from)
+			}
+		})
+	}
+}

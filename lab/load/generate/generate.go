@@ -45,6 +45,14 @@ func ConfigFromEnv() (Config, error) {
 	return cfg, nil
 }
 
+// lateAfter is how long after the common start a generator may begin
+// and still send from second 0: catching up that much of its schedule is
+// a scheduler's hiccup. A generator later than that (a Fargate task that
+// started after the others) takes the schedule up at the next whole
+// second instead, so that its backlog does not reach the service as one
+// burst, and the seconds it skipped are under-sent.
+const lateAfter = 200 * time.Millisecond
+
 // Run runs the generator's share of the load from cfg.Start and writes
 // its lines to out: start, one window per second (the last one once
 // every request has completed) and done, or an error line when the
@@ -52,17 +60,20 @@ func ConfigFromEnv() (Config, error) {
 // far and returns ctx's error, without done.
 func Run(ctx context.Context, cfg Config, out io.Writer) error {
 	w := &writer{out: out, gen: cfg.Gen}
+	clock := hostClock(ctx, os.Getenv(EnvMetadata))
+	start := cfg.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
+	late := time.Since(start)
+	from := skipTo(late)
 	gen, err := load.New(load.Config{
 		Mix: cfg.Mix, Timeout: cfg.Timeout, Phases: cfg.Phases,
-		Share: load.Share{Index: cfg.Gen, Of: cfg.Of},
+		Share: load.Share{Index: cfg.Gen, Of: cfg.Of}, From: from,
 	})
 	if err != nil {
 		w.write(wire.Line{Type: wire.TypeError, Error: err.Error()})
 		return errors.Join(err, w.err)
-	}
-	start := cfg.Start
-	if start.IsZero() {
-		start = time.Now()
 	}
 	if d := time.Until(start); d > 0 {
 		t := time.NewTimer(d)
@@ -73,21 +84,31 @@ func Run(ctx context.Context, cfg Config, out io.Writer) error {
 			return ctx.Err()
 		}
 	}
-	w.write(wire.Line{Type: wire.TypeStart, Start: start.UTC()})
+	first := int(from / time.Second)
+	w.write(wire.Line{Type: wire.TypeStart, Start: start.UTC(), From: first, LateNanos: max(int64(late), 0), Clock: clock})
 	done := make(chan error, 1)
 	go func() { done <- gen.RunAt(ctx, start) }()
-	seconds, runErr := w.windows(ctx, gen, start, done)
+	seconds, runErr := w.windows(ctx, gen, start, first, done)
 	if runErr == nil {
 		w.write(wire.Line{Type: wire.TypeDone, Seconds: seconds})
 	}
 	return errors.Join(runErr, w.err)
 }
 
-// windows writes a window at the end of every second from start until
-// the generator is done, then at once the window of that last part of a
-// second, and says how many it wrote.
-func (w *writer) windows(ctx context.Context, gen *load.Generator, start time.Time, done <-chan error) (int, error) {
-	second := 0
+// skipTo is where on the schedule a generator that is late by late
+// begins: at once up to lateAfter, else at the next whole second.
+func skipTo(late time.Duration) time.Duration {
+	if late <= lateAfter {
+		return 0
+	}
+	return late.Truncate(time.Second) + time.Second
+}
+
+// windows writes a window at the end of every second from second first
+// of the schedule until the generator is done, then at once the window
+// of that last part of a second, and says how many it wrote.
+func (w *writer) windows(ctx context.Context, gen *load.Generator, start time.Time, first int, done <-chan error) (int, error) {
+	second := first
 	next := func() *time.Timer { return time.NewTimer(time.Until(start.Add(time.Duration(second+1) * time.Second))) }
 	tick := next()
 	defer func() { tick.Stop() }()
@@ -102,7 +123,7 @@ func (w *writer) windows(ctx context.Context, gen *load.Generator, start time.Ti
 		w.window(second, gen.Record(), ctx.Err() != nil)
 		second++
 		if !running || w.err != nil {
-			return second, errors.Join(runErr, w.err)
+			return second - first, errors.Join(runErr, w.err)
 		}
 		tick = next()
 	}

@@ -22,7 +22,7 @@ const Version = 1
 
 // Types of line.
 const (
-	TypeStart  = "start"  // the generator's load started; Start is when, by its clock
+	TypeStart  = "start"  // the generator's load started; Start is the common start, by its clock
 	TypeWindow = "window" // one second of load
 	TypeDone   = "done"   // the load is over and every window was written
 	TypeError  = "error"  // the generator could not run; Error says why
@@ -37,6 +37,16 @@ type Line struct {
 	Gen  int    `json:"gen"` // the generator's index, from 0
 
 	Start time.Time `json:"start,omitzero"` // start
+	// From is the first second a generator that began late sends in:
+	// it sent nothing of the seconds before (start).
+	From int `json:"from,omitempty"`
+	// LateNanos is how long after Start the generator was ready (start;
+	// absent when it was ready before).
+	LateNanos int64 `json:"late_ns,omitempty"`
+	// Clock is what the generator's host says of its clock (start;
+	// absent where the host says nothing: containers here, which share
+	// lab's clock).
+	Clock *Clock `json:"clock,omitempty"`
 
 	Second    int              `json:"second"`              // window
 	Sent      int64            `json:"sent,omitempty"`      // window: requests sent
@@ -55,6 +65,14 @@ type Line struct {
 
 	Seconds int    `json:"seconds,omitempty"` // done: how many windows were written
 	Error   string `json:"error,omitempty"`   // error
+}
+
+// Clock is how good a generator's clock is, as its host reports it:
+// on Fargate, the task metadata endpoint's ClockDrift (Amazon Time Sync).
+type Clock struct {
+	// ErrorBoundMS bounds the clock's error against true time, in ms.
+	ErrorBoundMS float64 `json:"error_bound_ms"`
+	Status       string  `json:"status,omitempty"` // e.g. SYNCHRONIZED
 }
 
 // WindowLine is the line of generator gen's window number second.
@@ -140,8 +158,8 @@ func Decode(data []byte) (Line, error) {
 	default:
 		return Line{}, fmt.Errorf("wire: unknown line type %q", l.Type)
 	}
-	if l.Gen < 0 || l.Second < 0 {
-		return Line{}, fmt.Errorf("wire: generator %d, second %d: want neither negative", l.Gen, l.Second)
+	if l.Gen < 0 || l.Second < 0 || l.From < 0 {
+		return Line{}, fmt.Errorf("wire: generator %d, second %d, from %d: want none negative", l.Gen, l.Second, l.From)
 	}
 	return l, nil
 }
