@@ -1,4 +1,6 @@
 # lab: see README.md. `make run` runs the default scenario, `make test` the tests.
+# The design is in docs/architecture.md, what lab emulates of AWS in
+# docs/emulation.md, the blog experiments it reproduces in docs/experiments.md.
 GO       ?= go
 BIN      := bin/lab
 SCENARIO ?= cpu-vertical

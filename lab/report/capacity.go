@@ -186,7 +186,7 @@ func dollarsOrDash(v *float64) string {
 // latencyBound is the SLO's bound on p99 (or the highest percentile it
 // bounds), in ms, and its expression; 0 when it bounds no latency.
 func latencyBound(slo []string) (float64, string) {
-	for _, metric := range []string{"p99", "max", "p95", "p90", "p50"} {
+	for _, metric := range []string{scenarios.MetricP99, scenarios.MetricLatencyMax, scenarios.MetricP95, scenarios.MetricP90, scenarios.MetricP50} {
 		for _, e := range slo {
 			th, err := scenarios.ParseThreshold(e)
 			if err == nil && th.Metric == metric && (th.Op == "<" || th.Op == "<=") {
