@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -464,13 +465,34 @@ func (a *Applier) putScalingPolicy(ctx context.Context, in *aas.PutScalingPolicy
 	return aws.ToString(in.PolicyName), a.save()
 }
 
-// putMetricAlarm creates or updates (an upsert) a step scaling alarm.
+// putMetricAlarm creates a step scaling alarm, or updates the one of that
+// name (PutMetricAlarm is an upsert: it would overwrite any alarm of the
+// name) when its tags say it is lab's for this scenario and owner.
 func (a *Applier) putMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput) (string, error) {
+	name := aws.ToString(in.AlarmName)
+	found, err := a.c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	if err != nil {
+		return "", err
+	}
+	verb := "created"
+	for _, al := range found.MetricAlarms {
+		if aws.ToString(al.AlarmName) != name {
+			continue
+		}
+		tags, err := a.c.CloudWatch.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: al.AlarmArn})
+		if err != nil {
+			return "", err
+		}
+		if err := a.takeOver("alarm", name, tagMap(tags.Tags, func(t cwtypes.Tag) (string, string) { return aws.ToString(t.Key), aws.ToString(t.Value) })); err != nil {
+			return "", err
+		}
+		verb = "exists: updated"
+	}
 	if _, err := a.c.CloudWatch.PutMetricAlarm(ctx, in); err != nil {
 		return "", err
 	}
-	a.state.Alarms = addUnique(a.state.Alarms, aws.ToString(in.AlarmName))
-	return aws.ToString(in.AlarmName), a.save()
+	a.state.Alarms = addUnique(a.state.Alarms, name)
+	return name + " " + verb, a.save()
 }
 
 type lbInfo struct{ arn, dns string }

@@ -195,6 +195,7 @@ func (pl *planner) stepScaling(name string, ss *scenarios.StepScaling) {
 		}})
 	alarm.AlarmActions = []string{Ref{Step: n, Field: "PolicyARN"}.String()}
 	pl.add(Step{Service: ServiceCloudWatch, Operation: "PutMetricAlarm", Entry: -1,
-		Note:  fmt.Sprintf("policy %s: its alarm, %s %s %g on %d datapoint(s) of 60s", name, ss.Metric, ss.Comparison, ss.Threshold, max(ss.Datapoints, 1)),
+		Note:  fmt.Sprintf("policy %s: its alarm, %s %s %g on %d datapoint(s) of 60s; an existing alarm of its name is updated only if its tags say it is this scenario's and owner's", name, ss.Metric, ss.Comparison, ss.Threshold, max(ss.Datapoints, 1)),
+		Also:  []string{"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"},
 		Input: alarm})
 }

@@ -154,6 +154,12 @@ func planErrors(sc *scenarios.Scenario, p *ecs.Plan) error {
 	return usageError{fmt.Errorf("%s cannot run on ECS as it is:\n  %s", sc.Source, strings.Join(p.Errors, "\n  "))}
 }
 
+// confirmInput is where confirmCost reads its answer, and whether that is
+// a terminal (a person to ask): the standard input. Tests replace it.
+var confirmInput = func() (in io.Reader, terminal bool) {
+	return os.Stdin, isatty.IsTerminal(os.Stdin.Fd())
+}
+
 // confirmCost prints what the run is estimated to cost, before anything
 // billable exists, and on a terminal asks to go ahead unless yes.
 func confirmCost(stderr io.Writer, what string, est lab.CostEstimate, yes bool) error {
@@ -161,11 +167,15 @@ func confirmCost(stderr io.Writer, what string, est lab.CostEstimate, yes bool) 
 	if err := ecs.PrintEstimate(stderr, est); err != nil {
 		return err
 	}
-	if yes || !isatty.IsTerminal(os.Stdin.Fd()) {
+	if yes {
+		return nil
+	}
+	in, terminal := confirmInput()
+	if !terminal {
 		return nil
 	}
 	fmt.Fprint(stderr, "go ahead? [y/N] ")
-	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	answer, _ := bufio.NewReader(in).ReadString('\n')
 	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 		return errors.New("not confirmed: nothing was created on AWS (--yes skips the question)")
 	}

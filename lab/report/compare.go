@@ -32,7 +32,9 @@ type CompareRow struct {
 	OfferedRPS       float64
 	IntendedRPS      float64 // closed model: workers x worker_rate; 0 when not known
 	AchievedRPS      float64
-	P50, P90, P99    float64 // ms
+	P50, P90, P99    float64 // ms, the round trip to the endpoint included
+	RTTMS            float64 // that round trip (ECS); 0 when not measured
+	NetOfRTT         bool    // the thresholds were judged net of RTTMS
 	ErrorRate        float64 // fraction of requests
 	Errors           map[string]int64
 	CPUAvg, CPUMax   float64 // percent of the envelope
@@ -79,6 +81,7 @@ func CompareRows(dir string, s lab.Summary, prices PriceTable) []CompareRow {
 			MinTasks: max(e.Scaling.MinCount, 1),
 			Requests: e.Requests, OfferedRPS: e.OfferedRPS, IntendedRPS: e.IntendedRPS, AchievedRPS: e.AchievedRPS,
 			P50: e.LatencyMS.P50, P90: e.LatencyMS.P90, P99: e.LatencyMS.P99,
+			RTTMS: e.RTTMS, NetOfRTT: e.NetOfRTT,
 			ErrorRate: e.ErrorRate, Errors: e.Errors,
 			CPUAvg: e.CPUUtilization.Avg, CPUMax: e.CPUUtilization.Max,
 			MemAvg: e.MemoryUtilization.Avg, MemMax: e.MemoryUtilization.Max,
@@ -115,11 +118,25 @@ func runName(dir string, s lab.Summary) string {
 func PrintCompare(w io.Writer, rows []CompareRow) error {
 	bw := &errWriter{w: w}
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN/ENTRY\tSIZE\tTASKS\tACHIEVED RPS\tP50\tP99\tERRORS\tCPU AVG\tMEM AVG\tSTOPPED\tTHRESHOLDS\t$/HOUR\t$/M REQ\tFINDING")
+	// A round-trip column when some row measured it (ECS); see Table.
+	rtt := false
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s/%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
+		rtt = rtt || r.RTTMS > 0
+	}
+	header := "RUN/ENTRY\tSIZE\tTASKS\tACHIEVED RPS\tP50\tP99\t"
+	if rtt {
+		header += "ROUND TRIP\t"
+	}
+	fmt.Fprintln(tw, header+"ERRORS\tCPU AVG\tMEM AVG\tSTOPPED\tTHRESHOLDS\t$/HOUR\t$/M REQ\tFINDING")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s/%d\t%s\t%d\t%s\t%s\t%s\t",
 			r.Run, r.Entry, r.Label, r.Tasks,
-			rpsText(r.AchievedRPS, r.IntendedRPS, r.OfferedRPS), format.Latency(r.P50), format.Latency(r.P99), format.Percent(100*r.ErrorRate),
+			rpsText(r.AchievedRPS, r.IntendedRPS, r.OfferedRPS), format.Latency(r.P50), format.Latency(r.P99))
+		if rtt {
+			fmt.Fprintf(tw, "%s\t", rttCell(r.RTTMS, r.NetOfRTT))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
+			format.Percent(100*r.ErrorRate),
 			format.Percent(r.CPUAvg), format.Percent(r.MemAvg), r.TasksStopped, thresholdText(r),
 			money(r.Cost.PerHour), millionText(r.Cost), r.Finding)
 	}
@@ -203,6 +220,7 @@ type compareCells struct {
 	Run, Entry, Label, Size, Tasks           string
 	Requests, Offered, Achieved              string
 	P50, P90, P99                            string
+	RTT                                      string // the round trip the latencies include; "" when not measured
 	ErrorRate, Errors                        string
 	CPU, Mem                                 string
 	Stopped, StoppedTitle, Scaling           string
@@ -224,6 +242,7 @@ func compareTable(rows []CompareRow, showRun bool) tableView {
 			Requests: fmt.Sprint(r.Requests),
 			Offered:  offeredText(r.IntendedRPS, r.OfferedRPS), Achieved: fmt.Sprintf("%.2f", r.AchievedRPS),
 			P50: format.Latency(r.P50), P90: format.Latency(r.P90), P99: format.Latency(r.P99),
+			RTT:       rttText(r.RTTMS, r.NetOfRTT),
 			ErrorRate: format.Percent(100 * r.ErrorRate), Errors: errorCodes(r.Errors),
 			CPU:          format.Percent(r.CPUAvg) + " / " + format.Percent(r.CPUMax),
 			Mem:          format.Percent(r.MemAvg) + " / " + format.Percent(r.MemMax),

@@ -324,7 +324,7 @@ func newEntryView(run *Run, i int, e lab.EntrySummary, a Assessment) entryView {
 	}
 	v.Stats = []stat{
 		{"achieved", fmt.Sprintf("%.2f req/s", e.AchievedRPS), achievedNote(e)},
-		{"latency p50", format.Latency(e.LatencyMS.P50), "p99 " + format.Latency(e.LatencyMS.P99) + ", max " + format.Latency(e.LatencyMS.Max)},
+		{"latency p50", format.Latency(e.LatencyMS.P50), latencyNote(e)},
 		{"errors", format.Percent(100 * e.ErrorRate), errs},
 		utilizationStat("CPU avg", e.CPUUtilization),
 		utilizationStat("memory avg", e.MemoryUtilization),
@@ -338,6 +338,16 @@ func newEntryView(run *Run, i int, e lab.EntrySummary, a Assessment) entryView {
 	}
 	v.Charts, v.Marked = entryCharts(run.EntrySamples(n), run.EntryEvents(n), e)
 	return v
+}
+
+// latencyNote is the note under an entry's p50: its p99 and max, and the
+// round trip to the endpoint they include when it was measured (ECS).
+func latencyNote(e lab.EntrySummary) string {
+	note := "p99 " + format.Latency(e.LatencyMS.P99) + ", max " + format.Latency(e.LatencyMS.Max)
+	if rtt := rttText(e.RTTMS, e.NetOfRTT); rtt != "" {
+		note += " (" + rtt + ")"
+	}
+	return note
 }
 
 // Series colours: one palette for every chart, readable on white.

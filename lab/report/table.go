@@ -14,13 +14,53 @@ import (
 // Table prints a summary as a table for people: one row per entry.
 func Table(w io.Writer, s lab.Summary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTRY\tSIZE\tREQUESTS\tACHIEVED RPS\tERRORS\tP50\tP99\tCPU AVG\tMEM MAX\tSTOPPED\tTHRESHOLDS")
+	// The round trip to the endpoint (ECS) has a column beside the
+	// latencies when some entry measured it; local runs have none.
+	rtt := false
+	for _, e := range s.Entries {
+		rtt = rtt || e.RTTMS > 0
+	}
+	header := "ENTRY\tSIZE\tREQUESTS\tACHIEVED RPS\tERRORS\tP50\tP99\t"
+	if rtt {
+		header += "ROUND TRIP\t"
+	}
+	fmt.Fprintln(tw, header+"CPU AVG\tMEM MAX\tSTOPPED\tTHRESHOLDS")
 	for i, e := range s.Entries {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%.2f\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
-			i+1, e.Label, e.Requests, e.AchievedRPS, errorsCell(e), format.Latency(e.LatencyMS.P50), format.Latency(e.LatencyMS.P99),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%.2f\t%s\t%s\t%s\t",
+			i+1, e.Label, e.Requests, e.AchievedRPS, errorsCell(e), format.Latency(e.LatencyMS.P50), format.Latency(e.LatencyMS.P99))
+		if rtt {
+			fmt.Fprintf(tw, "%s\t", rttCell(e.RTTMS, e.NetOfRTT))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n",
 			percentOrNoData(e.CPUUtilization, e.CPUUtilization.Avg), percentOrNoData(e.MemoryUtilization, e.MemoryUtilization.Max), e.Tasks.Stopped, thresholdsCell(e))
 	}
 	return tw.Flush()
+}
+
+// rttText says the round trip from the load generator to the endpoint
+// that the latencies include (ECS: to the ALB), and whether the latency
+// thresholds were judged net of it: "round trip 38ms; thresholds judged
+// net of it". It is "" when the round trip was not measured (local).
+func rttText(rttMS float64, net bool) string {
+	if rttMS <= 0 {
+		return ""
+	}
+	if net {
+		return "round trip " + format.Latency(rttMS) + "; thresholds judged net of it"
+	}
+	return "round trip " + format.Latency(rttMS) + " included"
+}
+
+// rttCell is the round trip for a table's column: "38ms (thresholds net
+// of it)", "38ms (included)", or "-" when not measured.
+func rttCell(rttMS float64, net bool) string {
+	switch {
+	case rttMS <= 0:
+		return "-"
+	case net:
+		return format.Latency(rttMS) + " (thresholds net of it)"
+	}
+	return format.Latency(rttMS) + " (included)"
 }
 
 func errorsCell(e lab.EntrySummary) string {
