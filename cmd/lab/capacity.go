@@ -92,9 +92,13 @@ size sustained a rate), 3 when none does.`,
 	return cmd
 }
 
-// errNoFleet says that the search completed and no fleet meets the peak
-// (or, without a peak, no size sustained any rate).
-var errNoFleet = errors.New("no fleet meets the peak")
+// The verdicts of a search that completed and found no fleet for the
+// peak (or, without a peak, no sustainable rate): each exits 3.
+var (
+	errNoFleet       = verdictError{"no fleet meets the peak: no size held the SLO at any rate"}
+	errFleetBroke    = verdictError{"no fleet meets the peak: the chosen fleet broke the SLO when run at the peak here"}
+	errNoneSustained = verdictError{"no size held the SLO at any rate"}
+)
 
 func runCapacity(ctx context.Context, arg string, o capacityOptions, stdout, stderr io.Writer) error {
 	if o.target != "local" {
@@ -204,13 +208,17 @@ func searchCapacity(ctx context.Context, target lab.Target, copts capacity.Optio
 	return rep, err
 }
 
-// capacityVerdict is the exit: 0 when a fleet meets the peak (verified,
-// or projected when it could not run here), or without a peak when some
-// size sustained a rate; errNoFleet (3) otherwise.
+// capacityVerdict is the exit: nil (0) when a fleet meets the peak
+// (verified, or projected when it could not run here), or without a peak
+// when some size sustained a rate; otherwise a verdictError (3): no size
+// sustained a rate, or the chosen fleet broke the SLO at the peak.
 func capacityVerdict(rep *capacity.Report) error {
 	if f := rep.Fleet; f != nil {
-		if f.Choice == nil || f.Verification != nil && !f.Verification.Held {
+		switch {
+		case f.Choice == nil:
 			return errNoFleet
+		case f.Verification != nil && !f.Verification.Held:
+			return errFleetBroke
 		}
 		return nil
 	}
@@ -219,7 +227,7 @@ func capacityVerdict(rep *capacity.Report) error {
 			return nil
 		}
 	}
-	return errNoFleet
+	return errNoneSustained
 }
 
 // searchOptions turns the flags and the scenario into the search's

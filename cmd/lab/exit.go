@@ -22,6 +22,14 @@ const (
 // what failed has been printed already.
 var errThresholds = errors.New("thresholds failed")
 
+// verdictError is a completed run's failing verdict with its reason for
+// people (lab capacity: no fleet meets the peak). It exits 3, as failed
+// thresholds do: errors.Is finds errThresholds in it.
+type verdictError struct{ reason string }
+
+func (e verdictError) Error() string        { return e.reason }
+func (e verdictError) Is(target error) bool { return target == errThresholds }
+
 // usageError marks bad input on the command line.
 type usageError struct{ err error }
 
@@ -35,11 +43,15 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var list scenarios.ErrorList
 	var ue usageError
+	var verdict verdictError
 	switch {
 	case errors.Is(err, lab.ErrInterrupted):
 		fmt.Fprintln(stderr, "lab: interrupted; cleaned up, results of what ran are written")
 		return exitInterrupted
 	case errors.Is(err, errThresholds):
+		if errors.As(err, &verdict) {
+			fmt.Fprintf(stderr, "lab: %v\n", err)
+		}
 		return exitThresholds
 	case errors.As(err, &list):
 		fmt.Fprintln(stderr, err)

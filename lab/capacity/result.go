@@ -35,8 +35,9 @@ type Report struct {
 	RunID         string    `json:"run_id"`
 	StartedAt     time.Time `json:"started_at"`
 	EndedAt       time.Time `json:"ended_at,omitzero"`
-	// Interrupted: the search was stopped (Ctrl-C, --max-duration) before
-	// every size was searched to the precision.
+	// Interrupted: the search was stopped (Ctrl-C, SIGTERM, SIGHUP)
+	// before its end. --max-duration does not set it: the search ends on
+	// its own, and each size it cut short says so with End "budget".
 	Interrupted bool `json:"interrupted,omitempty"`
 	// SLO is the thresholds a step must hold; SLOFrom says where they
 	// came from: "scenario", "flag" (--slo) or "default".

@@ -271,6 +271,9 @@ func TestRunBudgetAndInterrupt(t *testing.T) {
 			t.Errorf("size %s ended %s, want budget", s.Label, s.End)
 		}
 	}
+	if rep.Interrupted {
+		t.Error("a search cut short by its budget says interrupted; the sizes' end says budget instead")
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	o = fastOptions(t, scenarios.Size{CPU: 256, Memory: 512})

@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ecslab/lab/lab"
@@ -33,15 +34,22 @@ func (r *runner) verify(ctx context.Context, f *Fleet) error {
 		f.Why = "no size held the SLO at any rate: there is no fleet to run"
 		return nil
 	}
-	need := float64(c.Count)*float64(c.CPU)/1024 + GeneratorCPUs
+	// The tasks take their quotas here: their vCPU, scaled by the
+	// calibration when there is one.
+	tasks, take := float64(c.Count)*float64(c.CPU)/1024, "vCPU"
+	if cal := r.o.Calibration; cal != nil && cal.Factor > 0 {
+		tasks = math.Round(tasks*cal.Factor*100) / 100
+		take = fmt.Sprintf("cores here (their vCPU x %.3f, calibrated)", cal.Factor)
+	}
+	need := tasks + GeneratorCPUs
 	switch {
 	case r.o.HostCPUs <= 0:
 		f.Why = "a projection from one task: verification was not asked for"
 		return nil
 	case need > r.o.HostCPUs:
-		f.Why = fmt.Sprintf("a projection from one task: %d x %s take %g vCPU, and lab's load generator and balancer about %g more, "+
+		f.Why = fmt.Sprintf("a projection from one task: %d x %s take %g %s, and lab's load generator and balancer about %g more, "+
 			"but this host has %g cores; the host's cores, not the method, keep lab from running the fleet here",
-			c.Count, c.Label, float64(c.Count)*float64(c.CPU)/1024, GeneratorCPUs, r.o.HostCPUs)
+			c.Count, c.Label, tasks, take, GeneratorCPUs, r.o.HostCPUs)
 		return nil
 	}
 	var env map[string]string
