@@ -114,3 +114,23 @@ func buildImage(t testing.TB, cli *client.Client, tag string, files []file) {
 		cli.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true, PruneChildren: true})
 	})
 }
+
+// BusyboxOver is base with this machine's static busybox added as
+// /bin/busybox and /bin/sh (as BusyboxImage), tagged tag and removed when
+// the test ends: e.g. lab's workload image with a shell for a CMD-SHELL
+// health check. Base's entrypoint and command are kept.
+func BusyboxOver(t testing.TB, cli *client.Client, tag, base string) {
+	t.Helper()
+	data, err := os.ReadFile(BusyboxPath)
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("%s is required (apt-get install busybox-static): %v", BusyboxPath, err)
+		}
+		t.Skipf("no %s (apt-get install busybox-static): %v", BusyboxPath, err)
+	}
+	buildImage(t, cli, tag, []file{
+		{name: "Dockerfile", body: []byte("FROM " + base + "\nCOPY busybox sh /bin/\n")},
+		{name: "busybox", body: data},
+		{name: "sh", link: "busybox"},
+	})
+}

@@ -150,6 +150,13 @@ func TestOOMKillNamesTheContainer(t *testing.T) {
 // the task envelope host env (nil: none); closed when the test ends.
 func startTaskTarget(t *testing.T, ctx context.Context, cli *client.Client, def *TaskDef, holder string, size scenarios.Size, env *envelope.Host) (*Target, *recorder) {
 	t.Helper()
+	return startTaskTargetWith(t, ctx, cli, def, holder, size, env, nil)
+}
+
+// startTaskTargetWith is startTaskTarget with the scenario changed by
+// adjust (nil: as is) before the target is made.
+func startTaskTargetWith(t *testing.T, ctx context.Context, cli *client.Client, def *TaskDef, holder string, size scenarios.Size, env *envelope.Host, adjust func(*scenarios.Scenario)) (*Target, *recorder) {
+	t.Helper()
 	if err := def.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +168,9 @@ func startTaskTarget(t *testing.T, ctx context.Context, cli *client.Client, def 
 	// but longer than a period, and three misses.
 	hc := &sc.Service.HealthCheck
 	hc.Interval, hc.Timeout, hc.UnhealthyThreshold = 250*time.Millisecond, 200*time.Millisecond, 3
+	if adjust != nil {
+		adjust(sc)
+	}
 	cfg := Config{RunID: fmt.Sprintf("mt%d", time.Now().UnixNano()%1e6), Scenario: sc, Task: def, HolderImage: holder, Envelope: env}
 	tg, err := New(ctx, cli, cfg)
 	if err != nil {

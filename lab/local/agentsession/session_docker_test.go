@@ -20,6 +20,7 @@ import (
 
 	"github.com/ecslab/lab/internal/dockertest"
 	"github.com/ecslab/lab/lab/local/taskagent"
+	"github.com/ecslab/lab/lab/local/taskmeta/shapetest"
 )
 
 const plantedSecret = "PLANTED-SECRET-agentsession-7731"
@@ -30,9 +31,10 @@ func (staticRole) Credentials(ctx context.Context) (taskagent.Credentials, error
 	return taskagent.NewCredentials("arn:aws:iam::123456789012:role/app", "ASIATESTAGENT", plantedSecret, "tok", time.Now().Add(time.Hour)), nil
 }
 
-// A container of a task reads its metadata, its task's, its stats and
-// its role's credentials through the variables ECS gives it, from the
-// agent lab runs in the task's namespace.
+// A container of a task reads its metadata, its task's, its stats, its
+// task's stats and its role's credentials through the variables ECS
+// gives it, from the agent lab runs in the task's namespace; each
+// document as fetched has every field AWS documents.
 func TestContainerReadsMetadataAndCredentials(t *testing.T) {
 	cli := dockertest.Client(t)
 	stamp := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
@@ -53,7 +55,8 @@ func TestContainerReadsMetadataAndCredentials(t *testing.T) {
 		OnError: func(task string, err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() },
 	}, Task{
 		ID: "t1", Name: name, Holder: holder, Family: "web", Revision: 3, CPU: 0.25, MemoryMiB: 512,
-		Containers: []Container{{Name: "reader", Image: clientImage, Essential: true, MemoryMiB: 64}},
+		Containers: []Container{{Name: "reader", Image: clientImage, Essential: true, MemoryMiB: 64,
+			LogDriver: "awslogs", LogOptions: map[string]string{"awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,10 +85,11 @@ func TestContainerReadsMetadataAndCredentials(t *testing.T) {
 	out := waitOutput(t, ctx, cli, reader)
 	var f struct {
 		Container, Task, Stats map[string]any
-		AccessKeyID            string `json:"access_key_id"`
-		SecretSHA256           string `json:"secret_sha256"`
-		RoleArn                string `json:"role_arn"`
-		Unauthenticated        int    `json:"unauthenticated_status"`
+		TaskStats              map[string]any `json:"task_stats"`
+		AccessKeyID            string         `json:"access_key_id"`
+		SecretSHA256           string         `json:"secret_sha256"`
+		RoleArn                string         `json:"role_arn"`
+		Unauthenticated        int            `json:"unauthenticated_status"`
 	}
 	if err := json.Unmarshal([]byte(out), &f); err != nil {
 		t.Fatalf("reader's output %q: %v", out, err)
@@ -103,6 +107,29 @@ func TestContainerReadsMetadataAndCredentials(t *testing.T) {
 	}
 	if _, ok := f.Stats["memory_stats"]; !ok {
 		t.Errorf("stats without memory_stats: %v", f.Stats)
+	}
+	if _, ok := f.TaskStats[reader]; !ok {
+		t.Errorf("task stats without the reader's (%s): %v", reader, f.TaskStats)
+	}
+	// The documents as the container fetched them have every field AWS
+	// documents, with its type (stats: Docker's nil lists are null).
+	for _, doc := range []struct {
+		what, example string
+		got           any
+		nullOK        bool
+	}{
+		{"task", "task-fargate.json", f.Task, false},
+		{"container", "container-fargate.json", f.Container, false},
+		{"stats", "stats-fargate.json", f.Stats, true},
+		{"task/stats[reader]", "stats-fargate.json", f.TaskStats[reader], true},
+	} {
+		want, err := shapetest.Documented(doc.example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range shapetest.Diff(want, doc.got, doc.what, doc.nullOK) {
+			t.Errorf("as fetched: %s", d)
+		}
 	}
 	if strings.Contains(out, plantedSecret) {
 		t.Error("the reader's output holds the secret")

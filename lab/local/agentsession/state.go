@@ -242,20 +242,29 @@ func (m *samples) watch(ctx context.Context, cli Docker, id string) {
 		if err := dec.Decode(&s); err != nil {
 			return // the container is gone, or the session stopped
 		}
+		if s.Read.IsZero() || s.Read.Year() < 2000 {
+			// The daemon's placeholder for a container not running yet:
+			// no counters at all. ECS serves stats once it runs.
+			continue
+		}
 		m.mu.Lock()
 		m.prev, m.cur = m.cur, &s
 		m.mu.Unlock()
 	}
 }
 
-// stats are the latest stats documents of the containers that have one.
+// stats are the latest stats documents of the containers that have two
+// samples.
 func (s *Session) stats() taskagent.StatsUpdate {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := taskagent.StatsUpdate{}
 	for id, m := range s.samples {
 		m.mu.Lock()
-		if m.cur != nil {
+		// From the second sample on: the first has no previous reading
+		// (precpu_stats empty) and no rates, which a document of ECS's
+		// always has.
+		if m.cur != nil && m.prev != nil {
 			out[id] = taskmeta.BuildStats(*m.cur, m.prev)
 		}
 		m.mu.Unlock()

@@ -60,9 +60,10 @@ func TestTwoBusyContainersShareTheEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpus := (after - before).Seconds() / window.Seconds()
-	// The quota is exact from above; from below a loaded host may give
-	// the pair less than its quota.
-	if cpus > 0.25*1.06 || cpus < 0.1 {
+	// Within 5% of the quota from above (CFS enforces it per 100 ms
+	// period, and the window's edges are not a period's); from below a
+	// loaded host may give the pair less than its quota.
+	if cpus > 0.25*1.05 || cpus < 0.1 {
 		t.Errorf("the two containers used %.3f CPU together, want 0.25 (the envelope's quota)", cpus)
 	}
 	for _, id := range ids {

@@ -5,85 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/ecslab/lab/lab/local/taskmeta/shapetest"
 )
 
-// shapeDiff lists the keys of want (a documented response) that got
-// lacks or holds with another JSON type, recursively; arrays are compared
-// by their first element. A null in got stands for an empty list or
-// object only where nullOK says so (Docker's stats write nil slices as
-// null).
-func shapeDiff(want, got any, path string, nullOK bool) []string {
-	if got == nil && nullOK {
-		return nil
-	}
-	if kind(want) != kind(got) {
-		return []string{fmt.Sprintf("%s: documented as %s, rendered as %s", path, kind(want), kind(got))}
-	}
-	var out []string
-	switch w := want.(type) {
-	case map[string]any:
-		if freeForm(path) {
-			return nil // keys are data (labels, interfaces), not the schema
-		}
-		g := got.(map[string]any)
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				out = append(out, path+"."+k+": missing")
-				continue
-			}
-			out = append(out, shapeDiff(w[k], gv, path+"."+k, nullOK)...)
-		}
-	case []any:
-		g := got.([]any)
-		if len(w) > 0 && len(g) > 0 {
-			out = append(out, shapeDiff(w[0], g[0], path+"[0]", nullOK)...)
-		} else if len(w) > 0 && !nullOK {
-			out = append(out, path+": documented with elements, rendered empty")
-		}
-	}
-	return out
-}
-
-// freeForm reports whether the object at path has keys of the user's or
-// the host's choosing.
-func freeForm(path string) bool {
-	for _, suffix := range []string{".Labels", ".LogOptions", ".networks", "memory_stats.stats"} {
-		if strings.HasSuffix(path, suffix) {
-			return true
-		}
-	}
-	return false
-}
-
-func kind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case float64:
-		return "number"
-	case bool:
-		return "bool"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", v)
-}
+// shapeDiff is the documented-shape check, shared with the tests that
+// read the documents from a live task (package agentsession).
+var shapeDiff = shapetest.Diff
 
 func readJSON(t *testing.T, name string) any {
 	t.Helper()

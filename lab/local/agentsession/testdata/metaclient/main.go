@@ -1,5 +1,6 @@
 // Command metaclient is a task's container in the agent's Docker test:
-// it reads its metadata, its task's and its role's credentials through
+// it reads its metadata, its stats, its task's metadata and stats, and
+// its role's credentials through
 // the variables ECS gives a container, as an SDK or an agent would, and
 // prints what it found as one JSON line (a hash of the secret, not the
 // secret). It exits 1 if it found nothing within 15 s.
@@ -20,6 +21,7 @@ type found struct {
 	Container             map[string]any `json:"container"`
 	Task                  map[string]any `json:"task"`
 	Stats                 map[string]any `json:"stats"`
+	TaskStats             map[string]any `json:"task_stats"`
 	AccessKeyID           string         `json:"access_key_id"`
 	SecretSHA256          string         `json:"secret_sha256"`
 	RoleArn               string         `json:"role_arn"`
@@ -61,6 +63,9 @@ func main() {
 			continue
 		}
 		if code, err := get(meta+"/task", "", &f.Task); code != 200 || err != nil || f.Task["KnownStatus"] != "RUNNING" {
+			continue
+		}
+		if code, err := get(meta+"/task/stats", "", &f.TaskStats); code != 200 || err != nil {
 			continue
 		}
 		var c struct{ AccessKeyId, SecretAccessKey, RoleArn, Expiration string }
