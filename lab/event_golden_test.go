@@ -92,6 +92,8 @@ func goldenEvents() []Event {
 		ev(GeneratorLost{Generator: 2, Second: 7, Reason: "exited with code 137"}),
 		// the local target, with service.start_delay
 		ev(TaskProvisioning{Task: "t6", Size: "256/512", StartDelay: 40}),
+		// load.generators: a generator task that came up late
+		ev(GeneratorLate{Generator: 1, Second: 3, LateMS: 2417.5}),
 	}
 }
 
