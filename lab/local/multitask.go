@@ -226,7 +226,7 @@ func (t *Target) runMember(ctx context.Context, m *member, epoch int) error {
 	if err == nil {
 		err = t.cli.ContainerStart(ctx, m.id, container.StartOptions{})
 		if err != nil {
-			err = fmt.Errorf("start container %s of task %s: %w", m.def.Name, m.tk.name, err)
+			err = fmt.Errorf("start container %s of task %s: %w", m.def.Name, m.tk.name, explainStart(err, m.def))
 		}
 	}
 	t.mu.Lock()
