@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
@@ -52,24 +50,10 @@ func (d *Teardown) stopGenerators(ctx context.Context, c *Clients, cluster strin
 // the run's results already hold.
 func (d *Teardown) removeGeneratorLogGroup(ctx context.Context, c *Clients) error {
 	name := d.Names.GeneratorLogGroup()
-	resp, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)})
-	if err != nil {
+	exists, err := logGroupExists(ctx, c, name)
+	if err != nil || !exists {
 		return err
 	}
-	if !slices.ContainsFunc(resp.LogGroups, func(g cwltypes.LogGroup) bool { return aws.ToString(g.LogGroupName) == name }) {
-		return nil
-	}
-	tags, err := c.Logs.ListTagsLogGroup(ctx, &cloudwatchlogs.ListTagsLogGroupInput{LogGroupName: aws.String(name)}) //nolint:staticcheck // ListTagsForResource needs the ARN; this is the same data by name
-	if err != nil {
-		return err
-	}
-	if !d.Names.Owns(tags.Tags) {
-		d.leftAlone("log group", name, tags.Tags)
-		return nil
-	}
-	if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(name)}); err != nil && apiCode(err) != "ResourceNotFoundException" {
-		return err
-	}
-	d.did("log group %s deleted", name)
-	return nil
+	_, err = d.deleteOwnedLogGroup(ctx, c, name)
+	return err
 }

@@ -216,11 +216,11 @@ func familyOf(arn string) string {
 // containers' logs are what is left to read after a run.
 func (d *Teardown) removeLogGroup(ctx context.Context, c *Clients) error {
 	name := d.Names.LogGroup()
-	resp, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)})
+	exists, err := logGroupExists(ctx, c, name)
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(resp.LogGroups, func(g cwltypes.LogGroup) bool { return aws.ToString(g.LogGroupName) == name }) {
+	if !exists {
 		d.State.LogGroup = ""
 		return nil
 	}
@@ -228,20 +228,38 @@ func (d *Teardown) removeLogGroup(ctx context.Context, c *Clients) error {
 		d.logf("log group %s kept, with the containers' logs (lab ecs down --delete-logs removes it)", name)
 		return nil
 	}
+	deleted, err := d.deleteOwnedLogGroup(ctx, c, name)
+	if deleted {
+		d.State.LogGroup = ""
+	}
+	return err
+}
+
+// logGroupExists says whether log group name exists.
+func logGroupExists(ctx context.Context, c *Clients, name string) (bool, error) {
+	resp, err := c.Logs.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)})
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(resp.LogGroups, func(g cwltypes.LogGroup) bool { return aws.ToString(g.LogGroupName) == name }), nil
+}
+
+// deleteOwnedLogGroup deletes log group name if its tags say lab made it
+// for this scenario and owner, and reports whether it is gone.
+func (d *Teardown) deleteOwnedLogGroup(ctx context.Context, c *Clients, name string) (bool, error) {
 	tags, err := c.Logs.ListTagsLogGroup(ctx, &cloudwatchlogs.ListTagsLogGroupInput{LogGroupName: aws.String(name)}) //nolint:staticcheck // ListTagsForResource needs the ARN; this is the same data by name
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !d.Names.Owns(tags.Tags) {
 		d.leftAlone("log group", name, tags.Tags)
-		return nil
+		return false, nil
 	}
 	if _, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(name)}); err != nil && apiCode(err) != "ResourceNotFoundException" {
-		return err
+		return false, err
 	}
 	d.did("log group %s deleted", name)
-	d.State.LogGroup = ""
-	return nil
+	return true, nil
 }
 
 // removeSecurityGroups deletes lab's security groups, the tasks' before
