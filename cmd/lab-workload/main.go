@@ -18,8 +18,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/ecslab/lab/lab/load/generate"
 	"github.com/ecslab/lab/lab/local/taskagent"
@@ -43,14 +41,14 @@ func main() {
 			os.Exit(1)
 		}
 	case len(args) == 1 && args[0] == "agent":
-		if err := runAgent(); err != nil {
+		if err := taskagent.ServeFromEnv(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "lab workload agent:", err)
 			os.Exit(1)
 		}
 	case len(args) == 1 && args[0] == "pause":
 		app.Pause(context.Background())
 	case len(args) == 1 && args[0] == "generate":
-		if err := runGenerator(); err != nil {
+		if err := generate.RunFromEnv(context.Background(), os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "lab workload generate:", err)
 			os.Exit(1)
 		}
@@ -58,27 +56,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: lab-workload [workload] [probe|agent|pause|generate]  (knobs come from the environment: PORT, CPU_WORK, LEAK_PER_REQUEST, DELAY_STEP)")
 		os.Exit(2)
 	}
-}
-
-// runAgent serves a task's agent until SIGTERM (docker stop) or SIGINT.
-func runAgent() error {
-	cfg, err := taskagent.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	return taskagent.Serve(ctx, cfg)
-}
-
-// runGenerator runs the generator configured in the environment until
-// its load is over or it is told to stop.
-func runGenerator() error {
-	cfg, err := generate.ConfigFromEnv()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	return generate.Run(ctx, cfg, os.Stdout)
 }

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ecslab/lab/lab/load/generate"
@@ -35,13 +31,7 @@ func newWorkloadCommand() *cobra.Command {
 		Short: "Serve a task's metadata and credentials endpoints, fed by lab (what a task's agent container runs)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := taskagent.ConfigFromEnv()
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
-			return taskagent.Serve(ctx, cfg)
+			return taskagent.ServeFromEnv(cmd.Context())
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -57,13 +47,7 @@ func newWorkloadCommand() *cobra.Command {
 		Short: "Run a share of a run's load (configured in " + generate.EnvConfig + ") and print a window of it per second",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := generate.ConfigFromEnv()
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
-			return generate.Run(ctx, cfg, cmd.OutOrStdout())
+			return generate.RunFromEnv(cmd.Context(), cmd.OutOrStdout())
 		},
 	})
 	return cmd

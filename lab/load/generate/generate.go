@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/ecslab/lab/lab/load"
@@ -164,4 +166,17 @@ func firstErr(old, err error) error {
 		return old
 	}
 	return err
+}
+
+// RunFromEnv is the generate mode of the workload program: the Config
+// from EnvConfig, run until its load is over or SIGTERM (docker stop,
+// ECS's StopTask) or SIGINT says stop.
+func RunFromEnv(ctx context.Context, out io.Writer) error {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return Run(ctx, cfg, out)
 }

@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -80,4 +82,16 @@ func cmpOr(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// ServeFromEnv is the agent mode of the workload program: the Config
+// from the environment, served until SIGTERM (docker stop) or SIGINT.
+func ServeFromEnv(ctx context.Context) error {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return Serve(ctx, cfg)
 }
