@@ -82,7 +82,7 @@ func TestMotoGenerators(t *testing.T) {
 	}
 	fleet, err := generators.Start(ctx, tg, generators.Config{
 		Count: 2, Mix: lab.LoadMix(app.URL, sc.Load.Targets()),
-		Phases: []load.Phase{{Duration: time.Second, Rate: 20}}, Lead: 300 * time.Millisecond, Offset: offset,
+		Phases: []load.Phase{{Duration: time.Second, Rate: 20}}, Lead: 300 * time.Millisecond, Offset: &generators.Offset{By: offset, Bound: bound},
 	})
 	if err != nil {
 		t.Fatal(err)

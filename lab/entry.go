@@ -27,7 +27,6 @@ type entryRun struct {
 	total  time.Duration // the load's duration
 	gen    loadSource
 	fleet  *generators.Fleet // the generators, when load.generators splits the load; nil for lab's own
-	clock  *clockOffset      // the generators' clock against lab's, where the target measured it
 	start  time.Time         // the load's start
 	scaler *autoscale.Scaler
 

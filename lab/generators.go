@@ -67,11 +67,10 @@ func (x *entryRun) startGenerators(ctx context.Context) error {
 	if p, ok := host.(GeneratorPace); ok {
 		lead, lag = max(lead, p.GeneratorLead()), p.GeneratorLag()
 	}
-	var offset time.Duration
+	var offset *generators.Offset
 	if c, ok := host.(GeneratorClock); ok {
-		var bound time.Duration
-		if offset, bound, ok = c.GeneratorClockOffset(); ok {
-			x.clock = &clockOffset{offset: offset, bound: bound}
+		if by, bound, ok := c.GeneratorClockOffset(); ok {
+			offset = &generators.Offset{By: by, Bound: bound}
 		}
 	}
 	fleet, err := generators.Start(ctx, host, generators.Config{
@@ -113,21 +112,14 @@ func (x *entryRun) reportGenerators(ctx context.Context) {
 	for _, l := range rep.LateStarts {
 		g.Late = append(g.Late, l.Gen)
 	}
-	if x.clock != nil || rep.ClockKnown {
-		var offset, bound time.Duration
-		if x.clock != nil {
-			offset, bound = x.clock.offset, x.clock.bound
-			g.ClockOffsetMS = ptr(ms(offset))
+	if rep.Offset != nil || rep.ClockKnown {
+		var bound time.Duration
+		if o := rep.Offset; o != nil {
+			g.ClockOffsetMS, bound = ptr(ms(o.By)), o.Bound
 		}
 		g.ClockErrorMS = ptr(ms(bound + rep.ClockErrorBound))
 	}
 	x.es.Generators = g
-}
-
-// clockOffset is how far the generators' clock was ahead of lab's, and
-// the bound of that measurement's error.
-type clockOffset struct {
-	offset, bound time.Duration
 }
 
 // ms is d in milliseconds, to the microsecond.

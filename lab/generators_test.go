@@ -23,9 +23,9 @@ type generatorTarget struct {
 	*fakeTarget
 	kill      int
 	killAfter time.Duration
-	late      int           // the generator that comes up late, when lateBy is set
-	lateBy    time.Duration // how long after the common start it comes up
-	clock     *clockOffset  // what GeneratorClockOffset says; nil: not measured
+	late      int                // the generator that comes up late, when lateBy is set
+	lateBy    time.Duration      // how long after the common start it comes up
+	clock     *generators.Offset // what GeneratorClockOffset says; nil: not measured
 	mu        sync.Mutex
 	removed   int
 }
@@ -34,7 +34,7 @@ func (g *generatorTarget) GeneratorClockOffset() (time.Duration, time.Duration, 
 	if g.clock == nil {
 		return 0, 0, false
 	}
-	return g.clock.offset, g.clock.bound, true
+	return g.clock.By, g.clock.Bound, true
 }
 
 func (g *generatorTarget) GeneratorEndpoint() (string, error) { return g.srv.URL, nil }
@@ -168,7 +168,7 @@ load:
   phases: [{duration: 3s, rate: 60}]
 `)
 	target := &generatorTarget{fakeTarget: newFakeTarget(t, func(http.ResponseWriter, *http.Request) {}),
-		kill: -1, late: 1, lateBy: 1200 * time.Millisecond, clock: &clockOffset{bound: 3 * time.Millisecond}}
+		kill: -1, late: 1, lateBy: 1200 * time.Millisecond, clock: &generators.Offset{Bound: 3 * time.Millisecond}}
 	rec := &recorder{}
 	s, err := Run(context.Background(), sc, target, Options{ID: "test", Observers: []Observer{rec}, GeneratorLead: 50 * time.Millisecond})
 	if err != nil {

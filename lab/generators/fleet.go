@@ -70,9 +70,16 @@ type Config struct {
 	// start; it may be called from any goroutine.
 	OnLate func(Late)
 	// Offset is how far the generators' clock is ahead of this
-	// machine's (measured by the target: ECS's clock for Fargate tasks).
-	// The common start they are given is on their clock.
-	Offset time.Duration
+	// machine's, as the target measured it (AWS's clock, for Fargate
+	// tasks): the common start they are given is on their clock. Nil
+	// when they share this machine's clock.
+	Offset *Offset
+}
+
+// Offset is how far one clock is ahead of another, and the bound of the
+// measurement's error.
+type Offset struct {
+	By, Bound time.Duration
 }
 
 // Late is a generator that began after the common start: it sent
@@ -131,8 +138,12 @@ func Start(ctx context.Context, l Launcher, cfg Config) (*Fleet, error) {
 	errs := make([]error, cfg.Count)
 	var wg sync.WaitGroup
 	for i := range cfg.Count {
+		start := f.start
+		if cfg.Offset != nil {
+			start = start.Add(cfg.Offset.By)
+		}
 		data, err := json.Marshal(generate.Config{
-			Gen: i, Of: cfg.Count, Start: f.start.Add(cfg.Offset), Mix: cfg.Mix, Timeout: cfg.Timeout, Phases: cfg.Phases,
+			Gen: i, Of: cfg.Count, Start: start, Mix: cfg.Mix, Timeout: cfg.Timeout, Phases: cfg.Phases,
 		})
 		if err != nil {
 			return nil, err
@@ -253,9 +264,10 @@ func (f *Fleet) take(i int, data []byte) (string, *Late) {
 	case l.Type == wire.TypeStart:
 		f.from[i], f.clocks[i] = l.From, l.Clock
 		if l.From > 0 {
-			f.late = append(f.late, Late{Gen: i, From: l.From, By: time.Duration(l.LateNanos)})
+			late := Late{Gen: i, From: l.From, By: time.Duration(l.LateNanos)}
+			f.late = append(f.late, late)
 			f.signal() // its seconds before From will never come
-			return "", &f.late[len(f.late)-1]
+			return "", &late
 		}
 	case l.Type == wire.TypeWindow:
 		if _, err := f.merger.Add(l); err != nil {
@@ -334,10 +346,10 @@ type Report struct {
 	Count       int
 	Lost        []Lost
 	LateStarts  []Late
-	UnderSent   []int // seconds of the load some generator's window is missing for
-	LateWindows int   // windows that arrived after their second was shown
-	Bad         int   // lines that were not window lines
-	Offset      time.Duration
+	UnderSent   []int   // seconds of the load some generator's window is missing for
+	LateWindows int     // windows that arrived after their second was shown
+	Bad         int     // lines that were not window lines
+	Offset      *Offset // Config.Offset
 	// ClockErrorBound is the largest error bound the generators' hosts
 	// reported for their clocks, and false when none reported one.
 	ClockErrorBound time.Duration

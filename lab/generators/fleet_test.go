@@ -127,7 +127,7 @@ func TestFleetReportsLateGenerators(t *testing.T) {
 	var mu sync.Mutex
 	const offset = 1234 * time.Millisecond
 	f, err := Start(context.Background(), l, Config{
-		Count: 2, Phases: []load.Phase{{Duration: 4 * time.Second, Rate: 20}}, Lead: time.Millisecond, Offset: offset,
+		Count: 2, Phases: []load.Phase{{Duration: 4 * time.Second, Rate: 20}}, Lead: time.Millisecond, Offset: &Offset{By: offset},
 		OnLate: func(x Late) { mu.Lock(); late = append(late, x); mu.Unlock() },
 	})
 	if err != nil {
@@ -146,7 +146,7 @@ func TestFleetReportsLateGenerators(t *testing.T) {
 		t.Errorf("late (-want +got):\n%s", diff)
 	}
 	r := f.Report(4 * time.Second)
-	wantReport := Report{Count: 2, LateStarts: want, UnderSent: []int{0, 1}, Offset: offset, ClockErrorBound: 500 * time.Microsecond, ClockKnown: true}
+	wantReport := Report{Count: 2, LateStarts: want, UnderSent: []int{0, 1}, Offset: &Offset{By: offset}, ClockErrorBound: 500 * time.Microsecond, ClockKnown: true}
 	if diff := cmp.Diff(wantReport, r); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
